@@ -1,0 +1,1 @@
+//! Reading `config/config.yml` and the environment into [`super::Settings`] (under construction).

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("connector-wazuh: under construction");
+    std::process::exit(2);
+}
