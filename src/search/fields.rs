@@ -149,7 +149,13 @@ pub const DOMAIN_CMDLINE_FIELDS: &[&str] = &[
 pub const DOMAIN_EXCLUDE_FIELD: &str = "predecoder.hostname";
 
 /// URLs, exact match (spec §3.7).
-pub const URL_MATCH_FIELDS: &[&str] = &["*url", "*Url", "*URL", "*.uri", "data.office365.MessageURLs"];
+pub const URL_MATCH_FIELDS: &[&str] = &[
+    "*url",
+    "*Url",
+    "*URL",
+    "*.uri",
+    "data.office365.MessageURLs",
+];
 /// URLs, regexp forms (spec §3.7).
 pub const URL_REGEXP_FIELDS: &[&str] = &[
     "data.URL",
@@ -210,7 +216,8 @@ pub const DIR_FIELDS: &[&str] = &[
     "syscheck.path",
 ];
 /// Extra field patterns of the non-regexp directory search (spec §3.8).
-pub const DIR_EXTRA_MATCH_FIELDS: &[&str] = &["*.currentDirectory", "*.directory", "*.path", "*.pwd"];
+pub const DIR_EXTRA_MATCH_FIELDS: &[&str] =
+    &["*.currentDirectory", "*.directory", "*.path", "*.pwd"];
 /// File fields searched for files inside a directory (`search-filenames`, spec §3.8).
 pub const DIR_FILENAME_FIELDS: &[&str] = &[
     "data.ChildPath",

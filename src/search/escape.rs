@@ -1,0 +1,76 @@
+//! Escaping observable values for OpenSearch term-level query syntaxes, so that no value can
+//! change a query's meaning.
+//!
+//! * [`regexp_literal`]: Lucene regular-expression syntax (`regexp` query). Lucene reserves
+//!   `. ? + * | { } [ ] ( ) " \` and, with the default `ALL` flags, also `# @ & < > ~`; every one
+//!   of them is escaped with `\`, so the result matches exactly the input string.
+//! * [`wildcard_literal`]: `wildcard` query syntax, where only `*`, `?` and `\` are special.
+//!
+//! Both functions keep every other character (including control characters and non-ASCII text)
+//! as it is: the query syntaxes treat them literally.
+
+/// Characters that are operators in Lucene regular expressions (with all optional syntax on).
+const REGEXP_RESERVED: &[char] = &[
+    '.', '?', '+', '*', '|', '{', '}', '[', ']', '(', ')', '"', '\\', '#', '@', '&', '<', '>', '~',
+];
+
+/// Escapes `s` so that, used as a Lucene regexp, it matches exactly `s`.
+///
+/// ```
+/// use connector_wazuh::search::escape::regexp_literal;
+/// assert_eq!(regexp_literal("a.b*c"), r"a\.b\*c");
+/// assert_eq!(regexp_literal(r"C:\Temp"), r"C:\\Temp");
+/// ```
+pub fn regexp_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    for c in s.chars() {
+        if REGEXP_RESERVED.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Escapes `s` so that, used as a `wildcard` pattern, it matches exactly `s`.
+///
+/// ```
+/// use connector_wazuh::search::escape::wildcard_literal;
+/// assert_eq!(wildcard_literal("a*b?c"), r"a\*b\?c");
+/// ```
+pub fn wildcard_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reserved_regexp_char_is_escaped() {
+        for c in REGEXP_RESERVED {
+            let s = c.to_string();
+            assert_eq!(regexp_literal(&s), format!("\\{c}"));
+        }
+    }
+
+    #[test]
+    fn plain_text_is_unchanged() {
+        assert_eq!(
+            regexp_literal("evil-domain_01.example").len(),
+            "evil-domain_01.example".len() + 1
+        );
+        assert_eq!(
+            regexp_literal("abc-_/:;,=%$!'`^ é 😀"),
+            "abc-_/:;,=%$!'`^ é 😀"
+        );
+        assert_eq!(wildcard_literal("abc.def[0]"), "abc.def[0]");
+    }
+}
