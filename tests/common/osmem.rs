@@ -122,7 +122,7 @@ impl Osmem {
             body.push_str(&d.to_string());
             body.push('\n');
             n += 1;
-            if n % 5000 == 0 {
+            if n.is_multiple_of(5000) {
                 self.send_bulk(std::mem::take(&mut body)).await;
             }
         }
