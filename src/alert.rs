@@ -90,3 +90,134 @@ pub struct SearchResult {
     /// The query sent (for the summary note and debugging).
     pub query: serde_json::Value,
 }
+
+/// Why an alert document could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("alert {doc_id} has no usable @timestamp")]
+    NoTimestamp { doc_id: String },
+}
+
+fn str_at<'a>(v: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str()
+}
+
+/// Strings of a value that may be a string or a list of strings (Wazuh uses both).
+fn strings_at(v: &serde_json::Value, path: &[&str]) -> Vec<String> {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(next) => cur = next,
+            None => return Vec::new(),
+        }
+    }
+    match cur {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Alert {
+    /// Builds an alert from an OpenSearch hit's `_id`, `_index` and `_source`.
+    ///
+    /// Tolerant by design: every field but the timestamp may be missing or of an unexpected
+    /// type (odd alerts must never abort an enrichment); `rule.level` may be a number or a
+    /// numeric string. The timestamp is `@timestamp`, else `timestamp`.
+    pub fn from_source(
+        doc_id: &str,
+        index: &str,
+        source: serde_json::Value,
+    ) -> Result<Alert, AlertError> {
+        let timestamp = str_at(&source, &["@timestamp"])
+            .or_else(|| str_at(&source, &["timestamp"]))
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| AlertError::NoTimestamp {
+                doc_id: doc_id.to_string(),
+            })?
+            .to_string();
+        let level = source
+            .get("rule")
+            .and_then(|r| r.get("level"))
+            .and_then(|l| {
+                l.as_u64()
+                    .or_else(|| l.as_str().and_then(|s| s.trim().parse().ok()))
+            })
+            .map(|l| l.min(u8::MAX as u64) as u8)
+            .unwrap_or(0);
+        let rule = Rule {
+            id: source
+                .get("rule")
+                .and_then(|r| r.get("id"))
+                .and_then(|id| {
+                    id.as_str()
+                        .map(str::to_string)
+                        .or_else(|| id.as_u64().map(|n| n.to_string()))
+                })
+                .unwrap_or_default(),
+            level,
+            description: str_at(&source, &["rule", "description"])
+                .unwrap_or_default()
+                .to_string(),
+            groups: strings_at(&source, &["rule", "groups"]),
+            mitre_ids: strings_at(&source, &["rule", "mitre", "id"]),
+        };
+        let agent = Agent {
+            id: str_at(&source, &["agent", "id"])
+                .unwrap_or_default()
+                .to_string(),
+            name: str_at(&source, &["agent", "name"])
+                .unwrap_or_default()
+                .to_string(),
+            ip: str_at(&source, &["agent", "ip"]).map(str::to_string),
+        };
+        Ok(Alert {
+            doc_id: doc_id.to_string(),
+            index: index.to_string(),
+            timestamp,
+            alert_id: str_at(&source, &["id"]).map(str::to_string),
+            rule,
+            agent,
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_the_core_fields() {
+        let a = Alert::from_source(
+            "x1",
+            "wazuh-alerts-4.x-2026.11.27",
+            json!({"@timestamp": "2026-11-27T10:00:00.000Z", "id": "1.2",
+                   "rule": {"id": "5710", "level": 5, "description": "sshd", "groups": ["syslog","sshd"], "mitre": {"id": ["T1110.001"]}},
+                   "agent": {"id": "002", "name": "web-01", "ip": "10.0.0.2"}}),
+        )
+        .unwrap();
+        assert_eq!(a.rule.id, "5710");
+        assert_eq!(a.rule.level, 5);
+        assert_eq!(a.rule.mitre_ids, vec!["T1110.001"]);
+        assert_eq!(a.agent.ip.as_deref(), Some("10.0.0.2"));
+        assert!(a.agent.is_real_agent());
+    }
+
+    #[test]
+    fn odd_alerts_do_not_fail() {
+        let a = Alert::from_source("x", "i", json!({"timestamp": "2026-11-27T10:00:00.000+0000", "rule": {"level": "7", "groups": "one"}, "agent": {"id": "000"}})).unwrap();
+        assert_eq!(a.rule.level, 7);
+        assert_eq!(a.rule.groups, vec!["one"]);
+        assert!(!a.agent.is_real_agent());
+        assert!(Alert::from_source("x", "i", json!({"rule": {}})).is_err());
+    }
+}
