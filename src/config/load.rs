@@ -986,10 +986,12 @@ fn cross_check(k: &KnowledgeOptions) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Helpers for other modules' unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod tests_support {
+    use std::collections::HashMap;
 
+    /// The required variables with valid values.
     pub(crate) fn minimal_env() -> HashMap<String, String> {
         [
             ("OPENCTI_URL", "http://opencti:8080"),
@@ -1001,6 +1003,12 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::minimal_env;
+    use super::*;
 
     fn load_env(extra: &[(&str, &str)]) -> Result<(Settings, Vec<ConfigEntry>), ConfigError> {
         let mut env = minimal_env();
