@@ -601,6 +601,9 @@ async fn worker(conn: Connection, queue: String, app: Arc<App>) {
     }
 }
 
+/// A root field of an operation: name, sub-field names, literal arguments.
+type RootField = (String, Vec<String>, Vec<(String, String)>);
+
 fn gql_error(status: StatusCode, message: &str, code: &str) -> Response {
     (
         status,
@@ -648,7 +651,7 @@ async fn graphql(
         );
     };
     let op_name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
-    let fields: Vec<(String, Vec<String>, Vec<(String, String)>)> = op
+    let fields: Vec<RootField> = op
         .selection_set
         .selections
         .iter()
