@@ -284,7 +284,7 @@ fn fix_process_arguments_are_delimited_by_real_whitespace() {
     let cl = &q["bool"]["should"][0]["bool"]["must"];
     assert_eq!(
         cl[2]["regexp"]["data.win.eventdata.commandLine"]["value"],
-        "(.*[ \t\n\r\"'])?whoami /all([ \t\n\r\"'].*)?"
+        "(.*[ \t\n\r\"'])?whoami /all((\\\\?[\"']|[ \t\n\r]).*)?"
     );
     // Image fields hold only the executable: they are not required to contain the arguments.
     assert!(!text.contains("data.win.eventdata.image"), "{text}");

@@ -39,9 +39,12 @@ pub const EMPTY_FILE_SHA256: &str =
 pub const SID_REGEXP: &str =
     "S-1-[0-59]-[0-9]{2}-[0-9]{8,10}-[0-9]{8,10}-[0-9]{8,10}-[1-9][0-9]{3,9}";
 
-/// Whitespace characters (real ones, not the reference's literal `\t`) plus quotes: the
-/// characters that delimit a command-line argument.
-const ARG_DELIMS: &str = "[ \t\n\r\"']";
+/// What may precede a command-line argument: real whitespace (not the reference's literal
+/// `\t`…) or a quote.
+const ARG_BEFORE: &str = "(.*[ \t\n\r\"'])?";
+/// What may follow an argument or the executable: the end, whitespace, or a quote that
+/// eventchannel may have stored escaped (`\"`).
+const ARG_AFTER: &str = "((\\\\?[\"']|[ \t\n\r]).*)?";
 
 // ---------------------------------------------------------------------------------------------
 // DSL helpers
@@ -608,9 +611,9 @@ fn process(cmd_line: &str, opts: &SearchOptions) -> Option<Value> {
     let arg_res: Vec<String> = args
         .iter()
         .filter(|a| !a.is_empty())
-        .map(|a| format!("(.*{ARG_DELIMS})?{}({ARG_DELIMS}.*)?", path_regexp(a)))
+        .map(|a| format!("{ARG_BEFORE}{}{ARG_AFTER}", path_regexp(a)))
         .collect();
-    let cmd_re = format!("[\"']?(.*[\\\\/])?{exe}[\"']?({ARG_DELIMS}.*)?");
+    let cmd_re = format!("(\\\\?[\"'])?(.*[\\\\/])?{exe}{ARG_AFTER}");
     let image_re = format!("(.*[\\\\/])?{exe}");
     let mut should = Vec::new();
     for fl in f::PROCESS_WIN_FIELDS {
