@@ -116,8 +116,9 @@ pub(crate) struct SampleHit {
     pub source: Value,
 }
 
+/// Time span and level statistics shared by agent and rule buckets.
 #[derive(Debug, Deserialize)]
-pub(crate) struct AgentBucket {
+pub(crate) struct Bucket {
     pub key: Value,
     pub doc_count: u64,
     #[serde(default)]
@@ -132,27 +133,17 @@ pub(crate) struct AgentBucket {
     pub level: Metric,
     #[serde(default)]
     pub sample: TopHits,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AgentBucket {
+    #[serde(flatten)]
+    pub stats: Bucket,
     #[serde(default)]
     pub rules: Option<Terms<RuleBucket>>,
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct RuleBucket {
-    pub key: Value,
-    pub doc_count: u64,
-    #[serde(default)]
-    pub first: Metric,
-    #[serde(default)]
-    pub last: Metric,
-    #[serde(default)]
-    pub first_alt: Metric,
-    #[serde(default)]
-    pub last_alt: Metric,
-    #[serde(default)]
-    pub level: Metric,
-    #[serde(default)]
-    pub sample: TopHits,
-}
+pub(crate) type RuleBucket = Bucket;
 
 /// The state-index response (only totals and the agent buckets).
 #[derive(Debug, Deserialize)]
@@ -240,7 +231,8 @@ fn rule_stats(b: &RuleBucket) -> RuleStats {
     }
 }
 
-fn agent_stats(b: &AgentBucket) -> AgentStats {
+fn agent_stats(ab: &AgentBucket) -> AgentStats {
+    let b = &ab.stats;
     let (first_seen, last_seen) = span(&b.first, &b.first_alt, &b.last, &b.last_alt);
     let sample = b.sample.hits.hits.first().map(|h| &h.source);
     AgentStats {
@@ -258,7 +250,7 @@ fn agent_stats(b: &AgentBucket) -> AgentStats {
         first_seen,
         last_seen,
         max_rule_level: level(&b.level),
-        rules: b
+        rules: ab
             .rules
             .as_ref()
             .map(|t| t.buckets.iter().map(rule_stats).collect())
