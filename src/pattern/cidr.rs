@@ -179,7 +179,10 @@ mod tests {
         );
         match parse("2001:db8::/126").unwrap().matcher {
             CidrMatch::Terms(t) => {
-                assert_eq!(t, ["2001:db8::", "2001:db8::1", "2001:db8::2", "2001:db8::3"])
+                assert_eq!(
+                    t,
+                    ["2001:db8::", "2001:db8::1", "2001:db8::2", "2001:db8::3"]
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -191,7 +194,13 @@ mod tests {
 
     #[test]
     fn bad_blocks() {
-        for t in ["10.0.0.1/8", "10.0.0.0/33", "nope", "10.0.0.0/x", "300.1.1.1/8"] {
+        for t in [
+            "10.0.0.1/8",
+            "10.0.0.0/33",
+            "nope",
+            "10.0.0.0/x",
+            "300.1.1.1/8",
+        ] {
             assert!(matches!(parse(t), Err(PatternError::Invalid(_))), "{t}");
         }
     }

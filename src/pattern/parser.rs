@@ -209,7 +209,10 @@ fn build_obs(pair: Pair<Rule>, terms: &mut usize) -> Result<ObservationExpr, Pat
             let rule = pair.as_rule();
             let mut items = Vec::new();
             for p in pair.into_inner() {
-                if matches!(p.as_rule(), Rule::kw_followedby | Rule::kw_or | Rule::kw_and) {
+                if matches!(
+                    p.as_rule(),
+                    Rule::kw_followedby | Rule::kw_or | Rule::kw_and
+                ) {
                     continue;
                 }
                 items.push(build_obs(p, terms)?);
@@ -305,9 +308,10 @@ fn build_qualifier(pair: Pair<Rule>) -> Result<Qualifier, PatternError> {
             let n = it
                 .next()
                 .ok_or_else(|| PatternError::invalid("REPEATS without a number"))?;
-            let times: u64 = n.as_str().parse().map_err(|_| {
-                PatternError::invalid(format!("bad REPEATS count {}", n.as_str()))
-            })?;
+            let times: u64 = n
+                .as_str()
+                .parse()
+                .map_err(|_| PatternError::invalid(format!("bad REPEATS count {}", n.as_str())))?;
             if times == 0 {
                 return Err(PatternError::invalid("REPEATS needs a positive count"));
             }
@@ -472,7 +476,8 @@ fn build_literal(pair: Pair<Rule>) -> Result<Literal, PatternError> {
         Rule::hex => {
             let h = next(&mut inner.into_inner())?.as_str();
             Literal::Hex(
-                hex::decode(h).map_err(|e| PatternError::invalid(format!("bad hex h'{h}': {e}")))?,
+                hex::decode(h)
+                    .map_err(|e| PatternError::invalid(format!("bad hex h'{h}': {e}")))?,
             )
         }
         Rule::binary => Literal::Binary(next(&mut inner.into_inner())?.as_str().to_string()),

@@ -162,7 +162,9 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
         let c = chars[i];
         match c {
             '\\' => {
-                let n = *chars.get(i + 1).ok_or_else(|| refuse(whole, "a trailing backslash"))?;
+                let n = *chars
+                    .get(i + 1)
+                    .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
                 i += 2;
                 if let Some(cls) = class_escape(n) {
                     out.push_str(&format!("[{cls}]"));
@@ -183,8 +185,7 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
                     ));
                 } else if n.is_ascii_digit() || n == 'k' || n == 'g' {
                     return Err(refuse(whole, "a backreference"));
-                } else if matches!(n, 'p' | 'P' | 'X' | 'R' | 'h' | 'H' | 'K' | 'Q' | 'E' | 'N')
-                {
+                } else if matches!(n, 'p' | 'P' | 'X' | 'R' | 'h' | 'H' | 'K' | 'Q' | 'E' | 'N') {
                     return Err(refuse(whole, &format!("the escape \\{n}")));
                 } else if n.is_ascii_alphanumeric() {
                     return Err(refuse(whole, &format!("the unknown escape \\{n}")));
@@ -224,12 +225,10 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
                                 .ok_or_else(|| refuse(whole, "an unterminated group name"))?;
                             i += skip + end + 1;
                         }
-                        _ => {
-                            return Err(refuse(
-                                whole,
-                                "an inline option or special group (only a leading (?i) is supported)",
-                            ))
-                        }
+                        _ => return Err(refuse(
+                            whole,
+                            "an inline option or special group (only a leading (?i) is supported)",
+                        )),
                     }
                 }
                 out.push('(');

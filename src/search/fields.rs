@@ -305,3 +305,8 @@ pub const TIMESTAMP_FIELD: &str = "@timestamp";
 pub const AGENT_ID_FIELD: &str = "agent.id";
 pub const RULE_ID_FIELD: &str = "rule.id";
 pub const RULE_LEVEL_FIELD: &str = "rule.level";
+
+/// Registry value names (FIM registry value alerts, rules 750–752).
+pub const REGVALUE_NAME_FIELDS: &[&str] = &["syscheck.value_name"];
+/// Registry value data as text (Sysmon 13 `SetValue`).
+pub const REGVALUE_DATA_FIELDS: &[&str] = &["data.win.eventdata.details"];
