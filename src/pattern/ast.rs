@@ -160,11 +160,102 @@ impl fmt::Display for Literal {
         match self {
             Literal::Str(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
             Literal::Int(n) => write!(f, "{n}"),
+            Literal::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => write!(f, "{x:.1}"),
             Literal::Float(x) => write!(f, "{x}"),
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Timestamp(t) => write!(f, "t'{t}'"),
             Literal::Hex(h) => write!(f, "h'{}'", hex::encode(h)),
             Literal::Binary(b) => write!(f, "b'{b}'"),
+        }
+    }
+}
+
+/// Writes the pattern back in STIX syntax (fully parenthesised where precedence needs it), so
+/// that `parse(p.to_string()) == p`.
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)
+    }
+}
+
+fn join<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T], sep: &str) -> fmt::Result {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            write!(f, " {sep} ")?;
+        }
+        write!(f, "({x})")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for ObservationExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObservationExpr::Observation(c) => write!(f, "[{c}]"),
+            ObservationExpr::And(v) => join(f, v, "AND"),
+            ObservationExpr::Or(v) => join(f, v, "OR"),
+            ObservationExpr::FollowedBy(v) => join(f, v, "FOLLOWEDBY"),
+            ObservationExpr::Qualified { expr, qualifier } => {
+                match **expr {
+                    ObservationExpr::Observation(_) | ObservationExpr::Qualified { .. } => {
+                        write!(f, "{expr}")?
+                    }
+                    _ => write!(f, "({expr})")?,
+                }
+                match qualifier {
+                    Qualifier::Within { seconds } => write!(f, " WITHIN {seconds} SECONDS"),
+                    Qualifier::StartStop { start, stop } => {
+                        write!(f, " START t'{start}' STOP t'{stop}'")
+                    }
+                    Qualifier::Repeats { times } => write!(f, " REPEATS {times} TIMES"),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for ComparisonExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ComparisonExpr::And(v) => join(f, v, "AND"),
+            ComparisonExpr::Or(v) => join(f, v, "OR"),
+            ComparisonExpr::Test(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Operator::Exists = self.op {
+            return write!(f, "EXISTS {}", self.path);
+        }
+        write!(f, "{}", self.path)?;
+        if self.negated {
+            f.write_str(" NOT")?;
+        }
+        let quote = |s: &str| Literal::Str(s.to_string()).to_string();
+        match &self.op {
+            Operator::Eq(l)
+            | Operator::Ne(l)
+            | Operator::Lt(l)
+            | Operator::Le(l)
+            | Operator::Gt(l)
+            | Operator::Ge(l) => write!(f, " {} {l}", self.op.keyword()),
+            Operator::In(list) => {
+                f.write_str(" IN (")?;
+                for (i, l) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{l}")?;
+                }
+                f.write_str(")")
+            }
+            Operator::Like(s)
+            | Operator::Matches(s)
+            | Operator::IsSubset(s)
+            | Operator::IsSuperset(s) => write!(f, " {} {}", self.op.keyword(), quote(s)),
+            Operator::Exists => Ok(()),
         }
     }
 }

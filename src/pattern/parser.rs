@@ -105,6 +105,9 @@ pub(crate) fn locate(text: &str, offset: usize) -> (usize, usize, String) {
 fn rule_name(r: &Rule) -> String {
     match r {
         Rule::EOI => "end of pattern",
+        Rule::rbracket => "']'",
+        Rule::rparen => "')'",
+        Rule::comma => "','",
         Rule::obs_followedby | Rule::obs_or | Rule::obs_and | Rule::obs_qualified => {
             "an observation expression"
         }
@@ -114,7 +117,7 @@ fn rule_name(r: &Rule) -> String {
         Rule::prop_test | Rule::exists_test | Rule::object_path => "an object path",
         Rule::object_type => "an object type",
         Rule::first_step | Rule::ident => "a property name",
-        Rule::step => "'.', '[' or an operator",
+        Rule::step => "'.' or '['",
         Rule::not => "NOT",
         Rule::eq_op | Rule::order_op | Rule::str_op => "a comparison operator",
         Rule::eq_test | Rule::order_test | Rule::set_test | Rule::str_test => {
@@ -155,7 +158,6 @@ fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> PatternError {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let e = e.renamed_rules(rule_name);
     let message = match &e.variant {
         pest::error::ErrorVariant::ParsingError {
             positives,
@@ -412,7 +414,7 @@ fn build_op(pair: Pair<Rule>, terms: &mut usize) -> Result<Operator, PatternErro
                 .find(|p| p.as_rule() == Rule::set_literal)
                 .ok_or_else(|| PatternError::invalid("IN without a list"))?;
             let mut values = Vec::new();
-            for l in set.into_inner() {
+            for l in set.into_inner().filter(|p| p.as_rule() == Rule::literal) {
                 count(terms, 1)?;
                 values.push(build_literal(l)?);
             }

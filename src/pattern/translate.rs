@@ -636,7 +636,93 @@ fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Va
     })
 }
 
+/// `network-traffic:src_ref.type` / `dst_ref.type`: which kind of address the endpoint is.
+/// Answered from the shape of the endpoint fields' values (dotted quad, colon, MAC).
+fn ref_type(c: &Comparison) -> Option<Result<Value, PatternError>> {
+    let PathStep::Property(end) = c.path.steps.first()? else {
+        return None;
+    };
+    if c.path.object_type != "network-traffic"
+        || c.path.steps.len() != 2
+        || c.path.steps[1] != PathStep::Property("type".into())
+        || !matches!(end.as_str(), "src_ref" | "dst_ref")
+    {
+        return None;
+    }
+    let src = end == "src_ref";
+    let unsupported = || {
+        Some(Err(PatternError::unsupported(format!(
+            "{}: only = / != / IN with 'ipv4-addr', 'ipv6-addr' or 'mac-addr' can be checked",
+            c.path
+        ))))
+    };
+    let one = |ty: &Literal| -> Option<Value> {
+        let Literal::Str(ty) = ty else { return None };
+        let ip_fields = if src {
+            f::TRAFFIC_SRC_IP_FIELDS
+        } else {
+            f::TRAFFIC_DST_IP_FIELDS
+        };
+        Some(match ty.as_str() {
+            "ipv4-addr" => over(
+                ip_fields,
+                &Matcher::Regexp {
+                    re: "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}".into(),
+                    ci: false,
+                },
+            ),
+            "ipv6-addr" => over(
+                ip_fields,
+                &Matcher::Regexp {
+                    re: ".*:.*".into(),
+                    ci: false,
+                },
+            ),
+            "mac-addr" => exists(if src {
+                f::TRAFFIC_SRC_MAC_FIELDS
+            } else {
+                f::TRAFFIC_DST_MAC_FIELDS
+            }),
+            _ => return None,
+        })
+    };
+    let (list, negate): (Vec<&Literal>, bool) = match &c.op {
+        Operator::Eq(l) => (vec![l], c.negated),
+        Operator::Ne(l) => (vec![l], !c.negated),
+        Operator::In(v) => (v.iter().collect(), c.negated),
+        _ => return unsupported(),
+    };
+    let mut qs = Vec::new();
+    for l in list {
+        match one(l) {
+            Some(q) => qs.push(q),
+            None => return unsupported(),
+        }
+    }
+    let q = one_of(qs);
+    Some(Ok(if negate {
+        // The endpoint must be present and of another kind.
+        let present = if src {
+            one_of(vec![
+                exists(f::TRAFFIC_SRC_IP_FIELDS),
+                exists(f::TRAFFIC_SRC_MAC_FIELDS),
+            ])
+        } else {
+            one_of(vec![
+                exists(f::TRAFFIC_DST_IP_FIELDS),
+                exists(f::TRAFFIC_DST_MAC_FIELDS),
+            ])
+        };
+        json!({"bool": {"filter": [present], "must_not": [q]}})
+    } else {
+        q
+    }))
+}
+
 fn comparison(ctx: &mut Ctx, c: &Comparison) -> Result<Value, PatternError> {
+    if let Some(r) = ref_type(c) {
+        return r;
+    }
     let t = target(&c.path, ctx.opts)?;
     // `a != v` and `a NOT op v`: the property is present and the test fails. Across several
     // fields this is "no field passes the test", which can only be narrower than STIX's
