@@ -116,6 +116,32 @@ async fn patterns_find_exactly_the_matching_alerts() {
             &["554", "87105", "99917", "99918"],
         ),
         ("[url:value = '/cgi-bin/status']", &["31166"]),
+        // A host name found only in the syslog header is not a sighting.
+        ("[domain-name:value = 'vmi189193']", &[]),
+        ("[domain-name:value LIKE 'vmi%']", &[]),
+        ("[domain-name:value LIKE '%suricata%']", &["99915"]),
+        ("[email-addr:value LIKE '%@wazuh.com']", &["91533", "91537"]),
+        ("[user-agent:value LIKE 'aws-cli/%']", &["80202"]),
+        ("[windows-registry-key:values[*].name = 'Java-Update']", &["752"]),
+        // Protocols are compared without case (Sysmon 'tcp', cloud 'TCP').
+        (
+            "[network-traffic:protocols[*] = 'tcp' AND network-traffic:dst_port = 3389]",
+            &["92108"],
+        ),
+        (
+            "[network-traffic:protocols[*] = 'TCP']",
+            &["65032", "80302", "92107", "92108"],
+        ),
+        // != and NOT need the property to be present.
+        (
+            "[ipv4-addr:value ISSUBSET '172.16.0.0/12' AND user-account:account_login != 'root']",
+            &["5712"],
+        ),
+        (
+            "[ipv4-addr:value = '45.75.196.15' AND user-account:account_login NOT IN ('root')]",
+            &[],
+        ),
+
         ("[software:name = 'ncurses']", &["23502"]),
     ];
     let mut failures = Vec::new();
@@ -132,4 +158,59 @@ async fn patterns_find_exactly_the_matching_alerts() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn compound_observations_are_approximated_with_a_note() {
+    let os = Osmem::start().await;
+    os.load_sample_alerts().await;
+    let opts = SearchOptions::default();
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "[ipv4-addr:value = '1.1.1.1'] FOLLOWEDBY [user-account:account_login = 'sammy']",
+            &["31170", "5710"],
+            "order",
+        ),
+        (
+            "[ipv4-addr:value = '1.1.1.1'] AND [user-account:account_login = 'sammy']",
+            &["31170", "5710"],
+            "every observation",
+        ),
+        (
+            "([ipv4-addr:value = '1.1.1.1'] OR [user-account:account_login = 'sammy']) WITHIN 60 SECONDS",
+            &["31170", "5710"],
+            "WITHIN 60 SECONDS",
+        ),
+        (
+            "[user-account:account_login = 'sammy'] REPEATS 3 TIMES",
+            &["5710"],
+            "REPEATS 3 TIMES",
+        ),
+    ];
+    for (pattern, expected, note) in cases {
+        let t = query_for_pattern(pattern, &opts).unwrap();
+        assert!(
+            t.notes.iter().any(|n| n.contains(note)),
+            "{pattern}: {:?}",
+            t.notes
+        );
+        let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(rule_ids(&os, &t.query).await, want, "{pattern}");
+    }
+    // A START/STOP around the whole pattern is also reported as the search window.
+    let t = query_for_pattern(
+        "[user-account:account_login = 'root'] START t'2024-12-01T00:00:00Z' STOP t'2025-01-01T00:00:00Z'",
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(
+        t.time_range,
+        Some((
+            "2024-12-01T00:00:00Z".to_string(),
+            "2025-01-01T00:00:00Z".to_string()
+        ))
+    );
+    assert!(t.notes.is_empty(), "{:?}", t.notes);
+    assert_eq!(rule_ids(&os, &t.query).await, ["99904"]);
 }

@@ -42,6 +42,9 @@ const IP_TYPED_FIELDS: &[&str] = &[
     "data.aws.dstaddr",
     "data.aws.source_ip_address",
 ];
+/// The alert's own time (`@timestamp` is copied from it at indexing).
+const ALERT_TIME_FIELD: &str = "timestamp";
+
 const NUMERIC_FIELDS: &[&str] = &[
     "data.src_port",
     "data.dest_port",
@@ -470,7 +473,12 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     };
     Ok(match &c.op {
         Operator::Eq(l) => eq(ctx, l)?,
-        Operator::Ne(_) => unreachable_ne(),
+        Operator::Ne(_) => {
+            // `comparison` rewrites `!=` to NOT `=` before calling this.
+            return Err(PatternError::invalid(format!(
+                "{path} !=: internal error, negation not rewritten"
+            )));
+        }
         Operator::In(list) => {
             if list.is_empty() {
                 return Err(PatternError::invalid(format!("{path} IN (): empty list")));
@@ -564,12 +572,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
                             v.push(json!({"term": {*ipf: format!("{}/{}", c.network, c.prefix)}}));
                         }
                     }
-                    let q = one_of(v);
-                    match t.exclude {
-                        Some(ex) => json!({"bool": {"must": [q], "must_not": [
-                            {"regexp": {ex: {"value": re, "case_insensitive": false}}}]}}),
-                        None => q,
-                    }
+                    one_of(v)
                 }
             }
         }
@@ -592,11 +595,6 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
         }
         Operator::Exists => exists(&t.fields),
     })
-}
-
-fn unreachable_ne() -> Value {
-    // `!=` is rewritten to NOT `=` before `positive` is called.
-    json!({"match_none": {}})
 }
 
 fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
@@ -630,10 +628,7 @@ fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Va
             },
         ),
     };
-    Ok(match t.exclude {
-        Some(ex) => json!({"bool": {"must": [q], "must_not": [{"term": {ex: v}}]}}),
-        None => q,
-    })
+    Ok(q)
 }
 
 /// `network-traffic:src_ref.type` / `dst_ref.type`: which kind of address the endpoint is.
@@ -740,7 +735,28 @@ fn comparison(ctx: &mut Ctx, c: &Comparison) -> Result<Value, PatternError> {
     };
     let pos = positive(ctx, &c2, &t)?;
     if !negate {
-        return Ok(pos);
+        // A value found only in the excluded field (the syslog host header, the agent's own
+        // address) is not a sighting: the same test on that field must fail (as in the
+        // observable search).
+        return Ok(match t.exclude {
+            Some(ex) if !matches!(c2.op, Operator::Exists) => {
+                let only = Target {
+                    fields: vec![ex],
+                    kind: t.kind,
+                    exclude: None,
+                };
+                let excluded = positive(ctx, &c2, &only)?;
+                if !matches!(c2.op, Operator::Eq(_) | Operator::In(_)) {
+                    ctx.note(format!(
+                        "{}: alerts whose {ex} also matches are left out ({ex} is the \
+                         event's own host, not a sighting), even when another field matches",
+                        c.path
+                    ));
+                }
+                json!({"bool": {"must": [pos], "must_not": [excluded]}})
+            }
+            _ => pos,
+        });
     }
     if matches!(c2.op, Operator::Exists) {
         return Ok(json!({"bool": {"must_not": [pos]}}));
@@ -805,10 +821,19 @@ fn observation(ctx: &mut Ctx, e: &ObservationExpr) -> Result<Value, PatternError
         ObservationExpr::Qualified { expr, qualifier } => {
             let inner = observation(ctx, expr)?;
             match qualifier {
-                Qualifier::StartStop { start, stop } => json!({"bool": {
-                    "must": [inner],
-                    "filter": [{"range": {f::TIMESTAMP_FIELD: {"gte": start, "lt": stop}}}]
-                }}),
+                Qualifier::StartStop { start, stop } => {
+                    // STOP is exclusive. `@timestamp` is set from the alert's own `timestamp`
+                    // by the Filebeat pipeline; alerts indexed another way may carry only
+                    // `timestamp`, and both hold the same instant, so either may match.
+                    let window = json!({"gte": start, "lt": stop});
+                    json!({"bool": {
+                        "must": [inner],
+                        "filter": [one_of(vec![
+                            json!({"range": {f::TIMESTAMP_FIELD: window.clone()}}),
+                            json!({"range": {ALERT_TIME_FIELD: window}}),
+                        ])]
+                    }})
+                }
                 Qualifier::Within { seconds } => {
                     if !matches!(**expr, ObservationExpr::Observation(_)) {
                         ctx.note(format!(
