@@ -127,10 +127,19 @@ pub async fn run_with(
     let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
     let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
     let (channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
+    let indexer = Arc::new(
+        crate::indexer::IndexerClient::new(&settings.indexer)
+            .map_err(|e| RunError::Setup(e.to_string()))?,
+    );
+    let indexer_watch = tokio::spawn(watch_indexer(
+        indexer.clone(),
+        health.clone(),
+        shutdown.child_token(),
+    ));
     let ctx = pipeline::Context {
         settings: settings.clone(),
         source: Arc::new(client.clone()),
-        indexer: None,
+        indexer: Some(indexer),
     };
     let shared = Arc::new(Shared {
         settings: settings.clone(),
@@ -218,10 +227,40 @@ pub async fn run_with(
     }
     ping_cancel.cancel();
     let _ = pinger.await;
+    indexer_watch.abort();
     let _ = conn.close(200, "shutdown".into()).await;
     if let Some(s) = ops_server {
         let _ = s.handle.await;
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
+async fn watch_indexer(
+    indexer: Arc<crate::indexer::IndexerClient>,
+    health: crate::ops::Health,
+    cancel: CancellationToken,
+) {
+    let mut last: Option<bool> = None;
+    loop {
+        let ok = match indexer.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                if last != Some(false) {
+                    tracing::warn!(error = %e, "the Wazuh indexer is not reachable");
+                }
+                false
+            }
+        };
+        if ok && last != Some(true) {
+            tracing::info!("the Wazuh indexer is reachable");
+        }
+        health.set_indexer_reachable(ok);
+        last = Some(ok);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
 }
