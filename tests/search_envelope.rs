@@ -134,8 +134,10 @@ fn raw_filters_are_always_applied_fixing_the_reference() {
 
 #[test]
 fn rule_exclusion_is_a_query_filter() {
-    let mut k = KnowledgeOptions::default();
-    k.rule_exclude_list = ["5710", "5712"].iter().map(|s| s.to_string()).collect();
+    let k = KnowledgeOptions {
+        rule_exclude_list: ["5710", "5712"].iter().map(|s| s.to_string()).collect(),
+        ..KnowledgeOptions::default()
+    };
     let s = IndexerSettings {
         exclude_sample_data: false,
         exclude_match: vec![],
