@@ -312,3 +312,8 @@ pub const SAMPLE_DATA_FIELD: &str = "@sampledata";
 /// The manager's time of the alert (Filebeat copies it into `@timestamp`; documents loaded by
 /// other means may only have this one).
 pub const ALERT_TIME_FIELD: &str = "timestamp";
+
+/// Registry value names (FIM registry value alerts, rules 750–752).
+pub const REGVALUE_NAME_FIELDS: &[&str] = &["syscheck.value_name"];
+/// Registry value data as text (Sysmon 13 `SetValue`).
+pub const REGVALUE_DATA_FIELDS: &[&str] = &["data.win.eventdata.details"];
