@@ -385,7 +385,13 @@ async fn exact_statistics_beyond_the_limit() {
         })
         .collect();
     os.bulk_index("wazuh-alerts-4.x-2026.11.01", docs).await;
-    let s = settings(&os.url);
+    // osmem-server computes aggregations far slower than OpenSearch; on a loaded test machine
+    // this one request can take several seconds.
+    let s = IndexerSettings {
+        timeout: Duration::from_secs(90),
+        retries: 0,
+        ..settings(&os.url)
+    };
     let client = IndexerClient::new(&s).unwrap();
     let r = run(
         &client,
