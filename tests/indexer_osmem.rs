@@ -646,3 +646,44 @@ async fn metacharacter_values_match_exactly_on_the_indexer() {
         assert_eq!(ids, vec![i.to_string()], "{v:?}");
     }
 }
+
+#[tokio::test]
+async fn lookup_agent_name_finds_the_agents_alerts() {
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let expected: BTreeSet<String> = docs
+        .iter()
+        .filter(|d| d["agent"]["name"] == "srv")
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["rule"]["id"].as_str().unwrap(),
+                d["agent"]["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 5);
+    let off = run(
+        &client,
+        &s,
+        "Hostname",
+        json!({"value": "SRV"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(off.total, 0);
+    let on = SearchOptions {
+        lookup_agent_name: true,
+        ..SearchOptions::default()
+    };
+    let r = run(&client, &s, "Hostname", json!({"value": "SRV"}), &on)
+        .await
+        .unwrap();
+    assert_eq!(keys(&r), expected);
+}
