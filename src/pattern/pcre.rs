@@ -14,6 +14,8 @@ use crate::search::escape::regexp_literal;
 pub struct LuceneRegex {
     pub regex: String,
     pub case_insensitive: bool,
+    /// The expression uses `.`, which in Lucene also matches line breaks (PCRE's does not).
+    pub uses_dot: bool,
 }
 
 fn refuse(re: &str, what: &str) -> PatternError {
@@ -33,6 +35,7 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
     }
     let alternatives = split_top_level(body, re)?;
     let mut out = Vec::with_capacity(alternatives.len());
+    let mut uses_dot = false;
     for alt in alternatives {
         let (start_anchor, a) = match alt.strip_prefix('^') {
             Some(r) => (true, r),
@@ -43,7 +46,8 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
         } else {
             (false, a)
         };
-        let t = translate_body(a, re)?;
+        let (t, dot) = translate_body(a, re)?;
+        uses_dot |= dot;
         out.push(format!(
             "{}{}{}",
             if start_anchor { "" } else { ".*" },
@@ -62,6 +66,7 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
     Ok(LuceneRegex {
         regex,
         case_insensitive,
+        uses_dot,
     })
 }
 
@@ -152,12 +157,13 @@ fn hex_escape(chars: &[char], i: usize, whole: &str) -> Result<(char, usize), Pa
     }
 }
 
-fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
+fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() * 2);
     let mut i = 0;
     // Whether the previous token can take a quantifier.
     let mut quantifiable = false;
+    let mut uses_dot = false;
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -246,6 +252,7 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
             }
             '.' => {
                 out.push('.');
+                uses_dot = true;
                 i += 1;
                 quantifiable = true;
             }
@@ -291,7 +298,7 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
             }
         }
     }
-    Ok(out)
+    Ok((out, uses_dot))
 }
 
 /// `{n}`, `{n,}`, `{n,m}` → the quantifier text and its length; `None` if not a quantifier.
@@ -470,6 +477,8 @@ mod tests {
         assert_eq!(t(r"^\x41\x{42}$"), "AB");
         assert_eq!(t(r"^a{x$"), r"a\{x");
         assert!(translate("(?i)^abc$").unwrap().case_insensitive);
+        assert!(!translate(r"a\.b").unwrap().uses_dot);
+        assert!(translate(r"a.b").unwrap().uses_dot);
     }
 
     #[test]
