@@ -157,6 +157,45 @@ fn hex_escape(chars: &[char], i: usize, whole: &str) -> Result<(char, usize), Pa
     }
 }
 
+/// What a backslash escape stands for (shared by the main expression and character classes).
+enum Escape {
+    /// `\d`, `\w`, `\s`: the members of a class, without brackets.
+    Class(&'static str),
+    /// `\D`, `\W`, `\S`.
+    NegatedClass(&'static str),
+    /// A single character (control escapes, `\x..`, escaped punctuation).
+    Char(char),
+}
+
+/// Reads the escape whose backslash is at `chars[i]`; returns it and the characters consumed.
+fn read_escape(chars: &[char], i: usize, whole: &str) -> Result<(Escape, usize), PatternError> {
+    let n = *chars
+        .get(i + 1)
+        .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
+    if let Some(cls) = class_escape(n) {
+        return Ok((Escape::Class(cls), 2));
+    }
+    if let Some(cls) = class_escape(n.to_ascii_lowercase()) {
+        return Ok((Escape::NegatedClass(cls), 2));
+    }
+    if let Some(ch) = control_escape(n) {
+        return Ok((Escape::Char(ch), 2));
+    }
+    if n == 'x' {
+        let (ch, used) = hex_escape(chars, i + 2, whole)?;
+        return Ok((Escape::Char(ch), 2 + used));
+    }
+    let what = match n {
+        'b' | 'B' => "a word boundary (\\b, \\B)".to_string(),
+        'A' | 'z' | 'Z' | 'G' => "an anchor escape (\\A, \\z, \\Z, \\G; use ^ and $)".to_string(),
+        'k' | 'g' => "a backreference".to_string(),
+        _ if n.is_ascii_digit() => "a backreference".to_string(),
+        _ if n.is_ascii_alphanumeric() => format!("the escape \\{n}"),
+        _ => return Ok((Escape::Char(n), 2)),
+    };
+    Err(refuse(whole, &what))
+}
+
 fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() * 2);
@@ -168,35 +207,12 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
         let c = chars[i];
         match c {
             '\\' => {
-                let n = *chars
-                    .get(i + 1)
-                    .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
-                i += 2;
-                if let Some(cls) = class_escape(n) {
-                    out.push_str(&format!("[{cls}]"));
-                } else if let Some(cls) = class_escape(n.to_ascii_lowercase()) {
-                    out.push_str(&format!("[^{cls}]"));
-                } else if let Some(ch) = control_escape(n) {
-                    out.push_str(&regexp_literal(&ch.to_string()));
-                } else if n == 'x' {
-                    let (ch, used) = hex_escape(&chars, i, whole)?;
-                    i += used;
-                    out.push_str(&regexp_literal(&ch.to_string()));
-                } else if matches!(n, 'b' | 'B') {
-                    return Err(refuse(whole, "a word boundary (\\b, \\B)"));
-                } else if matches!(n, 'A' | 'z' | 'Z' | 'G') {
-                    return Err(refuse(
-                        whole,
-                        "an anchor escape (\\A, \\z, \\Z, \\G; use ^ and $)",
-                    ));
-                } else if n.is_ascii_digit() || n == 'k' || n == 'g' {
-                    return Err(refuse(whole, "a backreference"));
-                } else if matches!(n, 'p' | 'P' | 'X' | 'R' | 'h' | 'H' | 'K' | 'Q' | 'E' | 'N') {
-                    return Err(refuse(whole, &format!("the escape \\{n}")));
-                } else if n.is_ascii_alphanumeric() {
-                    return Err(refuse(whole, &format!("the unknown escape \\{n}")));
-                } else {
-                    out.push_str(&regexp_literal(&n.to_string()));
+                let (e, used) = read_escape(&chars, i, whole)?;
+                i += used;
+                match e {
+                    Escape::Class(cls) => out.push_str(&format!("[{cls}]")),
+                    Escape::NegatedClass(cls) => out.push_str(&format!("[^{cls}]")),
+                    Escape::Char(ch) => out.push_str(&regexp_literal(&ch.to_string())),
                 }
                 quantifiable = true;
             }
@@ -336,27 +352,17 @@ fn translate_class(chars: &[char], whole: &str) -> Result<(String, usize), Patte
         first = false;
         match c {
             '\\' => {
-                let n = *chars
-                    .get(i + 1)
-                    .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
-                i += 2;
-                if let Some(cls) = class_escape(n) {
-                    out.push_str(cls);
-                } else if class_escape(n.to_ascii_lowercase()).is_some() {
-                    return Err(refuse(
-                        whole,
-                        "a negated class escape (\\D, \\W, \\S) inside [...]",
-                    ));
-                } else if let Some(ch) = control_escape(n) {
-                    out.push(ch);
-                } else if n == 'x' {
-                    let (ch, used) = hex_escape(chars, i, whole)?;
-                    i += used;
-                    push_class_char(&mut out, ch);
-                } else if n.is_ascii_alphanumeric() {
-                    return Err(refuse(whole, &format!("the escape \\{n} inside [...]")));
-                } else {
-                    push_class_char(&mut out, n);
+                let (e, used) = read_escape(chars, i, whole)?;
+                i += used;
+                match e {
+                    Escape::Class(cls) => out.push_str(cls),
+                    Escape::NegatedClass(_) => {
+                        return Err(refuse(
+                            whole,
+                            "a negated class escape (\\D, \\W, \\S) inside [...]",
+                        ))
+                    }
+                    Escape::Char(ch) => push_class_char(&mut out, ch),
                 }
             }
             '[' if chars.get(i + 1) == Some(&':') => {
