@@ -166,6 +166,30 @@ pub struct Context {
     pub indexer: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
+/// The enrichment step as the runtime sees it: production uses [`Pipeline`]; integration tests of
+/// the runtime can substitute another implementation to exercise result delivery.
+pub trait Enricher: Send + Sync {
+    fn enrich<'a>(
+        &'a self,
+        ctx: &'a Context,
+        request: &'a Request,
+    ) -> BoxFut<'a, Result<Enriched, EnrichError>>;
+}
+
+/// The connector's pipeline ([`enrich`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pipeline;
+
+impl Enricher for Pipeline {
+    fn enrich<'a>(
+        &'a self,
+        ctx: &'a Context,
+        request: &'a Request,
+    ) -> BoxFut<'a, Result<Enriched, EnrichError>> {
+        Box::pin(enrich(ctx, request))
+    }
+}
+
 /// Enrich one request. Today: the inspect stage (resolve, TLP, labels, own entity, indicator
 /// resolution), then a clear message that searching is not available yet.
 pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, EnrichError> {

@@ -11,7 +11,7 @@ use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
 use crate::opencti::{operations as ops, ApiError};
-use crate::pipeline::{self, ErrorKind, Mode, Request};
+use crate::pipeline::{ErrorKind, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +140,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
             }
         })
     });
-    let result = pipeline::enrich(&shared.ctx, req).await;
+    let result = shared.enricher.enrich(&shared.ctx, req).await;
     if let Some(p) = pinger {
         p.abort();
     }

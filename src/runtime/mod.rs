@@ -28,6 +28,7 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     pub client: OpenCtiClient,
     pub ctx: pipeline::Context,
+    pub enricher: Arc<dyn pipeline::Enricher>,
     pub publisher: Option<Publisher>,
     pub connector_user_id: Option<String>,
     pub attempts: attempts::Attempts,
@@ -51,6 +52,15 @@ const PING_PERIOD: Duration = Duration::from_secs(40);
 /// Run until `shutdown` is cancelled (SIGTERM/SIGINT) and in-flight requests are done or the grace
 /// period is over.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), RunError> {
+    run_with(settings, shutdown, Arc::new(pipeline::Pipeline)).await
+}
+
+/// [`run`] with another enrichment step (tests of the runtime's delivery paths).
+pub async fn run_with(
+    settings: Settings,
+    shutdown: CancellationToken,
+    enricher: Arc<dyn pipeline::Enricher>,
+) -> Result<(), RunError> {
     let started = Instant::now();
     let settings = Arc::new(settings);
     let client = OpenCtiClient::new(&settings.opencti).map_err(RunError::Setup)?;
@@ -95,6 +105,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         settings: settings.clone(),
         client,
         ctx,
+        enricher,
         publisher,
         connector_user_id: reg.connector_user_id.clone(),
         attempts: attempts::Attempts::default(),
