@@ -1,33 +1,55 @@
-//! The compose file documents every option with its default: every environment variable named
-//! in `src/config/` appears in `docker/docker-compose.yml`, and the defaults written there equal
-//! the defaults the code uses (so the file cannot drift from the code).
+//! `docker/docker-compose.yml` documents every option with its default: every option of the
+//! configuration table is in the file, every variable in the file is one the connector reads, and
+//! the defaults written there are the effective defaults in the image (the configuration table's,
+//! unless the Dockerfile sets the variable). So the file cannot drift from the code.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use connector_wazuh::config::{EnrichType, KnowledgeOptions, SearchOptions, Tlp};
+use connector_wazuh::config::load::{ENV_ALIASES, OPTIONS};
 use regex::Regex;
 
 const COMPOSE: &str = include_str!("../docker/docker-compose.yml");
-const CONFIG_SOURCES: [&str; 2] = [
-    include_str!("../src/config/mod.rs"),
-    include_str!("../src/config/options.rs"),
-];
+const DOCKERFILE: &str = include_str!("../docker/Dockerfile");
+const ENV_SAMPLE: &str = include_str!("../docker/.env.sample");
 
-/// `NAME -> value` for every `- NAME=value` environment entry, active or commented out
-/// (a trailing ` # comment` is not part of the value).
-fn compose_env() -> BTreeMap<String, String> {
-    let re = Regex::new(r"^\s*(?:#\s*)?- ([A-Z][A-Z0-9_]+)=(.*)$").unwrap();
+/// An environment entry of the compose file.
+struct Entry {
+    value: String,
+    /// Commented out (documents a default) rather than set.
+    commented: bool,
+}
+
+/// Every `- NAME=value` environment entry, active or commented out (a trailing ` # comment` is
+/// not part of the value).
+fn compose_env() -> BTreeMap<String, Entry> {
+    let re = Regex::new(r"^\s*(#\s*)?- ([A-Z][A-Z0-9_]+)=(.*)$").unwrap();
     COMPOSE
         .lines()
         .filter_map(|l| re.captures(l))
         .map(|c| {
-            let v = c[2].split(" # ").next().unwrap_or("").trim().to_string();
-            (c[1].to_string(), v)
+            let value = c[3].split(" # ").next().unwrap_or("").trim().to_string();
+            let commented = c.get(1).is_some();
+            (c[2].to_string(), Entry { value, commented })
         })
         .collect()
 }
 
-fn set(v: &str) -> BTreeSet<String> {
+/// `ENV NAME=value` pairs of the Dockerfile (one `ENV` instruction, continued lines).
+fn image_env() -> BTreeMap<String, String> {
+    let re = Regex::new(r"([A-Z][A-Z0-9_]+)=([^\s\\]+)").unwrap();
+    let start = DOCKERFILE.find("\nENV ").expect("an ENV instruction");
+    let block: String = DOCKERFILE[start + 1..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    re.captures_iter(&block)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect()
+}
+
+/// Lists compare as sets (order and spacing do not matter).
+fn normalise(v: &str) -> BTreeSet<String> {
     v.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -35,209 +57,171 @@ fn set(v: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn strs<'a, T: 'a>(
-    it: impl IntoIterator<Item = &'a T>,
-    f: fn(&T) -> &'static str,
-) -> BTreeSet<String> {
-    it.into_iter().map(|x| f(x).to_string()).collect()
-}
-
 #[test]
-fn every_configuration_variable_is_in_the_compose_file() {
+fn every_option_is_in_the_compose_file_and_nothing_else() {
     let env = compose_env();
-    let re = Regex::new(r"`((?:OPENCTI|CONNECTOR|WAZUH|MQ)_[A-Z0-9_]+)`").unwrap();
-    let named: BTreeSet<&str> = CONFIG_SOURCES
+    let missing: Vec<&str> = OPTIONS
         .iter()
-        .flat_map(|src| re.captures_iter(src).map(|c| c.get(1).unwrap().as_str()))
+        .map(|o| o.env)
+        .filter(|n| !env.contains_key(*n))
         .collect();
-    assert!(named.len() > 40, "found only {named:?}");
-    let missing: Vec<&&str> = named.iter().filter(|n| !env.contains_key(**n)).collect();
     assert!(
         missing.is_empty(),
         "not in docker/docker-compose.yml: {missing:?}"
     );
+
+    let known: BTreeSet<&str> = OPTIONS
+        .iter()
+        .map(|o| o.env)
+        .chain(ENV_ALIASES.iter().map(|(alias, _)| *alias))
+        .chain(["CONNECTOR_CONFIG_FILE"])
+        .collect();
+    let unknown: Vec<&String> = env.keys().filter(|n| !known.contains(n.as_str())).collect();
+    assert!(
+        unknown.is_empty(),
+        "the connector does not read {unknown:?}"
+    );
 }
 
 #[test]
-fn required_values_come_from_the_env_file_and_opencti_is_the_compose_service() {
+fn documented_defaults_are_the_effective_defaults() {
     let env = compose_env();
-    for (name, var) in [
+    let image = image_env();
+    assert_eq!(image["CONNECTOR_TYPE"], "INTERNAL_ENRICHMENT");
+    let mut checked = 0;
+    for o in OPTIONS {
+        let e = &env[o.env];
+        if !e.commented {
+            continue;
+        }
+        let expected = image
+            .get(o.env)
+            .map(String::as_str)
+            .or(o.default)
+            .unwrap_or("");
+        assert_eq!(
+            normalise(&e.value),
+            normalise(expected),
+            "{}: compose says {:?}, effective default is {:?}",
+            o.env,
+            e.value,
+            expected
+        );
+        checked += 1;
+    }
+    assert!(checked > 80, "only {checked} defaults checked");
+}
+
+#[test]
+fn only_the_minimum_is_set_and_secrets_come_from_the_env_file() {
+    let env = compose_env();
+    let active: BTreeSet<&str> = env
+        .iter()
+        .filter(|(_, e)| !e.commented)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let from_env_file = [
         ("OPENCTI_TOKEN", "CONNECTOR_WAZUH_OPENCTI_TOKEN"),
         ("CONNECTOR_ID", "CONNECTOR_WAZUH_ID"),
         ("WAZUH_OPENSEARCH_URL", "WAZUH_INDEXER_URL"),
         ("WAZUH_OPENSEARCH_USERNAME", "WAZUH_INDEXER_USERNAME"),
         ("WAZUH_OPENSEARCH_PASSWORD", "WAZUH_INDEXER_PASSWORD"),
         ("WAZUH_APP_URL", "WAZUH_APP_URL"),
-    ] {
-        let v = &env[name];
+    ];
+    let mut expected: BTreeSet<&str> = from_env_file.iter().map(|(n, _)| *n).collect();
+    expected.insert("OPENCTI_URL");
+    assert_eq!(active, expected);
+    for (name, var) in from_env_file {
+        let v = &env[name].value;
         assert!(v.starts_with(&format!("${{{var}:?")), "{name}={v}");
         assert!(
-            include_str!("../docker/.env.sample").contains(&format!("\n{var}=")),
+            ENV_SAMPLE.contains(&format!("\n{var}=")),
             "{var} not in docker/.env.sample"
         );
     }
-    assert_eq!(env["OPENCTI_URL"], "http://opencti:8080");
+    // The OpenCTI service of the standard stack, as seen from its network.
+    assert_eq!(env["OPENCTI_URL"].value, "http://opencti:8080");
+    // Every option the configuration requires is among the values set.
+    for o in OPTIONS.iter().filter(|o| o.required) {
+        assert!(active.contains(o.env), "{} is required but not set", o.env);
+    }
 }
 
-#[test]
-fn documented_defaults_equal_the_code_defaults() {
-    let env = compose_env();
-    let s = SearchOptions::default();
-    let k = KnowledgeOptions::default();
-    let b = |v: bool| v.to_string();
-    let opt = |v: Option<String>| v.unwrap_or_default();
-
-    let sets: Vec<(&str, BTreeSet<String>)> = vec![
-        (
-            "WAZUH_SEARCH_FILESEARCH_OPTIONS",
-            strs(&s.filesearch_options, |x| x.as_str()),
-        ),
-        (
-            "WAZUH_SEARCH_DIRSEARCH_OPTIONS",
-            strs(&s.dirsearch_options, |x| x.as_str()),
-        ),
-        (
-            "WAZUH_SEARCH_PROCSEARCH_OPTIONS",
-            strs(&s.procsearch_options, |x| x.as_str()),
-        ),
-        (
-            "WAZUH_SEARCH_REGKEYSEARCH_OPTIONS",
-            strs(&s.regkeysearch_options, |x| x.as_str()),
-        ),
-        (
-            "WAZUH_ENRICH_FILENAME_BEHAVIOUR",
-            strs(&k.filename_behaviour, |x| x.as_str()),
-        ),
-        ("WAZUH_RULE_EXCLUDE_LIST", k.rule_exclude_list.clone()),
-        (
-            "WAZUH_INCIDENT_RULE_EXCLUDE_LIST",
-            k.incident_rule_exclude_list.clone(),
-        ),
-        ("WAZUH_LABEL_IGNORE_LIST", k.label_ignore_list.clone()),
-        ("WAZUH_ENRICH_LABELS", k.enrich_labels.clone()),
-    ];
-    for (name, expected) in sets {
-        assert_eq!(set(&env[name]), expected, "{name}");
-    }
-
-    let scalars: Vec<(&str, String)> = vec![
-        ("WAZUH_SEARCH_LOOKUP_AGENT_IP", b(s.lookup_agent_ip)),
-        ("WAZUH_SEARCH_LOOKUP_AGENT_NAME", b(s.lookup_agent_name)),
-        (
-            "WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS",
-            b(s.ignore_private_addrs),
-        ),
-        ("WAZUH_SEARCH_LOOKUP_MAC_VARIANTS", b(s.lookup_mac_variants)),
-        (
-            "WAZUH_SEARCH_LOOKUP_HOSTNAMES_IN_CMD_LINE",
-            b(s.lookup_hostnames_in_cmd_line),
-        ),
-        (
-            "WAZUH_SEARCH_LOOKUP_URL_WITHOUT_HOST",
-            b(s.lookup_url_without_host),
-        ),
-        (
-            "WAZUH_SEARCH_LOOKUP_URL_IGNORE_TRAILING_SLASH",
-            b(s.lookup_url_ignore_trailing_slash),
-        ),
-        ("WAZUH_INDICATOR_SEARCH", s.indicator_search.as_str().into()),
-        ("WAZUH_MAX_TLP", k.max_tlp.as_str().into()),
-        (
-            "WAZUH_HITS_ABORT_LIMIT",
-            opt(k.hits_abort_limit.map(|v| v.to_string())),
-        ),
-        (
-            "WAZUH_BUNDLE_ABORT_LIMIT",
-            opt(k.bundle_abort_limit.map(|v| v.to_string())),
-        ),
-        ("WAZUH_SYSTEM_NAME", k.system_name.clone()),
-        ("WAZUH_AGENTS_AS_SYSTEMS", b(k.agents_as_systems)),
-        ("WAZUH_CREATE_OBS_SIGHTINGS", b(k.create_obs_sightings)),
-        ("WAZUH_MAX_EXTREFS", k.max_extrefs.to_string()),
-        (
-            "WAZUH_MAX_EXTREFS_PER_ALERT_RULE",
-            k.max_extrefs_per_alert_rule.to_string(),
-        ),
-        ("WAZUH_MAX_NOTES", k.max_notes.to_string()),
-        (
-            "WAZUH_MAX_NOTES_PER_ALERT_RULE",
-            k.max_notes_per_alert_rule.to_string(),
-        ),
-        (
-            "WAZUH_CREATE_SIGHTING_SUMMARY",
-            b(k.create_sighting_summary),
-        ),
-        (
-            "WAZUH_CREATE_INCIDENT_SUMMARY",
-            b(k.create_incident_summary),
-        ),
-        (
-            "WAZUH_REQUIRE_INDICATOR_FOR_INCIDENTS",
-            b(k.require_indicator_for_incidents),
-        ),
-        ("WAZUH_CREATE_INCIDENT", k.create_incident.as_str().into()),
-        (
-            "WAZUH_VULNERABILITY_INCIDENT_CVSS3_SCORE_THRESHOLD",
-            opt(k
-                .vulnerability_incident_cvss3_score_threshold
-                .map(|v| v.to_string())),
-        ),
-        (
-            "WAZUH_VULNERABILITY_INCIDENT_ACTIVE_ONLY",
-            b(k.vulnerability_incident_active_only),
-        ),
-        (
-            "WAZUH_CREATE_INCIDENT_THRESHOLD",
-            k.create_incident_threshold.to_string(),
-        ),
-        (
-            "WAZUH_CREATE_AGENT_IP_OBSERVABLE",
-            b(k.create_agent_ip_observable),
-        ),
-        (
-            "WAZUH_CREATE_AGENT_HOSTNAME_OBSERVABLE",
-            b(k.create_agent_hostname_observable),
-        ),
-        ("WAZUH_IGNORE_OWN_ENTITIES", b(k.ignore_own_entities)),
-        (
-            "WAZUH_CREATE_INCIDENT_RESPONSE",
-            b(k.create_incident_response),
-        ),
-        ("WAZUH_AUTHOR_NAME", k.author_name.clone()),
-        (
-            "WAZUH_REQUIRE_INDICATOR_DETECTION",
-            b(k.require_indicator_detection),
-        ),
-        (
-            "WAZUH_IGNORE_REVOKED_INDICATORS",
-            b(k.ignore_revoked_indicators),
-        ),
-        (
-            "WAZUH_INDICATOR_SCORE_THRESHOLD",
-            opt(k.indicator_score_threshold.map(|v| v.to_string())),
-        ),
-        (
-            "WAZUH_ENRICH_ENRICH_URLS_WITHOUT_HOST",
-            b(k.enrich_urls_without_host),
-        ),
-        (
-            "WAZUH_SKIP_AUTO_ENRICHMENT_OF_OWN_OBJECTS",
-            b(k.skip_auto_own_objects),
-        ),
-        ("WAZUH_MAX_NOTE_CHARS", k.max_note_chars.to_string()),
-        ("WAZUH_MAX_CONTEXT_ALERTS", k.max_context_alerts.to_string()),
-    ];
-    for (name, expected) in scalars {
-        assert_eq!(env[name], expected, "{name}");
-    }
-
-    // Markings are written as TLP names in the file and stored as marking ids in the code.
-    let tlps: Vec<String> = set(&env["WAZUH_TLPS"])
-        .iter()
-        .map(|t| Tlp::parse(t).expect("TLP name").marking_id().to_string())
+/// The environment the container gets from the compose overlay: the image's `ENV`, then the
+/// active entries with `${VAR:?…}` taken from `.env.sample`, then `overrides` (real-looking
+/// secrets in place of the sample's ChangeMe placeholders).
+fn container_env(overrides: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    let sample: BTreeMap<&str, &str> = ENV_SAMPLE
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
         .collect();
-    assert_eq!(tlps, k.tlps);
-    // `all` means every type.
-    assert_eq!(env["WAZUH_ENRICH_TYPES"], "all");
-    assert_eq!(k.enrich_types.len(), EnrichType::ALL.len());
+    let var = Regex::new(r"^\$\{([A-Z0-9_]+):\?[^}]*\}$").unwrap();
+    let mut env: std::collections::HashMap<String, String> = image_env().into_iter().collect();
+    for (name, e) in compose_env().into_iter().filter(|(_, e)| !e.commented) {
+        let value = match var.captures(&e.value) {
+            Some(c) => sample[&c[1]].to_string(),
+            None => e.value,
+        };
+        env.insert(name, value);
+    }
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+#[tokio::test]
+async fn the_minimal_compose_environment_loads_and_serves_health() {
+    use connector_wazuh::config::load::{load, LoadInput};
+    use connector_wazuh::ops::{serve_configured, Health, Metrics};
+
+    let input = LoadInput {
+        file: None,
+        env: container_env(&[("CONNECTOR_ID", "3c0b9c1e-8f5e-4c55-a1e4-7a1f0c2d9b64")]),
+    };
+    let settings = load(&input).unwrap_or_else(|e| panic!("compose environment rejected: {e}"));
+    assert_eq!(
+        settings.opencti.url.trim_end_matches('/'),
+        "http://opencti:8080"
+    );
+    assert_eq!(
+        settings.indexer.url.trim_end_matches('/'),
+        "https://wazuh.indexer:9200"
+    );
+    assert!(settings.opencti.ssl_verify && settings.indexer.verify_tls);
+    let c = &settings.connector;
+    assert!(c.expose_metrics, "the image turns metrics (and health) on");
+    assert_eq!((c.metrics_host.as_str(), c.metrics_port), ("0.0.0.0", 9095));
+    assert_eq!(c.name, "Wazuh");
+
+    // The same settings start the health server (on a free loopback port here).
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut local = c.clone();
+    local.metrics_host = "127.0.0.1".into();
+    local.metrics_port = port;
+    let token = tokio_util::sync::CancellationToken::new();
+    let srv = serve_configured(&local, Metrics::new(), Health::new(), token.clone())
+        .await
+        .unwrap()
+        .expect("metrics exposed");
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "not registered yet");
+    token.cancel();
+    srv.handle.await.unwrap().unwrap();
+
+    // Without CONNECTOR_EXPOSE_METRICS nothing listens.
+    local.expose_metrics = false;
+    let none = serve_configured(&local, Metrics::new(), Health::new(), token)
+        .await
+        .unwrap();
+    assert!(none.is_none());
 }

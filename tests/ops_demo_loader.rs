@@ -2,13 +2,16 @@
 //! OpenSearch-compatible server: template applied, all sample alerts indexed with fresh
 //! timestamps in original order, re-runs idempotent, failures reported with a non-zero exit.
 
-mod common;
+// Only the indexer fixture is needed, not the whole shared test support.
+#[allow(dead_code)]
+#[path = "common/osmem.rs"]
+mod osmem;
 
 use std::path::Path;
 use std::process::Output;
 
 use chrono::{DateTime, Duration, Utc};
-use common::osmem::{sample_alerts, Osmem};
+use osmem::{sample_alerts, Osmem};
 use serde_json::{json, Value};
 
 fn root() -> &'static Path {
@@ -163,7 +166,7 @@ async fn rejected_documents_fail_the_load() {
     // is not possible after rewriting, so make the template itself invalid for one field:
     // map `rule.level` as a date, which the sample alerts' integers are not.
     let dir = tempfile::tempdir().unwrap();
-    let mut tpl: Value = serde_json::from_str(common::osmem::WAZUH_TEMPLATE).unwrap();
+    let mut tpl: Value = serde_json::from_str(osmem::WAZUH_TEMPLATE).unwrap();
     tpl["mappings"]["properties"]["rule"]["properties"]["level"] =
         json!({"type": "date", "format": "strict_date"});
     let tpl_path = dir.path().join("t.json");
