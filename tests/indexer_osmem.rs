@@ -589,6 +589,23 @@ async fn vulnerability_state_index_counts_current_agents() {
         .await
         .unwrap();
     assert_eq!(r.vulnerable_agents.unwrap().agents, 0);
+    // A state index pattern that matches nothing: unknown (None), not "0 agents", and the
+    // alert results are still returned.
+    let missing = IndexerSettings {
+        vulnerability_state_index: Some("no-such-states-*".into()),
+        ..settings(&os.url)
+    };
+    let obs = Observable::Vulnerability {
+        name: "CVE-2024-6387".into(),
+    };
+    let q = query::build(&obs, &SearchOptions::default())
+        .unwrap()
+        .unwrap();
+    let req = SearchRequest::new(q, &missing, &KnowledgeOptions::default(), now())
+        .with_vulnerability_state(&obs, &missing);
+    let r = client.search(&req).await.unwrap();
+    assert_eq!(r.vulnerable_agents, None);
+    assert_eq!(keys(&r), set(&["23505/011"]));
     // Other types do not query the state index.
     let r = client
         .search(&search(Observable::Ipv4Addr {
