@@ -172,7 +172,9 @@ fn shard_failures_are_kept_and_odd_hits_skipped() {
 #[tokio::test]
 async fn requests_are_plain_json_posts_with_basic_auth() {
     use std::sync::Mutex;
-    let seen: Arc<Mutex<Vec<(String, String, String, String)>>> = Arc::default();
+    /// (method, uri, content-type, authorization) of each request.
+    type Seen = Vec<(String, String, String, String)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let s2 = seen.clone();
     let app = Router::new().fallback(any(
         move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| {
