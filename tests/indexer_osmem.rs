@@ -704,3 +704,54 @@ async fn lookup_agent_name_finds_the_agents_alerts() {
         .unwrap();
     assert_eq!(keys(&r), expected);
 }
+
+#[tokio::test]
+async fn first_and_last_seen_fall_back_to_the_manager_timestamp() {
+    // Alerts indexed without Filebeat have `timestamp` but no `@timestamp`.
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let r = run(
+        &client,
+        &s,
+        "IPv4-Addr",
+        json!({"value": "218.92.0.222"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    let utc = |t: &str| {
+        chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.3f%z")
+            .unwrap()
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    for a in &r.agents {
+        let times: Vec<String> = docs
+            .iter()
+            .filter(|d| {
+                d["agent"]["id"] == a.agent.id.as_str() && d.to_string().contains("218.92.0.222")
+            })
+            .map(|d| utc(d["timestamp"].as_str().unwrap()))
+            .collect();
+        assert!(!times.is_empty());
+        assert_eq!(
+            &a.first_seen,
+            times.iter().min().unwrap(),
+            "agent {}",
+            a.agent.id
+        );
+        assert_eq!(
+            &a.last_seen,
+            times.iter().max().unwrap(),
+            "agent {}",
+            a.agent.id
+        );
+        assert_eq!(a.count, times.len() as u64);
+    }
+    assert_eq!(r.agents.len(), 4);
+}
