@@ -162,8 +162,8 @@ pub trait EntitySource: Send + Sync {
 pub struct Context {
     pub settings: Arc<Settings>,
     pub source: Arc<dyn EntitySource>,
-    /// The Wazuh indexer client, once the search stage is wired in.
-    pub indexer: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The Wazuh indexer client (for the search stage; `None` in unit tests of other stages).
+    pub indexer: Option<Arc<crate::indexer::IndexerClient>>,
 }
 
 /// The enrichment step as the runtime sees it: production uses [`Pipeline`]; integration tests of
