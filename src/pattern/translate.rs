@@ -385,22 +385,29 @@ const HIVES: &[(&str, &str)] = &[
     ("HKEY_CURRENT_CONFIG", "HKCC"),
 ];
 
-fn regkey_regexp(key: &str, aliases: bool) -> String {
-    if aliases {
-        for (long, short) in HIVES {
-            for name in [long, short] {
-                let n = name.len();
-                if key.len() >= n
-                    && key.is_char_boundary(n)
-                    && key[..n].eq_ignore_ascii_case(name)
-                    && (key.len() == n || key[n..].starts_with('\\'))
-                {
-                    return format!("({long}|{short}){}", path_regexp(&key[n..]));
-                }
+/// Splits a leading hive name (long or short form, any case) off a registry key: returns the
+/// alternation of both forms and the rest of the key.
+fn split_hive(key: &str) -> Option<(String, &str)> {
+    for (long, short) in HIVES {
+        for name in [long, short] {
+            let n = name.len();
+            if key.len() >= n
+                && key.is_char_boundary(n)
+                && key[..n].eq_ignore_ascii_case(name)
+                && (key.len() == n || key[n..].starts_with('\\'))
+            {
+                return Some((format!("({long}|{short})"), &key[n..]));
             }
         }
     }
-    path_regexp(key)
+    None
+}
+
+fn regkey_regexp(key: &str, aliases: bool) -> String {
+    match split_hive(key).filter(|_| aliases) {
+        Some((hive, rest)) => format!("{hive}{}", path_regexp(rest)),
+        None => path_regexp(key),
+    }
 }
 
 /// LIKE → (wildcard glob, Lucene regexp). `%` any run, `_` one character, no escape character.
@@ -515,6 +522,11 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
         }
         Operator::Like(s) => {
             let (glob, mut re) = like_forms(s, t.kind);
+            if let Kind::RegKey { aliases: true } = t.kind {
+                if let Some((hive, rest)) = split_hive(s) {
+                    re = format!("{hive}{}", like_forms(rest, t.kind).1);
+                }
+            }
             let ci = matches!(
                 t.kind,
                 Kind::TextCi | Kind::RegKey { .. } | Kind::Path { ci: true, .. }
@@ -973,6 +985,14 @@ mod tests {
         );
         assert_eq!(regkey_regexp(r"HKLMX\Software", true), r"HKLMX\\+Software");
         assert_eq!(regkey_regexp(r"HKLM\Software", false), r"HKLM\\+Software");
+        let t = q(r"[windows-registry-key:key LIKE 'hkcu\\Software\\%']");
+        assert!(
+            t.query
+                .to_string()
+                .contains(r#""(HKEY_CURRENT_USER|HKCU)\\\\+Software\\\\+.*""#),
+            "{}",
+            t.query
+        );
         let t = q(r"[file:name = 'evil.exe']");
         assert!(
             t.query.to_string().contains(r#""(.*[/\\\\]+)?evil\\.exe""#),
