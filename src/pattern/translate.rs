@@ -19,6 +19,7 @@ use super::PatternError;
 use crate::config::options::{RegKeySearchOption, SearchOptions};
 use crate::search::escape::{regexp_literal, wildcard_literal};
 use crate::search::fields as f;
+use crate::search::query::mac_variants;
 
 /// A pattern translated into a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,9 +43,6 @@ const IP_TYPED_FIELDS: &[&str] = &[
     "data.aws.dstaddr",
     "data.aws.source_ip_address",
 ];
-/// The alert's own time (`@timestamp` is copied from it at indexing).
-const ALERT_TIME_FIELD: &str = "timestamp";
-
 const NUMERIC_FIELDS: &[&str] = &[
     "data.src_port",
     "data.dest_port",
@@ -61,8 +59,11 @@ const NUMERIC_FIELDS: &[&str] = &[
 enum Kind {
     /// Exact, case-sensitive text.
     Text,
-    /// Exact text, ASCII case-insensitive (MAC addresses, protocols).
+    /// Exact text, ASCII case-insensitive (hashes, protocols).
     TextCi,
+    /// MAC addresses: case-insensitive, and with `WAZUH_SEARCH_LOOKUP_MAC_VARIANTS` also the
+    /// `aabbccddeeff` and `aabb.ccdd.eeff` spellings (as the observable search).
+    Mac,
     /// IP addresses (CIDR with ISSUBSET).
     Ip,
     /// Integers (ports, sizes): ordering comparisons allowed.
@@ -100,7 +101,7 @@ fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, PatternErro
     let ip_exclude = if opts.lookup_agent_ip {
         None
     } else {
-        Some("agent.ip")
+        Some(f::AGENT_IP_FIELD)
     };
     let path_kind = Kind::Path {
         ci: false,
@@ -125,7 +126,7 @@ fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, PatternErro
             t(&fields, Kind::Text)
         }
         ("email-addr", ["value"]) => t(f::EMAIL_FIELDS, Kind::Text),
-        ("mac-addr", ["value"]) => t(f::MAC_FIELDS, Kind::TextCi),
+        ("mac-addr", ["value"]) => t(f::MAC_FIELDS, Kind::Mac),
         ("user-agent", ["value"]) => t(f::USER_AGENT_FIELDS, Kind::Text),
         ("file" | "artifact", ["hashes", algo]) => {
             let norm: String = algo
@@ -529,7 +530,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let ci = matches!(
                 t.kind,
-                Kind::TextCi | Kind::RegKey { .. } | Kind::Path { ci: true, .. }
+                Kind::TextCi | Kind::Mac | Kind::RegKey { .. } | Kind::Path { ci: true, .. }
             );
             if matches!(t.kind, Kind::Path { .. } | Kind::RegKey { .. }) {
                 if let Kind::Path { basename: true, .. } = t.kind {
@@ -609,7 +610,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     })
 }
 
-fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
+fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
     let q = match t.kind {
         Kind::Text | Kind::Ip => over(&t.fields, &Matcher::Term(v.to_string())),
         Kind::Number => {
@@ -625,6 +626,20 @@ fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Va
                 ci: true,
             },
         ),
+        Kind::Mac => {
+            // Case is folded by the regexp, so only the lower-case spellings are needed.
+            let mut spellings: Vec<String> = mac_variants(v, ctx.opts.lookup_mac_variants)
+                .into_iter()
+                .map(|m| m.to_ascii_lowercase())
+                .collect();
+            spellings.dedup();
+            let re = spellings
+                .iter()
+                .map(|m| regexp_literal(m))
+                .collect::<Vec<_>>()
+                .join("|");
+            over(&t.fields, &Matcher::Regexp { re, ci: true })
+        }
         Kind::Path { ci, basename } => {
             let mut re = path_regexp(v);
             if basename && !v.contains(['/', '\\']) {
@@ -842,7 +857,7 @@ fn observation(ctx: &mut Ctx, e: &ObservationExpr) -> Result<Value, PatternError
                         "must": [inner],
                         "filter": [one_of(vec![
                             json!({"range": {f::TIMESTAMP_FIELD: window.clone()}}),
-                            json!({"range": {ALERT_TIME_FIELD: window}}),
+                            json!({"range": {f::ALERT_TIME_FIELD: window}}),
                         ])]
                     }})
                 }
@@ -1133,6 +1148,25 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn mac_addresses_match_every_spelling() {
+        let t = q("[mac-addr:value = '00:0C:29:AB:CD:EF']");
+        let text = t.query.to_string();
+        assert!(
+            text.contains(r#""value":"00:0c:29:ab:cd:ef|000c29abcdef|000c\\.29ab\\.cdef""#),
+            "{text}"
+        );
+        let opts = SearchOptions {
+            lookup_mac_variants: false,
+            ..SearchOptions::default()
+        };
+        let t = query_for_pattern("[mac-addr:value = '00:0C:29:AB:CD:EF']", &opts).unwrap();
+        assert!(t
+            .query
+            .to_string()
+            .contains(r#""value":"00:0c:29:ab:cd:ef""#));
     }
 
     #[test]
