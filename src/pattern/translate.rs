@@ -17,9 +17,9 @@ use super::cidr::{self, CidrMatch};
 use super::pcre;
 use super::PatternError;
 use crate::config::options::{RegKeySearchOption, SearchOptions};
-use crate::search::escape::{regexp_literal, wildcard_literal};
+use crate::search::escape::{path_regexp, regexp_literal, wildcard_literal};
 use crate::search::fields as f;
-use crate::search::query::mac_variants;
+use crate::search::query::{mac_variants, HIVES};
 
 /// A pattern translated into a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -360,32 +360,6 @@ fn literal_text(path: &ObjectPath, l: &Literal) -> Result<String, PatternError> 
     })
 }
 
-/// Regexp for a path value: any backslash run matches one or more backslashes.
-fn path_regexp(value: &str) -> String {
-    let mut out = String::new();
-    let mut in_run = false;
-    for c in value.chars() {
-        if c == '\\' {
-            if !in_run {
-                out.push_str("\\\\+");
-            }
-            in_run = true;
-        } else {
-            in_run = false;
-            out.push_str(&regexp_literal(&c.to_string()));
-        }
-    }
-    out
-}
-
-const HIVES: &[(&str, &str)] = &[
-    ("HKEY_LOCAL_MACHINE", "HKLM"),
-    ("HKEY_CURRENT_USER", "HKCU"),
-    ("HKEY_CLASSES_ROOT", "HKCR"),
-    ("HKEY_USERS", "HKU"),
-    ("HKEY_CURRENT_CONFIG", "HKCC"),
-];
-
 /// Splits a leading hive name (long or short form, any case) off a registry key: returns the
 /// alternation of both forms and the rest of the key.
 fn split_hive(key: &str) -> Option<(String, &str)> {
@@ -411,53 +385,37 @@ fn regkey_regexp(key: &str, aliases: bool) -> String {
     }
 }
 
-/// LIKE → (wildcard glob, Lucene regexp). `%` any run, `_` one character, no escape character.
+/// LIKE → (wildcard glob, Lucene regexp). `%` any run, `_` one character, no escape character;
+/// literal runs are escaped for each syntax (paths: backslash runs match one or more).
 fn like_forms(like: &str, kind: Kind) -> (String, String) {
-    let mut glob = String::new();
-    let mut re = String::new();
     let path_like = matches!(kind, Kind::Path { .. } | Kind::RegKey { .. });
+    let (mut glob, mut re, mut lit) = (String::new(), String::new(), String::new());
+    let flush = |lit: &mut String, glob: &mut String, re: &mut String| {
+        glob.push_str(&wildcard_literal(lit));
+        re.push_str(&if path_like {
+            path_regexp(lit)
+        } else {
+            regexp_literal(lit)
+        });
+        lit.clear();
+    };
     for c in like.chars() {
         match c {
             '%' => {
+                flush(&mut lit, &mut glob, &mut re);
                 glob.push('*');
                 re.push_str(".*");
             }
             '_' => {
+                flush(&mut lit, &mut glob, &mut re);
                 glob.push('?');
                 re.push('.');
             }
-            '\\' if path_like => {
-                // Backslash runs in paths are stored singly or doubled: the regexp form
-                // tolerates both; the glob form would not, so paths always use the regexp.
-                re.push_str("\\\\");
-                glob.push_str("\\\\");
-            }
-            c => {
-                glob.push_str(&wildcard_literal(&c.to_string()));
-                re.push_str(&regexp_literal(&c.to_string()));
-            }
+            c => lit.push(c),
         }
     }
-    if path_like {
-        re = collapse_bs(&re);
-    }
+    flush(&mut lit, &mut glob, &mut re);
     (glob, re)
-}
-
-/// `\\` (one escaped backslash) runs → `\\+`.
-fn collapse_bs(re: &str) -> String {
-    let mut out = String::new();
-    let mut rest = re;
-    while let Some(p) = rest.find("\\\\") {
-        out.push_str(&rest[..p]);
-        out.push_str("\\\\+");
-        rest = &rest[p + 2..];
-        while let Some(r) = rest.strip_prefix("\\\\") {
-            rest = r;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 struct Ctx<'a> {
