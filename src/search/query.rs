@@ -448,7 +448,7 @@ fn collapse_backslashes(s: &str, n: usize) -> String {
 }
 
 /// Registry hives with their aliases (full name first).
-const HIVES: &[(&str, &str)] = &[
+pub const HIVES: &[(&str, &str)] = &[
     ("HKEY_LOCAL_MACHINE", "HKLM"),
     ("HKEY_CURRENT_USER", "HKCU"),
     ("HKEY_CLASSES_ROOT", "HKCR"),
