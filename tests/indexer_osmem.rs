@@ -385,7 +385,13 @@ async fn exact_statistics_beyond_the_limit() {
         })
         .collect();
     os.bulk_index("wazuh-alerts-4.x-2026.11.01", docs).await;
-    let s = settings(&os.url);
+    // osmem-server computes aggregations far slower than OpenSearch; on a loaded test machine
+    // this one request can take several seconds.
+    let s = IndexerSettings {
+        timeout: Duration::from_secs(90),
+        retries: 0,
+        ..settings(&os.url)
+    };
     let client = IndexerClient::new(&s).unwrap();
     let r = run(
         &client,
@@ -487,4 +493,197 @@ async fn indexer_errors_are_clear() {
     let e = down.check("wazuh-alerts-*").await.unwrap_err();
     assert!(matches!(e, IndexerError::Connection(_)), "{e}");
     assert!(e.is_transient());
+}
+
+#[tokio::test]
+async fn vulnerability_state_index_counts_current_agents() {
+    let os = Osmem::start().await;
+    os.load_sample_alerts().await;
+    let client_http = reqwest::Client::new();
+    let r = client_http
+        .put(format!(
+            "{}/_index_template/wazuh-states-vulnerabilities",
+            os.url
+        ))
+        .header("content-type", "application/json")
+        .body(include_str!(
+            "fixtures/wazuh/wazuh-states-vulnerabilities-template-4.14.7.json"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let state = |agent: &str, name: &str, cve: &str, pkg: &str, ver: &str| {
+        json!({"agent": {"id": agent, "name": name},
+               "vulnerability": {"id": cve, "severity": "High"},
+               "package": {"name": pkg, "version": ver}})
+    };
+    os.bulk_index(
+        "wazuh-states-vulnerabilities-wazuh-manager",
+        vec![
+            state(
+                "011",
+                "srv",
+                "CVE-2024-6387",
+                "openssh-server",
+                "1:8.9p1-3ubuntu0.6",
+            ),
+            state(
+                "002",
+                "web-01",
+                "CVE-2024-6387",
+                "openssh-server",
+                "1:8.9p1-3ubuntu0.6",
+            ),
+            state("003", "db-01", "CVE-2024-6387", "openssh-server", "1:9.0p1"),
+            state(
+                "002",
+                "web-01",
+                "CVE-2023-38408",
+                "openssh-server",
+                "1:8.9p1-3ubuntu0.6",
+            ),
+            state("004", "mail", "CVE-2024-3094", "xz-utils", "5.6.0"),
+        ],
+    )
+    .await;
+    let s = IndexerSettings {
+        vulnerability_state_index: Some("wazuh-states-vulnerabilities-*".into()),
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let search = |obs: connector_wazuh::entity::Observable| {
+        let q = query::build(&obs, &SearchOptions::default())
+            .unwrap()
+            .unwrap();
+        SearchRequest::new(q, &s, &KnowledgeOptions::default(), now())
+            .with_vulnerability_state(&obs, &s)
+    };
+    use connector_wazuh::entity::Observable;
+    let r = client
+        .search(&search(Observable::Vulnerability {
+            name: "CVE-2024-6387".into(),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(keys(&r), set(&["23505/011"]), "alerts are still searched");
+    let st = r.vulnerable_agents.unwrap();
+    assert_eq!(st.agents, 3);
+    assert_eq!(st.agent_names, vec!["db-01", "srv", "web-01"]);
+    let r = client
+        .search(&search(Observable::Software {
+            name: "openssh-server".into(),
+            version: Some("1:8.9p1-3ubuntu0.6".into()),
+        }))
+        .await
+        .unwrap();
+    let st = r.vulnerable_agents.unwrap();
+    assert_eq!(
+        (st.agents, st.agent_names),
+        (2, vec!["srv".to_string(), "web-01".to_string()])
+    );
+    let r = client
+        .search(&search(Observable::Vulnerability {
+            name: "CVE-2000-0001".into(),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(r.vulnerable_agents.unwrap().agents, 0);
+    // Other types do not query the state index.
+    let r = client
+        .search(&search(Observable::Ipv4Addr {
+            value: "8.8.8.8".into(),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(r.vulnerable_agents, None);
+}
+
+#[tokio::test]
+async fn metacharacter_values_match_exactly_on_the_indexer() {
+    let os = Osmem::start().await;
+    os.apply_wazuh_template().await;
+    let values = [
+        "a.b*c(1)[x]{y}|z?.exe",
+        "weird#name@&~<>\"q\".txt",
+        "résumé 😀.pdf",
+        "back\\slash+plus.dll",
+        "tab\there.sh",
+        "^$-dash.bin",
+    ];
+    let lookalikes = [
+        "aXb*c(1)[x]{y}|z?.exe",
+        "a.b*c(1)[x]{y}|zz.exe",
+        "weird#name@&~<>\"q\".txt.bak",
+        "resume 😀.pdf",
+        "back\\slash++plus.dll",
+        "tab here.sh",
+        "^$-dash.bi",
+    ];
+    let docs: Vec<Value> = values
+        .iter()
+        .chain(lookalikes.iter())
+        .enumerate()
+        .map(|(i, v)| {
+            json!({"@timestamp": "2026-11-27T10:00:00.000Z", "rule": {"id": i.to_string()},
+                   "agent": {"id": "001"}, "data": {"win": {"eventdata": {"image": format!("C:\\Temp\\{v}")}}}})
+        })
+        .collect();
+    os.bulk_index("wazuh-alerts-4.x-2026.11.27", docs).await;
+    let s = settings(&os.url);
+    let client = IndexerClient::new(&s).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        let r = run(
+            &client,
+            &s,
+            "StixFile",
+            json!({"name": v}),
+            &SearchOptions::default(),
+        )
+        .await
+        .unwrap();
+        let ids: Vec<&str> = r.alerts.iter().map(|a| a.rule.id.as_str()).collect();
+        assert_eq!(ids, vec![i.to_string()], "{v:?}");
+    }
+}
+
+#[tokio::test]
+async fn lookup_agent_name_finds_the_agents_alerts() {
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let expected: BTreeSet<String> = docs
+        .iter()
+        .filter(|d| d["agent"]["name"] == "srv")
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["rule"]["id"].as_str().unwrap(),
+                d["agent"]["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 5);
+    let off = run(
+        &client,
+        &s,
+        "Hostname",
+        json!({"value": "SRV"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(off.total, 0);
+    let on = SearchOptions {
+        lookup_agent_name: true,
+        ..SearchOptions::default()
+    };
+    let r = run(&client, &s, "Hostname", json!({"value": "SRV"}), &on)
+        .await
+        .unwrap();
+    assert_eq!(keys(&r), expected);
 }

@@ -79,3 +79,47 @@ fn invalid_patterns_point_at_the_error() {
     }
     assert!(n >= 15);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn corpus() -> Vec<String> {
+        rows(VALID).map(|r| r[1].to_string()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any text: parse and translate return a value or an error, never panic.
+        #[test]
+        fn arbitrary_text(s in "\\PC{0,200}") {
+            let _ = query_for_pattern(&s, &SearchOptions::default());
+        }
+
+        /// Corpus patterns with one character replaced, inserted or removed: same.
+        #[test]
+        fn mutated_corpus(i in 0usize..1000, pos in 0usize..400, c in prop::sample::select(
+            vec!['[', ']', '(', ')', '\'', '\\', ' ', '=', '.', '*', '%', '_', '/', ':', '0', 'a', '-', 'é'])) {
+            let all = corpus();
+            let p = &all[i % all.len()];
+            let chars: Vec<char> = p.chars().collect();
+            let at = pos % (chars.len() + 1);
+            for variant in 0..3 {
+                let mut v = chars.clone();
+                match variant {
+                    0 if at < v.len() => v[at] = c,
+                    1 => v.insert(at, c),
+                    _ if at < v.len() => { v.remove(at); }
+                    _ => {}
+                }
+                let text: String = v.into_iter().collect();
+                if let Ok(ast) = parse(&text) {
+                    // Whatever parses prints back to the same tree.
+                    prop_assert_eq!(parse(&ast.to_string()).unwrap(), ast);
+                }
+                let _ = query_for_pattern(&text, &SearchOptions::default());
+            }
+        }
+    }
+}

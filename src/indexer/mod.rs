@@ -167,6 +167,20 @@ pub fn error_reason(body: &[u8]) -> String {
     truncate(&parts.join("; "))
 }
 
+/// Parses a `_search` response body into a [`SearchResult`] (public for benchmarks and the
+/// `check` tooling). `timed_out: true` is an error; shard failures are logged and kept.
+pub fn parse_search_response(bytes: &[u8], query: Value) -> Result<SearchResult, IndexerError> {
+    let resp: response::SearchResponse<'_> = serde_json::from_slice(bytes)
+        .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+    if resp.timed_out {
+        return Err(IndexerError::SearchTimedOut);
+    }
+    for f in &resp.shards.failures {
+        tracing::error!(?f, "query failure on a shard");
+    }
+    Ok(response::to_result(resp, query))
+}
+
 impl IndexerClient {
     /// Builds the client (TLS setup, timeouts). Fails on an unreadable CA bundle or a bad URL.
     pub fn new(settings: &IndexerSettings) -> Result<Self, IndexerError> {
@@ -313,15 +327,7 @@ impl IndexerClient {
         let bytes = self
             .send(&format!("{}/_search", req.index), Some(&req.body))
             .await?;
-        let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
-            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
-        if resp.timed_out {
-            return Err(IndexerError::SearchTimedOut);
-        }
-        for f in &resp.shards.failures {
-            tracing::error!(?f, "query failure on a shard");
-        }
-        let mut result = response::to_result(resp, req.query.clone());
+        let mut result = parse_search_response(&bytes, req.query.clone())?;
         drop(bytes);
         if let Some(state) = &req.state {
             let t = self.state_search(state).await?;

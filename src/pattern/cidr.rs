@@ -51,46 +51,32 @@ pub fn parse(text: &str) -> Result<Cidr, PatternError> {
     if prefix > max {
         return Err(bad());
     }
-    match ip {
-        IpAddr::V4(v4) => {
-            let bits = u32::from(v4);
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix)
-            };
-            if bits & !mask != 0 {
-                return Err(PatternError::invalid(format!(
-                    "'{text}': host bits are set (the network is {}/{prefix})",
-                    Ipv4Addr::from(bits & mask)
-                )));
-            }
-            let matcher = if prefix == 32 {
-                CidrMatch::Exact(v4.to_string())
-            } else {
-                CidrMatch::Regexp(v4_regexp(v4.octets(), prefix))
-            };
-            Ok(Cidr {
-                network: ip,
-                prefix,
-                matcher,
-            })
-        }
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6);
-            let mask = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix)
-            };
-            if bits & !mask != 0 {
-                return Err(PatternError::invalid(format!(
-                    "'{text}': host bits are set (the network is {}/{prefix})",
-                    Ipv6Addr::from(bits & mask)
-                )));
-            }
-            let size_bits = 128 - u32::from(prefix);
-            if size_bits > MAX_V6_EXPANSION.trailing_zeros() {
+    let (bits, width): (u128, u32) = match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    };
+    let host_bits = width - u32::from(prefix);
+    let host_mask = if host_bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << host_bits) - 1
+    };
+    let show = |b: u128| match ip {
+        // The value came from an IPv4 address, so it fits in 32 bits.
+        IpAddr::V4(_) => Ipv4Addr::from(b as u32).to_string(),
+        IpAddr::V6(_) => Ipv6Addr::from(b).to_string(),
+    };
+    if bits & host_mask != 0 {
+        return Err(PatternError::invalid(format!(
+            "'{text}': host bits are set (the network is {}/{prefix})",
+            show(bits & !host_mask)
+        )));
+    }
+    let matcher = match ip {
+        _ if host_bits == 0 => CidrMatch::Exact(show(bits)),
+        IpAddr::V4(v4) => CidrMatch::Regexp(v4_regexp(v4.octets(), prefix)),
+        IpAddr::V6(_) => {
+            if host_bits > MAX_V6_EXPANSION.trailing_zeros() {
                 return Err(PatternError::unsupported(format!(
                     "IPv6 block '{text}' is larger than /{}: Wazuh stores IPv6 addresses as \
                      text with many possible spellings, so only blocks of at most \
@@ -98,22 +84,14 @@ pub fn parse(text: &str) -> Result<Cidr, PatternError> {
                     128 - MAX_V6_EXPANSION.trailing_zeros()
                 )));
             }
-            let matcher = if size_bits == 0 {
-                CidrMatch::Exact(v6.to_string())
-            } else {
-                CidrMatch::Terms(
-                    (0..(1u128 << size_bits))
-                        .map(|i| Ipv6Addr::from(bits | i).to_string())
-                        .collect(),
-                )
-            };
-            Ok(Cidr {
-                network: ip,
-                prefix,
-                matcher,
-            })
+            CidrMatch::Terms((0..(1u128 << host_bits)).map(|i| show(bits | i)).collect())
         }
-    }
+    };
+    Ok(Cidr {
+        network: ip,
+        prefix,
+        matcher,
+    })
 }
 
 fn v4_regexp(octets: [u8; 4], prefix: u8) -> String {

@@ -516,3 +516,213 @@ fn prop_name(p: Pair<Rule>) -> Result<String, PatternError> {
         _ => p.as_str().to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(p: &str) -> ObservationExpr {
+        parse(p).unwrap_or_else(|e| panic!("{p}: {e}")).expr
+    }
+
+    fn test_of(e: &ObservationExpr) -> &Comparison {
+        match e {
+            ObservationExpr::Observation(ComparisonExpr::Test(c)) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn observation_precedence_followedby_or_and() {
+        let e = obs("[a:x = 1] FOLLOWEDBY [b:x = 2] OR [c:x = 3] AND [d:x = 4]");
+        let ObservationExpr::FollowedBy(v) = e else {
+            panic!()
+        };
+        assert_eq!(v.len(), 2);
+        let ObservationExpr::Or(o) = &v[1] else {
+            panic!("{:?}", v[1])
+        };
+        assert!(matches!(o[1], ObservationExpr::And(ref a) if a.len() == 2));
+        // Parentheses override.
+        let e = obs("([a:x = 1] OR [b:x = 2]) AND [c:x = 3]");
+        assert!(matches!(e, ObservationExpr::And(ref a) if matches!(a[0], ObservationExpr::Or(_))));
+    }
+
+    #[test]
+    fn comparison_precedence_and_chains_are_flat() {
+        let e = obs("[a:x = 1 OR a:y = 2 AND a:z = 3 OR a:w = 4]");
+        let ObservationExpr::Observation(ComparisonExpr::Or(v)) = e else {
+            panic!()
+        };
+        assert_eq!(v.len(), 3);
+        assert!(matches!(v[1], ComparisonExpr::And(ref a) if a.len() == 2));
+        let e = obs("[(a:x = 1 OR a:y = 2) AND a:z = 3]");
+        assert!(matches!(
+            e,
+            ObservationExpr::Observation(ComparisonExpr::And(ref a)) if matches!(a[0], ComparisonExpr::Or(_))
+        ));
+    }
+
+    #[test]
+    fn qualifiers_nest_innermost_first() {
+        let e = obs("[a:x = 1] REPEATS 5 TIMES WITHIN 1.5 SECONDS");
+        let ObservationExpr::Qualified { expr, qualifier } = e else {
+            panic!()
+        };
+        assert_eq!(qualifier, Qualifier::Within { seconds: 1.5 });
+        assert!(matches!(
+            *expr,
+            ObservationExpr::Qualified {
+                qualifier: Qualifier::Repeats { times: 5 },
+                ..
+            }
+        ));
+        let e = obs("[a:x = 1] START t'2024-01-01T00:00:00Z' STOP t'2024-01-02T00:00:00.5Z'");
+        assert!(matches!(
+            e,
+            ObservationExpr::Qualified { qualifier: Qualifier::StartStop { ref start, ref stop }, .. }
+                if start == "2024-01-01T00:00:00Z" && stop == "2024-01-02T00:00:00.5Z"
+        ));
+    }
+
+    #[test]
+    fn object_paths() {
+        let e = obs("[file:extensions.'windows-pebinary-ext'.sections[-1].entropy > 7.5]");
+        let c = test_of(&e);
+        assert_eq!(c.path.object_type, "file");
+        assert_eq!(
+            c.path.steps,
+            vec![
+                PathStep::Property("extensions".into()),
+                PathStep::Property("windows-pebinary-ext".into()),
+                PathStep::Property("sections".into()),
+                PathStep::Index(-1),
+                PathStep::Property("entropy".into()),
+            ]
+        );
+        assert_eq!(c.op, Operator::Gt(Literal::Float(7.5)));
+        let e = obs("[windows-registry-key:values[*].name = 'Run']");
+        assert_eq!(
+            test_of(&e).path.to_string(),
+            "windows-registry-key:values[*].name"
+        );
+        let e = obs("[x-acme-thing:'first prop'.y = 1]");
+        assert_eq!(
+            test_of(&e).path.steps[0],
+            PathStep::Property("first prop".into())
+        );
+    }
+
+    #[test]
+    fn literals_and_escapes() {
+        let cases: &[(&str, Literal)] = &[
+            (r"'it\'s a \\ path'", Literal::Str(r"it's a \ path".into())),
+            ("''", Literal::Str(String::new())),
+            ("-42", Literal::Int(-42)),
+            ("+7", Literal::Int(7)),
+            ("-0.25", Literal::Float(-0.25)),
+            ("true", Literal::Bool(true)),
+            ("false", Literal::Bool(false)),
+            (
+                "t'2024-02-29T23:59:59.123456Z'",
+                Literal::Timestamp("2024-02-29T23:59:59.123456Z".into()),
+            ),
+            ("h'00ff10'", Literal::Hex(vec![0, 255, 16])),
+            ("b'ZXZpbA=='", Literal::Binary("ZXZpbA==".into())),
+        ];
+        for (text, want) in cases {
+            let e = obs(&format!("[a:b = {text}]"));
+            assert_eq!(test_of(&e).op, Operator::Eq(want.clone()), "{text}");
+        }
+        let e = obs("[a:b IN ('x', 2, true)]");
+        assert_eq!(
+            test_of(&e).op,
+            Operator::In(vec![
+                Literal::Str("x".into()),
+                Literal::Int(2),
+                Literal::Bool(true)
+            ])
+        );
+        let e = obs(r"[a:b NOT MATCHES '^\\d+$']");
+        assert!(test_of(&e).negated);
+        assert_eq!(test_of(&e).op, Operator::Matches(r"^\d+$".into()));
+        for op in ["!=", "<", "<=", ">", ">="] {
+            let e = obs(&format!("[a:b {op} 3]"));
+            assert_eq!(test_of(&e).op.keyword(), op);
+        }
+        for op in ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"] {
+            let e = obs(&format!("[a:b {op} 'v']"));
+            assert_eq!(test_of(&e).op.keyword(), op);
+        }
+        assert_eq!(test_of(&obs("[EXISTS a:b]")).op, Operator::Exists);
+    }
+
+    #[test]
+    fn keywords_are_case_sensitive_and_whole_words() {
+        assert!(parse("[a:b = 1] or [a:b = 2]").is_err());
+        assert!(parse("[a:b = 1 ANDa:c = 2]").is_err());
+        // An identifier that starts with a keyword is still an identifier.
+        assert!(parse("[ORACLE:x = 1 AND INDEX:y IN (1)]").is_ok());
+    }
+
+    #[test]
+    fn semantic_errors() {
+        for (p, needle) in [
+            ("[a:b > true]", "boolean"),
+            ("[a:b = h'abc']", "constant"),
+            ("[a:b = t'2024-13-01T00:00:00Z']", "timestamp"),
+            ("[a:b = 1] WITHIN 0 SECONDS", "positive"),
+            ("[a:b[99999999999999999999] = 1]", "index"),
+        ] {
+            let e = parse(p).unwrap_err();
+            assert!(e.to_string().contains(needle), "{p}: {e}");
+        }
+    }
+
+    #[test]
+    fn bounded_input() {
+        let long = format!("[a:b = '{}']", "x".repeat(MAX_PATTERN_LEN));
+        assert!(matches!(parse(&long), Err(PatternError::TooLarge(_))));
+        let deep = format!("{}[a:b = 1]{}", "(".repeat(200), ")".repeat(200));
+        match parse(&deep) {
+            Err(PatternError::Syntax {
+                column, message, ..
+            }) => {
+                assert_eq!(column, MAX_DEPTH + 1);
+                assert!(message.contains("nesting"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Brackets inside strings do not count.
+        assert!(parse(&format!("[a:b = '{}']", "(".repeat(200))).is_ok());
+        let many = format!(
+            "[a:b IN ({})]",
+            (0..MAX_TERMS + 1)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(matches!(parse(&many), Err(PatternError::TooLarge(_))));
+    }
+
+    #[test]
+    fn error_excerpt_is_bounded_and_points_at_the_column() {
+        let p = format!("[a:b = '{}' ==]", "y".repeat(500));
+        let Err(PatternError::Syntax {
+            line,
+            column,
+            excerpt,
+            ..
+        }) = parse(&p)
+        else {
+            panic!()
+        };
+        assert_eq!((line, column), (1, 511));
+        let mut lines = excerpt.lines();
+        let text = lines.next().unwrap();
+        let caret = lines.next().unwrap();
+        assert!(text.chars().count() <= 121);
+        let caret_col = caret.chars().count() - 1;
+        assert_eq!(text.chars().nth(caret_col), Some('='));
+    }
+}

@@ -14,6 +14,8 @@ use crate::search::escape::regexp_literal;
 pub struct LuceneRegex {
     pub regex: String,
     pub case_insensitive: bool,
+    /// The expression uses `.`, which in Lucene also matches line breaks (PCRE's does not).
+    pub uses_dot: bool,
 }
 
 fn refuse(re: &str, what: &str) -> PatternError {
@@ -33,6 +35,7 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
     }
     let alternatives = split_top_level(body, re)?;
     let mut out = Vec::with_capacity(alternatives.len());
+    let mut uses_dot = false;
     for alt in alternatives {
         let (start_anchor, a) = match alt.strip_prefix('^') {
             Some(r) => (true, r),
@@ -43,7 +46,8 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
         } else {
             (false, a)
         };
-        let t = translate_body(a, re)?;
+        let (t, dot) = translate_body(a, re)?;
+        uses_dot |= dot;
         out.push(format!(
             "{}{}{}",
             if start_anchor { "" } else { ".*" },
@@ -62,6 +66,7 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
     Ok(LuceneRegex {
         regex,
         case_insensitive,
+        uses_dot,
     })
 }
 
@@ -152,45 +157,62 @@ fn hex_escape(chars: &[char], i: usize, whole: &str) -> Result<(char, usize), Pa
     }
 }
 
-fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
+/// What a backslash escape stands for (shared by the main expression and character classes).
+enum Escape {
+    /// `\d`, `\w`, `\s`: the members of a class, without brackets.
+    Class(&'static str),
+    /// `\D`, `\W`, `\S`.
+    NegatedClass(&'static str),
+    /// A single character (control escapes, `\x..`, escaped punctuation).
+    Char(char),
+}
+
+/// Reads the escape whose backslash is at `chars[i]`; returns it and the characters consumed.
+fn read_escape(chars: &[char], i: usize, whole: &str) -> Result<(Escape, usize), PatternError> {
+    let n = *chars
+        .get(i + 1)
+        .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
+    if let Some(cls) = class_escape(n) {
+        return Ok((Escape::Class(cls), 2));
+    }
+    if let Some(cls) = class_escape(n.to_ascii_lowercase()) {
+        return Ok((Escape::NegatedClass(cls), 2));
+    }
+    if let Some(ch) = control_escape(n) {
+        return Ok((Escape::Char(ch), 2));
+    }
+    if n == 'x' {
+        let (ch, used) = hex_escape(chars, i + 2, whole)?;
+        return Ok((Escape::Char(ch), 2 + used));
+    }
+    let what = match n {
+        'b' | 'B' => "a word boundary (\\b, \\B)".to_string(),
+        'A' | 'z' | 'Z' | 'G' => "an anchor escape (\\A, \\z, \\Z, \\G; use ^ and $)".to_string(),
+        'k' | 'g' => "a backreference".to_string(),
+        _ if n.is_ascii_digit() => "a backreference".to_string(),
+        _ if n.is_ascii_alphanumeric() => format!("the escape \\{n}"),
+        _ => return Ok((Escape::Char(n), 2)),
+    };
+    Err(refuse(whole, &what))
+}
+
+fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() * 2);
     let mut i = 0;
     // Whether the previous token can take a quantifier.
     let mut quantifiable = false;
+    let mut uses_dot = false;
     while i < chars.len() {
         let c = chars[i];
         match c {
             '\\' => {
-                let n = *chars
-                    .get(i + 1)
-                    .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
-                i += 2;
-                if let Some(cls) = class_escape(n) {
-                    out.push_str(&format!("[{cls}]"));
-                } else if let Some(cls) = class_escape(n.to_ascii_lowercase()) {
-                    out.push_str(&format!("[^{cls}]"));
-                } else if let Some(ch) = control_escape(n) {
-                    out.push_str(&regexp_literal(&ch.to_string()));
-                } else if n == 'x' {
-                    let (ch, used) = hex_escape(&chars, i, whole)?;
-                    i += used;
-                    out.push_str(&regexp_literal(&ch.to_string()));
-                } else if matches!(n, 'b' | 'B') {
-                    return Err(refuse(whole, "a word boundary (\\b, \\B)"));
-                } else if matches!(n, 'A' | 'z' | 'Z' | 'G') {
-                    return Err(refuse(
-                        whole,
-                        "an anchor escape (\\A, \\z, \\Z, \\G; use ^ and $)",
-                    ));
-                } else if n.is_ascii_digit() || n == 'k' || n == 'g' {
-                    return Err(refuse(whole, "a backreference"));
-                } else if matches!(n, 'p' | 'P' | 'X' | 'R' | 'h' | 'H' | 'K' | 'Q' | 'E' | 'N') {
-                    return Err(refuse(whole, &format!("the escape \\{n}")));
-                } else if n.is_ascii_alphanumeric() {
-                    return Err(refuse(whole, &format!("the unknown escape \\{n}")));
-                } else {
-                    out.push_str(&regexp_literal(&n.to_string()));
+                let (e, used) = read_escape(&chars, i, whole)?;
+                i += used;
+                match e {
+                    Escape::Class(cls) => out.push_str(&format!("[{cls}]")),
+                    Escape::NegatedClass(cls) => out.push_str(&format!("[^{cls}]")),
+                    Escape::Char(ch) => out.push_str(&regexp_literal(&ch.to_string())),
                 }
                 quantifiable = true;
             }
@@ -246,6 +268,7 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
             }
             '.' => {
                 out.push('.');
+                uses_dot = true;
                 i += 1;
                 quantifiable = true;
             }
@@ -291,7 +314,7 @@ fn translate_body(s: &str, whole: &str) -> Result<String, PatternError> {
             }
         }
     }
-    Ok(out)
+    Ok((out, uses_dot))
 }
 
 /// `{n}`, `{n,}`, `{n,m}` → the quantifier text and its length; `None` if not a quantifier.
@@ -329,27 +352,17 @@ fn translate_class(chars: &[char], whole: &str) -> Result<(String, usize), Patte
         first = false;
         match c {
             '\\' => {
-                let n = *chars
-                    .get(i + 1)
-                    .ok_or_else(|| refuse(whole, "a trailing backslash"))?;
-                i += 2;
-                if let Some(cls) = class_escape(n) {
-                    out.push_str(cls);
-                } else if class_escape(n.to_ascii_lowercase()).is_some() {
-                    return Err(refuse(
-                        whole,
-                        "a negated class escape (\\D, \\W, \\S) inside [...]",
-                    ));
-                } else if let Some(ch) = control_escape(n) {
-                    out.push(ch);
-                } else if n == 'x' {
-                    let (ch, used) = hex_escape(chars, i, whole)?;
-                    i += used;
-                    push_class_char(&mut out, ch);
-                } else if n.is_ascii_alphanumeric() {
-                    return Err(refuse(whole, &format!("the escape \\{n} inside [...]")));
-                } else {
-                    push_class_char(&mut out, n);
+                let (e, used) = read_escape(chars, i, whole)?;
+                i += used;
+                match e {
+                    Escape::Class(cls) => out.push_str(cls),
+                    Escape::NegatedClass(_) => {
+                        return Err(refuse(
+                            whole,
+                            "a negated class escape (\\D, \\W, \\S) inside [...]",
+                        ))
+                    }
+                    Escape::Char(ch) => push_class_char(&mut out, ch),
                 }
             }
             '[' if chars.get(i + 1) == Some(&':') => {
@@ -470,6 +483,8 @@ mod tests {
         assert_eq!(t(r"^\x41\x{42}$"), "AB");
         assert_eq!(t(r"^a{x$"), r"a\{x");
         assert!(translate("(?i)^abc$").unwrap().case_insensitive);
+        assert!(!translate(r"a\.b").unwrap().uses_dot);
+        assert!(translate(r"a.b").unwrap().uses_dot);
     }
 
     #[test]

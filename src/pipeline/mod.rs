@@ -162,8 +162,32 @@ pub trait EntitySource: Send + Sync {
 pub struct Context {
     pub settings: Arc<Settings>,
     pub source: Arc<dyn EntitySource>,
-    /// The Wazuh indexer client, once the search stage is wired in.
-    pub indexer: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The Wazuh indexer client (for the search stage; `None` in unit tests of other stages).
+    pub indexer: Option<Arc<crate::indexer::IndexerClient>>,
+}
+
+/// The enrichment step as the runtime sees it: production uses [`Pipeline`]; integration tests of
+/// the runtime can substitute another implementation to exercise result delivery.
+pub trait Enricher: Send + Sync {
+    fn enrich<'a>(
+        &'a self,
+        ctx: &'a Context,
+        request: &'a Request,
+    ) -> BoxFut<'a, Result<Enriched, EnrichError>>;
+}
+
+/// The connector's pipeline ([`enrich`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pipeline;
+
+impl Enricher for Pipeline {
+    fn enrich<'a>(
+        &'a self,
+        ctx: &'a Context,
+        request: &'a Request,
+    ) -> BoxFut<'a, Result<Enriched, EnrichError>> {
+        Box::pin(enrich(ctx, request))
+    }
 }
 
 /// Enrich one request. Today: the inspect stage (resolve, TLP, labels, own entity, indicator

@@ -11,7 +11,7 @@ use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
 use crate::opencti::{operations as ops, ApiError};
-use crate::pipeline::{self, ErrorKind, Mode, Request};
+use crate::pipeline::{ErrorKind, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,9 +60,14 @@ pub async fn handle(
                     tracing::warn!(error = %e, work_id = %w, "could not report the refused request on its work");
                 }
             }
+            shared.metrics.request_started();
+            shared
+                .metrics
+                .request_finished(crate::ops::Outcome::Failed, started.elapsed());
             return Disposition::Ack;
         }
     };
+    shared.metrics.request_started();
     let key = req.work_id.clone().unwrap_or_else(|| {
         format!(
             "{}|{}",
@@ -84,6 +89,17 @@ pub async fn handle(
     if disposition == Disposition::Ack {
         shared.attempts.forget(&key);
     }
+    let metric = if disposition == Disposition::Requeue
+        || outcome.starts_with("error")
+        || outcome.starts_with("dropped")
+    {
+        crate::ops::Outcome::Failed
+    } else if outcome.starts_with("ok: sent") {
+        crate::ops::Outcome::Enriched
+    } else {
+        crate::ops::Outcome::Skipped
+    };
+    shared.metrics.request_finished(metric, started.elapsed());
     tracing::info!(
         entity_id = %req.entity_id,
         entity_type = req.entity_type.as_deref().unwrap_or(""),
@@ -140,7 +156,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
             }
         })
     });
-    let result = pipeline::enrich(&shared.ctx, req).await;
+    let result = shared.enricher.enrich(&shared.ctx, req).await;
     if let Some(p) = pinger {
         p.abort();
     }
@@ -169,15 +185,24 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
                     );
                 }
             }
-            (format!("ok: {}", enriched.message), Disposition::Ack)
+            let sent = if enriched.objects.is_empty() {
+                ""
+            } else {
+                "sent: "
+            };
+            (format!("ok: {sent}{}", enriched.message), Disposition::Ack)
         }
         Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
             (format!("retry: {}", e.message), Disposition::Requeue)
         }
-        Err(e) => (
-            finish_failed(shared, req, &e.message).await,
-            Disposition::Ack,
-        ),
+        Err(e) => {
+            let msg = if e.kind == ErrorKind::Transient {
+                format!("Gave up after {attempt} attempt(s): {}", e.message)
+            } else {
+                e.message.clone()
+            };
+            (finish_failed(shared, req, &msg).await, Disposition::Ack)
+        }
     }
 }
 
@@ -195,6 +220,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
     if let Some(e) = &req.stix_entity {
         result::propagate_granted_refs(&mut objects, &granted_refs(e));
     }
+    let count = objects.len();
     let bundle = result::bundle(objects);
     match shared.settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
@@ -206,20 +232,49 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                 .applicant_id
                 .as_deref()
                 .or(shared.connector_user_id.as_deref());
-            // Whole bundle, one message: the worker splits it and accounts the expectations itself.
-            let msg = crate::amqp::push_message(
-                &bundle,
-                applicant,
-                req.work_id.as_deref(),
-                req.draft_id.as_deref(),
-                1,
+            // Pre-split, one object per message, expectations announced first (as pycti), so the
+            // work completes exactly when the worker has imported every object.
+            let bundle_id = bundle["id"].as_str().unwrap_or_default().to_string();
+            let parts = result::split(
+                &bundle_id,
+                bundle["objects"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
             );
-            publisher
-                .publish(&msg)
-                .await
-                .map_err(|e| DeliveryError(e.to_string()))
+            if let Some(w) = &req.work_id {
+                shared
+                    .client
+                    .work_add_expectations(w, parts.len())
+                    .await
+                    .map_err(|e| {
+                        DeliveryError(format!(
+                            "cannot announce {} expectation(s): {e}",
+                            parts.len()
+                        ))
+                    })?;
+            }
+            for (i, part) in parts.iter().enumerate() {
+                let msg = crate::amqp::push_message(
+                    part,
+                    applicant,
+                    req.work_id.as_deref(),
+                    req.draft_id.as_deref(),
+                    i as u64 + 1,
+                );
+                publisher
+                    .publish(&msg)
+                    .await
+                    .map_err(|e| DeliveryError(e.to_string()))?;
+                shared.metrics.bundle_sent(1);
+            }
+            Ok(())
         }
-        QueueProtocol::Api => api_push(shared, req, &bundle).await,
+        QueueProtocol::Api => {
+            api_push(shared, req, &bundle).await?;
+            shared.metrics.bundle_sent(count);
+            Ok(())
+        }
     }
 }
 

@@ -723,3 +723,114 @@ fn traffic(t: &NetworkTrafficObservable, opts: &SearchOptions) -> Option<Value> 
     }
     (!must.is_empty()).then(|| bool_q(must, vec![], vec![]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build_default(o: Observable) -> Option<Value> {
+        build(&o, &SearchOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn lookup_agent_name_adds_an_agent_name_alternative() {
+        let o = SearchOptions {
+            lookup_agent_name: true,
+            ..SearchOptions::default()
+        };
+        let q = build(
+            &Observable::Hostname {
+                value: "WS-042".into(),
+            },
+            &o,
+        )
+        .unwrap()
+        .unwrap();
+        let should = q["bool"]["should"].as_array().unwrap();
+        assert_eq!(
+            should[1],
+            json!({"term": {"agent.name": {"value": "WS-042", "case_insensitive": true}}})
+        );
+        assert_eq!(q["bool"]["minimum_should_match"], 1);
+        assert!(q["bool"]["must_not"].is_array());
+    }
+
+    #[test]
+    fn private_ipv6_is_skipped_and_invalid_ip_is_an_error() {
+        assert_eq!(
+            build_default(Observable::Ipv6Addr {
+                value: "fd00::1".into()
+            }),
+            None
+        );
+        let err = build(
+            &Observable::Ipv4Addr {
+                value: "300.1.1.1".into(),
+            },
+            &SearchOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("invalid IP address"));
+    }
+
+    #[test]
+    fn registry_values_need_a_supported_type_and_valid_hex() {
+        let v = |data: &str, t: &str| Observable::WindowsRegistryValue {
+            name: None,
+            data: Some(data.into()),
+            data_type: Some(t.into()),
+        };
+        assert!(build_default(v("zz", "REG_BINARY")).is_none());
+        assert!(build_default(v("1", "REG_DWORD")).is_none());
+        let q = build_default(v("de ad be ef", "REG_BINARY")).unwrap();
+        assert_eq!(
+            q["bool"]["must"][0]["multi_match"]["query"],
+            "5f78c33274e43fa9de5659265c1d917e25c03722dcb0b8d27db8d5feaa813953"
+        );
+    }
+
+    #[test]
+    fn mac_variants_fall_back_to_the_value_when_not_a_mac() {
+        assert_eq!(mac_variants("not-a-mac", true), vec!["not-a-mac"]);
+        assert_eq!(mac_variants("00-1A-2B-3C-4D-5E", true)[4], "001a.2b3c.4d5e");
+    }
+
+    #[test]
+    fn empty_traffic_and_accounts_have_no_queryable_data() {
+        assert!(build_default(Observable::NetworkTraffic(Default::default())).is_none());
+        assert!(build_default(Observable::UserAccount {
+            account_login: None,
+            user_id: None,
+            display_name: Some("John".into())
+        })
+        .is_none());
+        assert!(build_default(Observable::Process {
+            command_line: Some("   ".into()),
+            pid: None
+        })
+        .is_none());
+    }
+
+    #[test]
+    fn any_of_ors_queries() {
+        let q = any_of(vec![json!({"a": 1}), json!({"b": 2})]);
+        assert_eq!(
+            q,
+            json!({"bool": {"should": [{"a": 1}, {"b": 2}], "minimum_should_match": 1}})
+        );
+    }
+
+    #[test]
+    fn paths_follow_ntpath() {
+        assert!(is_abs_path("C:\\x") && is_abs_path("/x") && is_abs_path("\\\\srv\\share"));
+        assert!(!is_abs_path("C:x") && !is_abs_path("(x") && !is_abs_path("x/y"));
+        assert_eq!(basename("C:\\a\\b.exe"), "b.exe");
+        assert_eq!(basename("C:b.exe"), "b.exe");
+        assert_eq!(basename("/a/b/"), "");
+    }
+
+    #[test]
+    fn sid_pattern_compiles() {
+        assert!(sid_regex().is_some());
+    }
+}

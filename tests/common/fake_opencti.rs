@@ -345,7 +345,7 @@ impl FakeOpenCti {
         self.publish_raw(message.to_string().as_bytes()).await;
     }
     pub async fn publish_raw(&self, body: &[u8]) {
-        let ch = self.amqp.create_channel().await.unwrap();
+        let ch = rabbit::channel(&self.amqp).await;
         ch.confirm_select(Default::default()).await.unwrap();
         ch.basic_publish(
             CONNECTOR_EXCHANGE.into(),
@@ -496,7 +496,7 @@ fn tlp_name(id: &str) -> Option<&'static str> {
 }
 
 async fn declare_queues(conn: &Connection, id: &str) {
-    let ch = conn.create_channel().await.unwrap();
+    let ch = rabbit::channel(conn).await;
     for ex in [CONNECTOR_EXCHANGE, WORKER_EXCHANGE] {
         ch.exchange_declare(
             ex.into(),
@@ -559,7 +559,7 @@ async fn declare_queues(conn: &Connection, id: &str) {
 
 /// Consume the push queue like the opencti-worker.
 async fn worker(conn: Connection, queue: String, app: Arc<App>) {
-    let ch = conn.create_channel().await.unwrap();
+    let ch = rabbit::channel(&conn).await;
     let mut consumer = ch
         .basic_consume(
             queue.as_str().into(),
@@ -600,6 +600,9 @@ async fn worker(conn: Connection, queue: String, app: Arc<App>) {
         let _ = d.ack(BasicAckOptions::default()).await;
     }
 }
+
+/// A root field of an operation: name, sub-field names, literal arguments.
+type RootField = (String, Vec<String>, Vec<(String, String)>);
 
 fn gql_error(status: StatusCode, message: &str, code: &str) -> Response {
     (
@@ -648,7 +651,7 @@ async fn graphql(
         );
     };
     let op_name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
-    let fields: Vec<(String, Vec<String>, Vec<(String, String)>)> = op
+    let fields: Vec<RootField> = op
         .selection_set
         .selections
         .iter()

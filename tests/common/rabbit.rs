@@ -16,9 +16,20 @@ pub async fn connect() -> Connection {
         .expect("RabbitMQ on 127.0.0.1:5672 (start it with scripts/test)")
 }
 
+/// A channel, waiting (≤ 15 s) for the connection to recover if it is reconnecting.
+pub async fn channel(conn: &Connection) -> lapin::Channel {
+    for _ in 0..150 {
+        if let Ok(ch) = conn.create_channel().await {
+            return ch;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no RabbitMQ channel within 15 s");
+}
+
 /// Messages waiting in a queue (0 if it does not exist).
 pub async fn depth(conn: &Connection, queue: &str) -> u32 {
-    let ch = conn.create_channel().await.unwrap();
+    let ch = channel(conn).await;
     let opts = QueueDeclareOptions {
         passive: true,
         ..Default::default()
@@ -33,14 +44,14 @@ pub async fn depth(conn: &Connection, queue: &str) -> u32 {
 }
 
 pub async fn purge(conn: &Connection, queue: &str) {
-    let ch = conn.create_channel().await.unwrap();
+    let ch = channel(conn).await;
     let _ = ch
         .queue_purge(queue.into(), QueuePurgeOptions::default())
         .await;
 }
 
 pub async fn delete(conn: &Connection, queue: &str) {
-    let ch = conn.create_channel().await.unwrap();
+    let ch = channel(conn).await;
     let _ = ch
         .queue_delete(queue.into(), QueueDeleteOptions::default())
         .await;
