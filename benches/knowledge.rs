@@ -108,6 +108,7 @@ fn bench(c: &mut Criterion) {
             rules,
             shard_failures: vec![],
             query: json!({}),
+            vulnerable_agents: None,
         };
         let input = KnowledgeInput {
             entity: &entity,

@@ -89,6 +89,19 @@ pub struct SearchResult {
     pub shard_failures: Vec<String>,
     /// The query sent (for the summary note and debugging).
     pub query: serde_json::Value,
+    /// Agents that currently have the vulnerability / package, from the Wazuh 4.8+
+    /// vulnerability state index (only when configured and the observable is a Vulnerability
+    /// or Software).
+    pub vulnerable_agents: Option<VulnerabilityState>,
+}
+
+/// What the vulnerability state index says about one vulnerability or package.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VulnerabilityState {
+    /// Number of distinct agents that currently have it.
+    pub agents: u64,
+    /// Their names (sorted, bounded by the aggregation size).
+    pub agent_names: Vec<String>,
 }
 
 /// Why an alert document could not be used.

@@ -1,1 +1,390 @@
-//! (under construction)
+//! The Wazuh indexer (OpenSearch) client: one `reqwest` client built once and reused, basic
+//! auth, TLS verification on by default (with an optional PEM CA bundle), a request timeout,
+//! bounded retries with exponential backoff on 429/5xx/connection errors only, bounded response
+//! sizes, and errors that say what is wrong and whether retrying later can help.
+//!
+//! Requests are `POST <url>/<index>/_search` with `Content-Type: application/json` (never an
+//! Elasticsearch vendor media type: the indexer is OpenSearch).
+
+mod response;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::alert::SearchResult;
+use crate::config::IndexerSettings;
+use crate::search::envelope::{SearchRequest, StateRequest};
+
+pub use response::MAX_SOURCE_BYTES;
+
+/// Largest response body read (bytes); larger answers are refused rather than buffered.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+/// Longest error detail quoted from the indexer.
+const MAX_REASON_CHARS: usize = 1000;
+/// First retry delay; doubled each time, capped at [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// What went wrong talking to the indexer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexerError {
+    #[error("indexer settings are invalid: {0} (permanent: fix the configuration)")]
+    Config(String),
+    #[error("the indexer rejected the credentials (HTTP 401): check WAZUH_OPENSEARCH_USERNAME/PASSWORD (permanent)")]
+    Credentials,
+    #[error("the indexer user lacks permissions (HTTP 403): {0} (permanent: grant read access to the alert indices)")]
+    Permissions(String),
+    #[error("the indexer rejected the query (HTTP 400): {0} (permanent)")]
+    BadRequest(String),
+    #[error("not found on the indexer (HTTP 404): {0} (permanent: check WAZUH_OPENSEARCH_URL and WAZUH_OPENSEARCH_INDEX)")]
+    NotFound(String),
+    #[error("no index matches {0:?} (permanent: check WAZUH_OPENSEARCH_INDEX)")]
+    NoIndex(String),
+    #[error("TLS error talking to the indexer: {0} (permanent: set WAZUH_OPENSEARCH_CA_BUNDLE to the indexer's CA, or WAZUH_OPENSEARCH_VERIFY_TLS=false at your own risk)")]
+    Tls(String),
+    #[error("the indexer did not answer within {0:?} (transient: retry later, or raise WAZUH_OPENSEARCH_TIMEOUT)")]
+    Timeout(Duration),
+    #[error("cannot connect to the indexer: {0} (transient: retry later)")]
+    Connection(String),
+    #[error("the indexer failed (HTTP {status}): {reason} (transient: retry later)")]
+    Server { status: u16, reason: String },
+    #[error("the search timed out on the indexer (timed_out: true) (transient: retry later, or narrow WAZUH_OPENSEARCH_SEARCH_AFTER)")]
+    SearchTimedOut,
+    #[error("unexpected HTTP {status} from the indexer: {reason} (permanent)")]
+    Http { status: u16, reason: String },
+    #[error("the indexer's answer is not valid search JSON: {0} (permanent: is WAZUH_OPENSEARCH_URL the indexer, not the dashboard?)")]
+    InvalidResponse(String),
+    #[error(
+        "the indexer's answer is larger than {0} bytes (permanent: lower WAZUH_OPENSEARCH_LIMIT)"
+    )]
+    TooLarge(usize),
+}
+
+impl IndexerError {
+    /// True when the same request may succeed later (retry the enrichment later).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            IndexerError::Timeout(_)
+                | IndexerError::Connection(_)
+                | IndexerError::Server { .. }
+                | IndexerError::SearchTimedOut
+        )
+    }
+}
+
+/// What [`IndexerClient::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Shards searched for the index pattern (0 = no index matches).
+    pub shards: u64,
+    /// Documents in the matching indices.
+    pub documents: u64,
+}
+
+/// A reusable client for one indexer.
+#[derive(Clone)]
+pub struct IndexerClient {
+    http: reqwest::Client,
+    base: String,
+    username: String,
+    password: crate::config::Secret,
+    timeout: Duration,
+    retries: u32,
+}
+
+impl std::fmt::Debug for IndexerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexerClient")
+            .field("base", &self.base)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Text of an error and all its sources.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() <= MAX_REASON_CHARS {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MAX_REASON_CHARS).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// OpenSearch's own explanation from an error body (`error.root_cause[0].reason`,
+/// `error.reason`, `error.caused_by.reason`), else the body text.
+pub fn error_reason(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return truncate(text.trim());
+    };
+    let err = &v["error"];
+    let mut parts: Vec<String> = Vec::new();
+    let mut push = |x: &Value| {
+        if let Some(r) = x.get("reason").and_then(Value::as_str) {
+            let kind = x.get("type").and_then(Value::as_str).unwrap_or("error");
+            let p = format!("{kind}: {r}");
+            if !parts.contains(&p) {
+                parts.push(p);
+            }
+        }
+    };
+    if let Some(rc) = err.get("root_cause").and_then(Value::as_array) {
+        rc.iter().take(3).for_each(&mut push);
+    }
+    push(err);
+    let mut cause = err.get("caused_by");
+    let mut depth = 0;
+    while let Some(c) = cause {
+        push(c);
+        cause = c.get("caused_by");
+        depth += 1;
+        if depth > 5 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        if let Some(s) = err.as_str() {
+            return truncate(s);
+        }
+        return truncate(text.trim());
+    }
+    truncate(&parts.join("; "))
+}
+
+/// Parses a `_search` response body into a [`SearchResult`] (public for benchmarks and the
+/// `check` tooling). `timed_out: true` is an error; shard failures are logged and kept.
+pub fn parse_search_response(bytes: &[u8], query: Value) -> Result<SearchResult, IndexerError> {
+    let resp: response::SearchResponse<'_> = serde_json::from_slice(bytes)
+        .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+    if resp.timed_out {
+        return Err(IndexerError::SearchTimedOut);
+    }
+    for f in &resp.shards.failures {
+        tracing::error!(?f, "query failure on a shard");
+    }
+    Ok(response::to_result(resp, query))
+}
+
+impl IndexerClient {
+    /// Builds the client (TLS setup, timeouts). Fails on an unreadable CA bundle or a bad URL.
+    pub fn new(settings: &IndexerSettings) -> Result<Self, IndexerError> {
+        let url = url::Url::parse(&settings.url)
+            .map_err(|e| IndexerError::Config(format!("WAZUH_OPENSEARCH_URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(IndexerError::Config(
+                "WAZUH_OPENSEARCH_URL must be http(s)".into(),
+            ));
+        }
+        let mut b = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("connector-wazuh/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                IndexerError::Config(format!(
+                    "WAZUH_OPENSEARCH_CA_BUNDLE {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                IndexerError::Config(format!(
+                    "WAZUH_OPENSEARCH_CA_BUNDLE {} is not a PEM bundle: {e}",
+                    path.display()
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(IndexerError::Config(format!(
+                    "WAZUH_OPENSEARCH_CA_BUNDLE {} holds no certificate",
+                    path.display()
+                )));
+            }
+            // The bundle is the trust root for the indexer (usually its own CA).
+            b = b.tls_certs_only(certs);
+        }
+        if !settings.verify_tls {
+            tracing::warn!(
+                url = %settings.url,
+                "TLS certificate verification of the Wazuh indexer is DISABLED \
+                 (WAZUH_OPENSEARCH_VERIFY_TLS=false): anyone on the network path can read \
+                 the credentials and forge results; prefer WAZUH_OPENSEARCH_CA_BUNDLE"
+            );
+            b = b.danger_accept_invalid_certs(true);
+        }
+        let http = b
+            .build()
+            .map_err(|e| IndexerError::Config(error_chain(&e)))?;
+        Ok(IndexerClient {
+            http,
+            base: settings.url.trim_end_matches('/').to_string(),
+            username: settings.username.clone(),
+            password: settings.password.clone(),
+            timeout: settings.timeout,
+            retries: settings.retries,
+        })
+    }
+
+    fn classify(&self, e: &reqwest::Error) -> IndexerError {
+        let chain = error_chain(e);
+        let lower = chain.to_ascii_lowercase();
+        if e.is_timeout() {
+            IndexerError::Timeout(self.timeout)
+        } else if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+            || lower.contains("unknownissuer")
+        {
+            IndexerError::Tls(truncate(&chain))
+        } else if e.is_builder() {
+            IndexerError::Config(truncate(&chain))
+        } else {
+            IndexerError::Connection(truncate(&chain))
+        }
+    }
+
+    /// Reads a body up to [`MAX_RESPONSE_BYTES`].
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, IndexerError> {
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    if body.len() + c.len() > MAX_RESPONSE_BYTES {
+                        return Err(IndexerError::TooLarge(MAX_RESPONSE_BYTES));
+                    }
+                    body.extend_from_slice(&c);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => return Err(self.classify(&e)),
+            }
+        }
+    }
+
+    /// One request with retries; returns the 2xx body.
+    async fn send(&self, path: &str, body: Option<&Value>) -> Result<Vec<u8>, IndexerError> {
+        let url = format!("{}/{}", self.base, path);
+        let mut delay = FIRST_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            let req = match body {
+                Some(b) => self.http.post(&url).json(b),
+                None => self.http.get(&url),
+            }
+            .basic_auth(&self.username, Some(self.password.expose()))
+            .header(reqwest::header::ACCEPT, "application/json");
+            let outcome = match req.send().await {
+                Err(e) => Err(self.classify(&e)),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let bytes = self.read_body(resp).await?;
+                    match status {
+                        200..=299 => return Ok(bytes),
+                        401 => Err(IndexerError::Credentials),
+                        403 => Err(IndexerError::Permissions(error_reason(&bytes))),
+                        400 => Err(IndexerError::BadRequest(error_reason(&bytes))),
+                        404 => Err(IndexerError::NotFound(error_reason(&bytes))),
+                        429 | 500..=599 => Err(IndexerError::Server {
+                            status,
+                            reason: error_reason(&bytes),
+                        }),
+                        _ => Err(IndexerError::Http {
+                            status,
+                            reason: error_reason(&bytes),
+                        }),
+                    }
+                }
+            };
+            match outcome {
+                Err(e) if e.is_transient() && attempt < self.retries => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, retries = self.retries, "indexer request failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_BACKOFF);
+                }
+                Err(e) => return Err(e),
+                Ok(b) => return Ok(b),
+            }
+        }
+    }
+
+    /// Runs a search: newest alerts, exact totals and per-agent/per-rule statistics, and the
+    /// vulnerability state lookup when the request has one.
+    pub async fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexerError> {
+        let bytes = self
+            .send(&format!("{}/_search", req.index), Some(&req.body))
+            .await?;
+        let mut result = parse_search_response(&bytes, req.query.clone())?;
+        drop(bytes);
+        if let Some(state) = &req.state {
+            // The alert results stand on their own: a failing state lookup is logged and
+            // leaves `vulnerable_agents` empty rather than losing the sightings.
+            match self.state_search(state).await {
+                Ok((st, took)) => {
+                    result.took_ms += took;
+                    result.vulnerable_agents = Some(st);
+                }
+                Err(e) => tracing::error!(
+                    error = %e,
+                    index = %state.index,
+                    "vulnerability state lookup failed"
+                ),
+            }
+        }
+        Ok(result)
+    }
+
+    async fn state_search(
+        &self,
+        state: &StateRequest,
+    ) -> Result<(crate::alert::VulnerabilityState, u64), IndexerError> {
+        let path = format!("{}/_search?ignore_unavailable=true", state.index);
+        let bytes = self.send(&path, Some(&state.body)).await?;
+        let resp: response::StateResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+        if resp.timed_out {
+            return Err(IndexerError::SearchTimedOut);
+        }
+        if resp.shards.total == 0 {
+            // "No index" must not read as "no vulnerable agent".
+            return Err(IndexerError::NoIndex(state.index.clone()));
+        }
+        let took = resp.took;
+        Ok((response::to_state(resp), took))
+    }
+
+    /// Reachability, credentials, permissions and index existence in one cheap request
+    /// (`size: 0` search on the index pattern). Used by `check` and `/ready`.
+    pub async fn check(&self, index: &str) -> Result<CheckReport, IndexerError> {
+        let body =
+            serde_json::json!({"size": 0, "track_total_hits": true, "query": {"match_all": {}}});
+        let bytes = self.send(&format!("{index}/_search"), Some(&body)).await?;
+        let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+        if resp.shards.total == 0 {
+            return Err(IndexerError::NoIndex(index.to_string()));
+        }
+        Ok(CheckReport {
+            shards: resp.shards.total,
+            documents: resp.hits.total.map(|t| t.value).unwrap_or(0),
+        })
+    }
+
+    /// Is the indexer reachable with these credentials? (`GET /`, cluster banner).
+    pub async fn ping(&self) -> Result<(), IndexerError> {
+        self.send("", None).await.map(|_| ())
+    }
+}

@@ -1,1 +1,9 @@
-//! (under construction)
+//! Everything spoken to the OpenCTI platform over GraphQL, and the request messages it sends.
+
+pub mod client;
+pub mod entities;
+pub mod message;
+pub mod operations;
+pub mod register;
+
+pub use client::{ApiError, OpenCtiClient, RequestContext, RetryPolicy};

@@ -1,1 +1,266 @@
-//! (under construction)
+//! The daemon: health check, registration, heartbeat, consuming the listen queue with bounded
+//! concurrency, and graceful shutdown.
+//!
+//! Deliveries are acked only after their result was handed off and their work reported
+//! ([`handler`]); after a broker recovery the acks of old deliveries fail and the broker
+//! redelivers them, which is harmless because every id the connector produces is deterministic.
+
+pub mod attempts;
+pub mod handler;
+pub mod result;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_lite::StreamExt;
+use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicRejectOptions};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::amqp::{self, Publisher};
+use crate::config::{QueueProtocol, Settings};
+use crate::opencti::{register, OpenCtiClient};
+use crate::pipeline;
+
+/// State shared by all request tasks.
+pub struct Shared {
+    pub settings: Arc<Settings>,
+    pub client: OpenCtiClient,
+    pub ctx: pipeline::Context,
+    pub enricher: Arc<dyn pipeline::Enricher>,
+    /// Prometheus metrics (served when `CONNECTOR_EXPOSE_METRICS=true`).
+    pub metrics: crate::ops::Metrics,
+
+    pub publisher: Option<Publisher>,
+    pub connector_user_id: Option<String>,
+    pub attempts: attempts::Attempts,
+    /// Set once the platform turned out to lack `stixBundlePush(work_id:)`.
+    pub legacy_bundle_push: AtomicBool,
+}
+
+/// Start-up or fatal run-time failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("OpenCTI: {0}")]
+    OpenCti(#[from] crate::opencti::ApiError),
+    #[error("{0}")]
+    Amqp(#[from] amqp::AmqpError),
+}
+
+const PING_PERIOD: Duration = Duration::from_secs(40);
+
+/// Run until `shutdown` is cancelled (SIGTERM/SIGINT) and in-flight requests are done or the grace
+/// period is over.
+pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), RunError> {
+    run_with(settings, shutdown, Arc::new(pipeline::Pipeline)).await
+}
+
+/// [`run`] with another enrichment step (tests of the runtime's delivery paths).
+pub async fn run_with(
+    settings: Settings,
+    shutdown: CancellationToken,
+    enricher: Arc<dyn pipeline::Enricher>,
+) -> Result<(), RunError> {
+    let started = Instant::now();
+    let settings = Arc::new(settings);
+    let client = OpenCtiClient::new(&settings.opencti).map_err(RunError::Setup)?;
+    let metrics = crate::ops::Metrics::new();
+    let health = crate::ops::Health::new();
+    let ops_server = if settings.connector.expose_metrics {
+        let ip: std::net::IpAddr = settings.connector.metrics_host.parse().map_err(|_| {
+            RunError::Setup(format!(
+                "CONNECTOR_METRICS_HOST {} is not an IP address",
+                settings.connector.metrics_host
+            ))
+        })?;
+        let addr = std::net::SocketAddr::new(ip, settings.connector.metrics_port);
+        let s = crate::ops::serve(
+            addr,
+            metrics.clone(),
+            health.clone(),
+            shutdown.child_token(),
+        )
+        .await
+        .map_err(|e| RunError::Setup(e.to_string()))?;
+        tracing::info!(addr = %s.local_addr, "serving /metrics, /health and /ready");
+        Some(s)
+    } else {
+        None
+    };
+
+    let version =
+        register::wait_until_reachable(&client, Duration::from_secs(30), &shutdown).await?;
+    tracing::info!(platform_version = %version, url = %settings.opencti.url, "OpenCTI reachable");
+    let reg = register::register(&client, &settings).await?;
+    tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
+    health.set_registered(true);
+    let first_ping = register::ping(&client, &reg.connector_id, 0).await;
+    metrics.ping(first_ping.is_ok());
+    if let Err(e) = first_ping {
+        tracing::warn!(error = %e, "first ping failed; will retry");
+    }
+    let ping_cancel = shutdown.child_token();
+    let pinger = tokio::spawn(register::ping_loop(
+        client.clone(),
+        reg.connector_id.clone(),
+        PING_PERIOD,
+        ping_cancel.clone(),
+        metrics.clone(),
+    ));
+
+    let conn = amqp::connect(
+        &reg.connection,
+        &format!("connector-wazuh {}", settings.connector.id),
+        Duration::from_secs(60),
+    )
+    .await?;
+    let publisher = match settings.connector.queue_protocol {
+        QueueProtocol::Amqp => {
+            Some(Publisher::new(&conn, &reg.push_exchange, &reg.push_routing).await?)
+        }
+        QueueProtocol::Api => None,
+    };
+    let concurrency = settings.connector.concurrency;
+    let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
+    let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
+    let (channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
+    let indexer = Arc::new(
+        crate::indexer::IndexerClient::new(&settings.indexer)
+            .map_err(|e| RunError::Setup(e.to_string()))?,
+    );
+    let indexer_watch = tokio::spawn(watch_indexer(
+        indexer.clone(),
+        health.clone(),
+        shutdown.child_token(),
+    ));
+    let ctx = pipeline::Context {
+        settings: settings.clone(),
+        source: Arc::new(client.clone()),
+        indexer: Some(indexer),
+    };
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        client,
+        ctx,
+        enricher,
+        metrics: metrics.clone(),
+        publisher,
+        connector_user_id: reg.connector_user_id.clone(),
+        attempts: attempts::Attempts::default(),
+        legacy_bundle_push: AtomicBool::new(false),
+    });
+    health.set_consuming(true);
+    tracing::info!(queue = %reg.listen, concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
+
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            next = consumer.next() => match next {
+                Some(Ok(delivery)) => {
+                    let Ok(permit) = sem.clone().acquire_owned().await else { break };
+                    let shared = shared.clone();
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        let x_count = delivery
+                            .properties
+                            .headers()
+                            .as_ref()
+                            .and_then(|h| h.inner().get("x-delivery-count"))
+                            .and_then(|v| v.as_long_long_int().or_else(|| v.as_long_int().map(i64::from)))
+                            .and_then(|n| u32::try_from(n).ok());
+                        let disposition = handler::handle(&shared, &delivery.data, delivery.redelivered, x_count).await;
+                        let res = match disposition {
+                            handler::Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
+                            handler::Disposition::Requeue => {
+                                // A short pause so a failing dependency is not hammered.
+                                tokio::time::sleep(Duration::from_millis(500)).await;
+                                delivery.reject(BasicRejectOptions { requeue: true }).await
+                            }
+                        };
+                        if let Err(e) = res {
+                            tracing::info!(error = %e, "acknowledgement failed (broker connection was recovered); the broker redelivers the request and it is processed again idempotently");
+                        }
+                    });
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "consumer error; waiting for the broker connection to recover");
+                    if channel.wait_for_recovery(e).await.is_err() {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                None => {
+                    tracing::error!("the broker ended the consumer");
+                    break;
+                }
+            }
+        }
+    }
+
+    // Graceful shutdown: stop taking requests, let in-flight ones finish within the grace period;
+    // unfinished ones stay unacked and are redelivered.
+    let grace = settings.connector.shutdown_grace_period;
+    metrics.set_state(crate::ops::State::Stopped);
+    health.set_consuming(false);
+    tracing::info!(
+        in_flight = tasks.len(),
+        grace_s = grace.as_secs(),
+        "shutting down: no new requests"
+    );
+    let _ = channel
+        .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
+        .await;
+    let drained =
+        tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = tasks.len(),
+            "grace period over; unfinished requests will be redelivered"
+        );
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+    ping_cancel.cancel();
+    let _ = pinger.await;
+    indexer_watch.abort();
+    let _ = conn.close(200, "shutdown".into()).await;
+    if let Some(s) = ops_server {
+        let _ = s.handle.await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
+async fn watch_indexer(
+    indexer: Arc<crate::indexer::IndexerClient>,
+    health: crate::ops::Health,
+    cancel: CancellationToken,
+) {
+    let mut last: Option<bool> = None;
+    loop {
+        let ok = match indexer.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                if last != Some(false) {
+                    tracing::warn!(error = %e, "the Wazuh indexer is not reachable");
+                }
+                false
+            }
+        };
+        if ok && last != Some(true) {
+            tracing::info!("the Wazuh indexer is reachable");
+        }
+        health.set_indexer_reachable(ok);
+        last = Some(ok);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
+}

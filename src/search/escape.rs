@@ -49,6 +49,38 @@ pub fn wildcard_literal(s: &str) -> String {
     out
 }
 
+/// Escapes a file-system or registry path for a Lucene regexp in which every run of backslashes
+/// (one or more) matches any number (one or more) of backslashes.
+///
+/// Why: Wazuh stores Windows paths with single backslashes in some decoders (syscheck) and with
+/// doubled ones in others (eventchannel JSON), and users paste either form. Unlike the
+/// reference's "escape, then collapse runs" approach, the run detection happens on the raw
+/// input, so an escaped metacharacter after a backslash (`\.`) can never lose its escape.
+///
+/// ```
+/// use connector_wazuh::search::escape::path_regexp;
+/// assert_eq!(path_regexp(r"C:\Temp\\a.b"), r"C:\\+Temp\\+a\.b");
+/// ```
+pub fn path_regexp(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    let mut in_run = false;
+    for c in s.chars() {
+        if c == '\\' {
+            if !in_run {
+                out.push_str("\\\\+");
+                in_run = true;
+            }
+            continue;
+        }
+        in_run = false;
+        if REGEXP_RESERVED.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

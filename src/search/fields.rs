@@ -305,3 +305,15 @@ pub const TIMESTAMP_FIELD: &str = "@timestamp";
 pub const AGENT_ID_FIELD: &str = "agent.id";
 pub const RULE_ID_FIELD: &str = "rule.id";
 pub const RULE_LEVEL_FIELD: &str = "rule.level";
+pub const AGENT_NAME_FIELD: &str = "agent.name";
+pub const AGENT_IP_FIELD: &str = "agent.ip";
+/// Dashboard sample alerts carry this field; they are excluded by default.
+pub const SAMPLE_DATA_FIELD: &str = "@sampledata";
+/// The manager's time of the alert (Filebeat copies it into `@timestamp`; documents loaded by
+/// other means may only have this one).
+pub const ALERT_TIME_FIELD: &str = "timestamp";
+
+/// Registry value names (FIM registry value alerts, rules 750–752).
+pub const REGVALUE_NAME_FIELDS: &[&str] = &["syscheck.value_name"];
+/// Registry value data as text (Sysmon 13 `SetValue`).
+pub const REGVALUE_DATA_FIELDS: &[&str] = &["data.win.eventdata.details"];

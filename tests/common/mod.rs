@@ -3,6 +3,7 @@
 //! against OpenCTI's real schema.
 #![allow(dead_code)]
 
+pub mod connector;
 pub mod fake_opencti;
 pub mod osmem;
 pub mod rabbit;

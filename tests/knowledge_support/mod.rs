@@ -207,6 +207,7 @@ pub fn result_of(mut alerts: Vec<Alert>, total: Option<u64>) -> SearchResult {
         rules,
         shard_failures: vec![],
         query: json!({}),
+        vulnerable_agents: None,
     }
 }
 

@@ -1,0 +1,372 @@
+//! OpenCTI GraphQL client: reqwest + rustls, bearer token, optional CA bundle, timeouts, bounded
+//! retries for calls whose loss would leave a work unfinished.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::operations as ops;
+use crate::config::{OpenCtiSettings, Secret};
+
+/// Why an API call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// Connection refused, DNS, TLS, timeout…: worth retrying.
+    #[error("OpenCTI unreachable: {0}")]
+    Transport(String),
+    /// HTTP status without a GraphQL answer (5xx are transient).
+    #[error("OpenCTI answered HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+    /// The platform refused the operation (validation, permissions, unknown work…).
+    #[error("OpenCTI refused {operation}: {message}")]
+    GraphQl {
+        operation: String,
+        code: Option<String>,
+        message: String,
+    },
+    /// The answer could not be read.
+    #[error("unreadable OpenCTI answer: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// Whether repeating the same call may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Transport(_) => true,
+            ApiError::Http { status, .. } => *status >= 500 || *status == 429,
+            ApiError::GraphQl { .. } | ApiError::Decode(_) => false,
+        }
+    }
+    /// A GraphQL validation failure (the platform lacks a field or argument).
+    pub fn is_validation(&self) -> bool {
+        matches!(self, ApiError::GraphQl { code: Some(c), .. } if c == "GRAPHQL_VALIDATION_FAILED")
+            || matches!(self, ApiError::Http { status: 400, body } if body.contains("GRAPHQL_VALIDATION_FAILED"))
+    }
+}
+
+/// Bounded retry schedule for calls that must not be lost (work reports, result delivery).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 6,
+            first_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `n` (0-based): exponential, capped.
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 2u32.saturating_pow(n.min(16));
+        self.first_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// Largest answer body read from OpenCTI.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// A GraphQL client for one platform.
+#[derive(Clone)]
+pub struct OpenCtiClient {
+    http: reqwest::Client,
+    endpoint: String,
+    token: Secret,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for OpenCtiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenCtiClient")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Extra per-request headers (impersonation, draft).
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub applicant_id: Option<String>,
+    pub draft_id: Option<String>,
+}
+
+impl OpenCtiClient {
+    pub fn new(settings: &OpenCtiSettings) -> Result<Self, String> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("connector-wazuh/", env!("CARGO_PKG_VERSION")))
+            .tls_danger_accept_invalid_certs(!settings.ssl_verify);
+        if let Some(path) = &settings.ca_bundle {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("OPENCTI_CA_BUNDLE {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                format!(
+                    "OPENCTI_CA_BUNDLE {}: not a PEM bundle ({e})",
+                    path.display()
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "OPENCTI_CA_BUNDLE {}: no certificate found",
+                    path.display()
+                ));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| format!("cannot build the OpenCTI HTTP client: {e}"))?;
+        Ok(OpenCtiClient {
+            http,
+            endpoint: format!("{}/graphql", settings.url.trim_end_matches('/')),
+            token: settings.token.clone(),
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// One GraphQL call; returns `data`.
+    pub async fn query(
+        &self,
+        operation: &str,
+        variables: Value,
+        ctx: Option<&RequestContext>,
+    ) -> Result<Value, ApiError> {
+        let mut req = self
+            .http
+            .post(&self.endpoint)
+            .bearer_auth(self.token.expose())
+            .json(&json!({ "query": operation, "variables": variables }));
+        if let Some(c) = ctx {
+            if let Some(a) = c.applicant_id.as_deref().filter(|s| !s.is_empty()) {
+                req = req.header("opencti-applicant-id", a);
+            }
+            if let Some(d) = c.draft_id.as_deref().filter(|s| !s.is_empty()) {
+                req = req.header("opencti-draft-id", d);
+            }
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ApiError::Transport(describe(&e)))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ApiError::Transport(describe(&e)))?;
+        if bytes.len() > MAX_RESPONSE_BYTES {
+            return Err(ApiError::Decode(format!(
+                "answer of {} bytes exceeds the limit",
+                bytes.len()
+            )));
+        }
+        let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let name = operation_name(operation);
+        if let Some(errs) = body
+            .as_ref()
+            .and_then(|b| b.get("errors"))
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            let first = &errs[0];
+            let message = first
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error")
+                .to_string();
+            let code = first
+                .pointer("/extensions/code")
+                .or_else(|| first.get("name"))
+                .and_then(Value::as_str)
+                .map(String::from);
+            if status >= 500 {
+                return Err(ApiError::Http {
+                    status,
+                    body: message,
+                });
+            }
+            return Err(ApiError::GraphQl {
+                operation: name,
+                code,
+                message,
+            });
+        }
+        if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).to_string();
+            return Err(ApiError::Http { status, body: text });
+        }
+        match body.and_then(|mut b| b.get_mut("data").map(Value::take)) {
+            Some(data) => Ok(data),
+            None => Err(ApiError::Decode(format!("{name}: no data in the answer"))),
+        }
+    }
+
+    /// [`Self::query`] retried on transient errors with capped exponential backoff (bounded).
+    pub async fn query_retry(
+        &self,
+        operation: &str,
+        variables: Value,
+        ctx: Option<&RequestContext>,
+    ) -> Result<Value, ApiError> {
+        let mut n = 0;
+        loop {
+            match self.query(operation, variables.clone(), ctx).await {
+                Err(e) if e.is_transient() && n + 1 < self.retry.attempts => {
+                    tracing::warn!(operation = %operation_name(operation), error = %e, attempt = n + 1, "OpenCTI call failed, retrying");
+                    tokio::time::sleep(self.retry.delay(n)).await;
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// `about { version }`.
+    pub async fn version(&self) -> Result<String, ApiError> {
+        let d = self.query(ops::ABOUT, json!({}), None).await?;
+        d.pointer("/about/version")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| ApiError::Decode("about.version missing".into()))
+    }
+
+    /// Input field names of the platform's `RegisterConnectorInput`.
+    pub async fn register_input_fields(&self) -> Result<Vec<String>, ApiError> {
+        let d = self
+            .query(ops::REGISTER_INPUT_FIELDS, json!({}), None)
+            .await?;
+        let fields = d
+            .pointer("/__type/inputFields")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                ApiError::Decode("RegisterConnectorInput introspection returned no fields".into())
+            })?;
+        Ok(fields
+            .iter()
+            .filter_map(|f| f.get("name").and_then(Value::as_str).map(String::from))
+            .collect())
+    }
+
+    pub async fn work_to_received(&self, work_id: &str, message: &str) -> Result<(), ApiError> {
+        self.query_retry(
+            ops::WORK_TO_RECEIVED,
+            json!({ "id": work_id, "message": message }),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn work_to_processed(
+        &self,
+        work_id: &str,
+        message: &str,
+        in_error: bool,
+    ) -> Result<(), ApiError> {
+        self.query_retry(
+            ops::WORK_TO_PROCESSED,
+            json!({ "id": work_id, "message": message, "inError": in_error }),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn work_ping(&self, work_id: &str) -> Result<(), ApiError> {
+        self.query(ops::WORK_PING, json!({ "id": work_id }), None)
+            .await
+            .map(drop)
+    }
+
+    pub async fn work_add_expectations(&self, work_id: &str, n: usize) -> Result<(), ApiError> {
+        self.query_retry(
+            ops::WORK_ADD_EXPECTATIONS,
+            json!({ "id": work_id, "expectations": n }),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// The operation name of a document (`mutation Foo(...)` → `Foo`), for logs.
+pub fn operation_name(doc: &str) -> String {
+    let t = doc.trim_start();
+    let rest = t
+        .strip_prefix("query")
+        .or_else(|| t.strip_prefix("mutation"))
+        .unwrap_or(t)
+        .trim_start();
+    rest.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_of_operations() {
+        assert_eq!(operation_name(ops::WORK_TO_PROCESSED), "WorkToProcessed");
+        assert_eq!(operation_name(ops::ABOUT), "ConnectorHealthCheck");
+    }
+
+    #[test]
+    fn retry_delays_are_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(0), Duration::from_millis(200));
+        assert_eq!(p.delay(1), Duration::from_millis(400));
+        assert_eq!(p.delay(30), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn transient_classification() {
+        assert!(ApiError::Http {
+            status: 502,
+            body: String::new()
+        }
+        .is_transient());
+        assert!(!ApiError::Http {
+            status: 400,
+            body: String::new()
+        }
+        .is_transient());
+        assert!(ApiError::Transport("x".into()).is_transient());
+        assert!(!ApiError::GraphQl {
+            operation: "x".into(),
+            code: None,
+            message: "m".into()
+        }
+        .is_transient());
+    }
+}

@@ -1,0 +1,247 @@
+//! Start-up conversation with the platform: health check, registration (sending only the input
+//! fields the running platform accepts), and the 40-second heartbeat.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::client::{ApiError, OpenCtiClient};
+use super::operations as ops;
+use crate::config::{MqOverrides, Secret, Settings};
+
+/// Broker connection returned by `registerConnector` (after `MQ_*` overrides).
+#[derive(Debug, Clone)]
+pub struct MqConnection {
+    pub host: String,
+    pub port: u16,
+    pub vhost: String,
+    pub use_ssl: bool,
+    pub user: String,
+    pub pass: Secret,
+    pub ssl_ca: Option<std::path::PathBuf>,
+}
+
+/// What registration returned.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub connector_id: String,
+    /// Default impersonated user for pushed bundles.
+    pub connector_user_id: Option<String>,
+    pub connection: MqConnection,
+    pub listen: String,
+    pub push_exchange: String,
+    pub push_routing: String,
+}
+
+/// The registration input, restricted to the fields the platform's `RegisterConnectorInput` has.
+pub fn register_input(settings: &Settings, accepted: &[String]) -> Value {
+    let c = &settings.connector;
+    let all = json!({
+        "id": c.id,
+        "name": c.name,
+        "type": "INTERNAL_ENRICHMENT",
+        "scope": c.scope,
+        "auto": c.auto,
+        "auto_update": c.auto_update,
+        "only_contextual": false,
+        "playbook_compatible": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "slug": "connector-wazuh",
+    });
+    let mut out = serde_json::Map::new();
+    if let Value::Object(m) = all {
+        for (k, v) in m {
+            if accepted.iter().any(|a| a == &k) {
+                out.insert(k, v);
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn apply_overrides(mut c: MqConnection, o: &MqOverrides) -> MqConnection {
+    if let Some(h) = &o.host {
+        c.host = h.clone();
+    }
+    if let Some(p) = o.port {
+        c.port = p;
+    }
+    if let Some(v) = &o.vhost {
+        c.vhost = v.clone();
+    }
+    if let Some(s) = o.use_ssl {
+        c.use_ssl = s;
+    }
+    if let Some(u) = &o.user {
+        c.user = u.clone();
+    }
+    if let Some(p) = &o.pass {
+        c.pass = p.clone();
+    }
+    if o.ssl_ca.is_some() {
+        c.ssl_ca = o.ssl_ca.clone();
+    }
+    c
+}
+
+/// Read the registration answer.
+pub fn parse_registration(data: &Value, overrides: &MqOverrides) -> Result<Registration, ApiError> {
+    let r = data
+        .get("registerConnector")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| ApiError::Decode("registerConnector returned null".into()))?;
+    let s = |p: &str| r.pointer(p).and_then(Value::as_str).map(String::from);
+    let need = |p: &str| {
+        s(p).ok_or_else(|| ApiError::Decode(format!("registerConnector answer lacks {p}")))
+    };
+    let conn = MqConnection {
+        host: need("/config/connection/host")?,
+        port: r
+            .pointer("/config/connection/port")
+            .and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(5672),
+        vhost: s("/config/connection/vhost").unwrap_or_else(|| "/".into()),
+        use_ssl: r
+            .pointer("/config/connection/use_ssl")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        user: s("/config/connection/user").unwrap_or_default(),
+        pass: Secret::new(s("/config/connection/pass").unwrap_or_default()),
+        ssl_ca: None,
+    };
+    Ok(Registration {
+        connector_id: need("/id")?,
+        connector_user_id: s("/connector_user_id"),
+        connection: apply_overrides(conn, overrides),
+        listen: need("/config/listen")?,
+        push_exchange: need("/config/push_exchange")?,
+        push_routing: need("/config/push_routing")?,
+    })
+}
+
+/// Wait until `about { version }` answers, with capped exponential backoff. Returns the platform
+/// version; gives up only on a refusal (e.g. a bad token) or cancellation.
+pub async fn wait_until_reachable(
+    client: &OpenCtiClient,
+    max_delay: Duration,
+    cancel: &CancellationToken,
+) -> Result<String, ApiError> {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match client.version().await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "OpenCTI is not reachable yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = cancel.cancelled() => return Err(e),
+                }
+                delay = (delay * 2).min(max_delay);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Register the connector (idempotent on the platform side).
+pub async fn register(
+    client: &OpenCtiClient,
+    settings: &Settings,
+) -> Result<Registration, ApiError> {
+    let fields = client.register_input_fields().await?;
+    let input = register_input(settings, &fields);
+    let data = client
+        .query_retry(ops::REGISTER_CONNECTOR, json!({ "input": input }), None)
+        .await?;
+    parse_registration(&data, &settings.connector.mq)
+}
+
+/// One heartbeat.
+pub async fn ping(
+    client: &OpenCtiClient,
+    connector_id: &str,
+    queue_messages: u32,
+) -> Result<(), ApiError> {
+    let vars = json!({
+        "id": connector_id,
+        "state": "null",
+        "connectorInfo": {
+            "run_and_terminate": false,
+            "buffering": false,
+            "queue_threshold": 500.0,
+            "queue_messages_size": f64::from(queue_messages),
+            "next_run_datetime": null,
+            "last_run_datetime": null,
+        }
+    });
+    client
+        .query(ops::PING_CONNECTOR, vars, None)
+        .await
+        .map(drop)
+}
+
+/// Ping every `period` until cancelled; failures are logged, never fatal.
+pub async fn ping_loop(
+    client: OpenCtiClient,
+    connector_id: String,
+    period: Duration,
+    cancel: CancellationToken,
+    metrics: crate::ops::Metrics,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = cancel.cancelled() => return,
+        }
+        let r = ping(&client, &connector_id, 0).await;
+        metrics.ping(r.is_ok());
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "connector ping failed; will retry at the next period");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_only_has_accepted_fields() {
+        let s = crate::pipeline::inspect::tests::settings();
+        let old: Vec<String> = [
+            "id",
+            "name",
+            "type",
+            "scope",
+            "auto",
+            "only_contextual",
+            "playbook_compatible",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let v = register_input(&s, &old);
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 7);
+        assert!(v.get("auto_update").is_none());
+        assert_eq!(v["type"], "INTERNAL_ENRICHMENT");
+        assert_eq!(v["playbook_compatible"], true);
+    }
+
+    #[test]
+    fn overrides_apply() {
+        let data = json!({"registerConnector":{"id":"c","connector_user_id":"u","config":{"connection":{"host":"rabbitmq","port":5672,"vhost":"/","use_ssl":false,"user":"opencti","pass":"p"},"listen":"l","push_exchange":"e","push_routing":"r"}}});
+        let o = MqOverrides {
+            host: Some("127.0.0.1".into()),
+            port: Some(5673),
+            ..Default::default()
+        };
+        let r = parse_registration(&data, &o).unwrap();
+        assert_eq!(r.connection.host, "127.0.0.1");
+        assert_eq!(r.connection.port, 5673);
+        assert_eq!(r.connection.pass.expose(), "p");
+        assert_eq!(r.listen, "l");
+    }
+}

@@ -1,0 +1,126 @@
+//! Liveness and readiness state.
+//!
+//! The runtime flips three flags as it goes: `registered` (the last `registerConnector` succeeded),
+//! `consuming` (the AMQP consumer on the listen queue is running) and `indexer_reachable` (the last
+//! contact with the Wazuh indexer succeeded). The connector is *ready* only when all three hold:
+//! before that, or while the indexer is down, an orchestrator should not count it as serving.
+//! Liveness (`/health`) needs none of them — a process that answers HTTP is alive, and restarting
+//! it would not fix an unreachable indexer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// Cloneable handle on the readiness flags (all false at start).
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    inner: Arc<Flags>,
+}
+
+#[derive(Debug, Default)]
+struct Flags {
+    registered: AtomicBool,
+    consuming: AtomicBool,
+    indexer_reachable: AtomicBool,
+}
+
+/// The flags at one instant, and what follows from them (the `/ready` JSON body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    pub registered: bool,
+    pub consuming: bool,
+    pub indexer_reachable: bool,
+}
+
+/// The `/ready` response body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Readiness {
+    pub ready: bool,
+    #[serde(flatten)]
+    pub flags: Snapshot,
+    /// Names of the conditions that do not hold, in a fixed order.
+    pub missing: Vec<&'static str>,
+}
+
+impl Snapshot {
+    /// Pure readiness rule: ready iff registered AND consuming AND indexer reachable.
+    pub fn readiness(self) -> Readiness {
+        let missing: Vec<&'static str> = [
+            ("registered", self.registered),
+            ("consuming", self.consuming),
+            ("indexer_reachable", self.indexer_reachable),
+        ]
+        .into_iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(name, _)| name)
+        .collect();
+        Readiness {
+            ready: missing.is_empty(),
+            flags: self,
+            missing,
+        }
+    }
+}
+
+impl Health {
+    pub fn new() -> Health {
+        Health::default()
+    }
+    pub fn set_registered(&self, v: bool) {
+        self.inner.registered.store(v, Ordering::Relaxed);
+    }
+    pub fn set_consuming(&self, v: bool) {
+        self.inner.consuming.store(v, Ordering::Relaxed);
+    }
+    pub fn set_indexer_reachable(&self, v: bool) {
+        self.inner.indexer_reachable.store(v, Ordering::Relaxed);
+    }
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            registered: self.inner.registered.load(Ordering::Relaxed),
+            consuming: self.inner.consuming.load(Ordering::Relaxed),
+            indexer_reachable: self.inner.indexer_reachable.load(Ordering::Relaxed),
+        }
+    }
+    pub fn readiness(&self) -> Readiness {
+        self.snapshot().readiness()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_only_when_all_three_hold() {
+        for bits in 0u8..8 {
+            let s = Snapshot {
+                registered: bits & 1 != 0,
+                consuming: bits & 2 != 0,
+                indexer_reachable: bits & 4 != 0,
+            };
+            let r = s.readiness();
+            assert_eq!(r.ready, bits == 7, "{s:?}");
+            assert_eq!(r.missing.len(), 3 - bits.count_ones() as usize);
+        }
+    }
+
+    #[test]
+    fn missing_names_the_failing_conditions_in_order() {
+        let h = Health::new();
+        assert_eq!(
+            h.readiness().missing,
+            ["registered", "consuming", "indexer_reachable"]
+        );
+        h.set_registered(true);
+        h.set_indexer_reachable(true);
+        assert_eq!(h.readiness().missing, ["consuming"]);
+        let body = serde_json::to_value(h.readiness()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"ready": false, "registered": true, "consuming": false,
+                               "indexer_reachable": true, "missing": ["consuming"]})
+        );
+    }
+}

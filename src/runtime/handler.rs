@@ -1,0 +1,359 @@
+//! One request, from delivery to acknowledgement: parse, report receipt, enrich, deliver the
+//! result, report the end of the work — and only then let the delivery be acked.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::result;
+use super::Shared;
+use crate::config::QueueProtocol;
+use crate::opencti::message::{self, granted_refs};
+use crate::opencti::{operations as ops, ApiError};
+use crate::pipeline::{ErrorKind, Mode, Request};
+
+/// What to do with the delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done (successfully or for good): acknowledge.
+    Ack,
+    /// Try again later: reject with requeue (bounded by `CONNECTOR_MAX_ATTEMPTS`).
+    Requeue,
+}
+
+/// Why delivering a result failed (always worth a retry until the attempt limit).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct DeliveryError(String);
+
+const RECEIVED: &str = "Connector ready to process the operation";
+const WORK_PING_PERIOD: Duration = Duration::from_secs(300);
+
+fn mode_str(m: Mode) -> &'static str {
+    match m {
+        Mode::Manual => "manual",
+        Mode::Auto => "auto",
+        Mode::Playbook => "playbook",
+    }
+}
+
+/// Handle one delivery body.
+pub async fn handle(
+    shared: &Arc<Shared>,
+    body: &[u8],
+    redelivered: bool,
+    x_delivery_count: Option<u32>,
+) -> Disposition {
+    let started = Instant::now();
+    let max = shared.settings.connector.max_message_bytes;
+    let req = match message::parse(body, max, chrono::Utc::now()) {
+        Ok(r) => r,
+        Err(rej) => {
+            tracing::warn!(outcome = "rejected", reason = %rej.reason, work_id = rej.work_id.as_deref().unwrap_or(""), "request dropped");
+            if let Some(w) = &rej.work_id {
+                if let Err(e) = shared
+                    .client
+                    .work_to_processed(w, &format!("Request refused: {}", rej.reason), true)
+                    .await
+                {
+                    tracing::warn!(error = %e, work_id = %w, "could not report the refused request on its work");
+                }
+            }
+            shared.metrics.request_started();
+            shared
+                .metrics
+                .request_finished(crate::ops::Outcome::Failed, started.elapsed());
+            return Disposition::Ack;
+        }
+    };
+    shared.metrics.request_started();
+    let key = req.work_id.clone().unwrap_or_else(|| {
+        format!(
+            "{}|{}",
+            req.entity_id,
+            req.playbook
+                .as_ref()
+                .map(|p| p.execution_id.as_str())
+                .unwrap_or("")
+        )
+    });
+    let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
+    let max_attempts = shared.settings.connector.max_attempts;
+    let (outcome, disposition) = if attempt > max_attempts {
+        let msg = format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed");
+        (finish_failed(shared, &req, &msg).await, Disposition::Ack)
+    } else {
+        process(shared, &req, attempt).await
+    };
+    if disposition == Disposition::Ack {
+        shared.attempts.forget(&key);
+    }
+    let metric = if disposition == Disposition::Requeue
+        || outcome.starts_with("error")
+        || outcome.starts_with("dropped")
+    {
+        crate::ops::Outcome::Failed
+    } else if outcome.starts_with("ok: sent") {
+        crate::ops::Outcome::Enriched
+    } else {
+        crate::ops::Outcome::Skipped
+    };
+    shared.metrics.request_finished(metric, started.elapsed());
+    tracing::info!(
+        entity_id = %req.entity_id,
+        entity_type = req.entity_type.as_deref().unwrap_or(""),
+        mode = mode_str(req.mode),
+        work_id = req.work_id.as_deref().unwrap_or(""),
+        attempt,
+        outcome = %outcome,
+        ack = disposition == Disposition::Ack,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request handled"
+    );
+    disposition
+}
+
+/// End the request in error (work in error, or for a playbook the incoming bundle unchanged).
+async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String {
+    if req.mode == Mode::Playbook {
+        if let Err(e) = reply_playbook(shared, req, &[]).await {
+            tracing::warn!(error = %e, "could not return the playbook bundle");
+        }
+    } else if let Some(w) = &req.work_id {
+        if let Err(e) = shared.client.work_to_processed(w, msg, true).await {
+            tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
+        }
+    }
+    format!("error: {msg}")
+}
+
+async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, Disposition) {
+    let max_attempts = shared.settings.connector.max_attempts;
+    if let Some(w) = &req.work_id {
+        if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
+            if e.is_transient() {
+                return (
+                    format!("retry: cannot report receipt ({e})"),
+                    Disposition::Requeue,
+                );
+            }
+            // The work is gone (deleted by a user): nothing can be reported; drop the request.
+            return (
+                format!("dropped: work not accepted by OpenCTI ({e})"),
+                Disposition::Ack,
+            );
+        }
+    }
+    let pinger = req.work_id.clone().map(|w| {
+        let client = shared.client.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(WORK_PING_PERIOD).await;
+                if let Err(e) = client.work_ping(&w).await {
+                    tracing::warn!(error = %e, work_id = %w, "work ping failed");
+                }
+            }
+        })
+    });
+    let result = shared.enricher.enrich(&shared.ctx, req).await;
+    if let Some(p) = pinger {
+        p.abort();
+    }
+    match result {
+        Ok(enriched) => {
+            if let Err(e) = deliver(shared, req, &enriched.objects).await {
+                if attempt >= max_attempts {
+                    let msg = format!("Could not deliver the results: {e}");
+                    return (finish_failed(shared, req, &msg).await, Disposition::Ack);
+                }
+                return (
+                    format!("retry: delivery failed ({e})"),
+                    Disposition::Requeue,
+                );
+            }
+            if let Some(w) = &req.work_id {
+                if let Err(e) = shared
+                    .client
+                    .work_to_processed(w, &enriched.message, false)
+                    .await
+                {
+                    // Results were delivered; redelivery re-sends the same ids (idempotent).
+                    return (
+                        format!("retry: cannot report the end of the work ({e})"),
+                        Disposition::Requeue,
+                    );
+                }
+            }
+            let sent = if enriched.objects.is_empty() {
+                ""
+            } else {
+                "sent: "
+            };
+            (format!("ok: {sent}{}", enriched.message), Disposition::Ack)
+        }
+        Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
+            (format!("retry: {}", e.message), Disposition::Requeue)
+        }
+        Err(e) => {
+            let msg = if e.kind == ErrorKind::Transient {
+                format!("Gave up after {attempt} attempt(s): {}", e.message)
+            } else {
+                e.message.clone()
+            };
+            (finish_failed(shared, req, &msg).await, Disposition::Ack)
+        }
+    }
+}
+
+/// Hand the result over: playbook reply, or (when there is something new) AMQP push / API push.
+async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<(), DeliveryError> {
+    if req.mode == Mode::Playbook {
+        return reply_playbook(shared, req, ours).await;
+    }
+    if ours.is_empty() {
+        return Ok(());
+    }
+    let mut incoming: Vec<Value> = req.stix_entity.iter().cloned().collect();
+    incoming.extend(req.stix_objects.iter().cloned());
+    let mut objects = result::merge(ours, &incoming);
+    if let Some(e) = &req.stix_entity {
+        result::propagate_granted_refs(&mut objects, &granted_refs(e));
+    }
+    let count = objects.len();
+    let bundle = result::bundle(objects);
+    match shared.settings.connector.queue_protocol {
+        QueueProtocol::Amqp => {
+            let publisher = shared
+                .publisher
+                .as_ref()
+                .ok_or_else(|| DeliveryError("no AMQP publisher".into()))?;
+            let applicant = req
+                .applicant_id
+                .as_deref()
+                .or(shared.connector_user_id.as_deref());
+            // Pre-split, one object per message, expectations announced first (as pycti), so the
+            // work completes exactly when the worker has imported every object.
+            let bundle_id = bundle["id"].as_str().unwrap_or_default().to_string();
+            let parts = result::split(
+                &bundle_id,
+                bundle["objects"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            );
+            if let Some(w) = &req.work_id {
+                shared
+                    .client
+                    .work_add_expectations(w, parts.len())
+                    .await
+                    .map_err(|e| {
+                        DeliveryError(format!(
+                            "cannot announce {} expectation(s): {e}",
+                            parts.len()
+                        ))
+                    })?;
+            }
+            for (i, part) in parts.iter().enumerate() {
+                let msg = crate::amqp::push_message(
+                    part,
+                    applicant,
+                    req.work_id.as_deref(),
+                    req.draft_id.as_deref(),
+                    i as u64 + 1,
+                );
+                publisher
+                    .publish(&msg)
+                    .await
+                    .map_err(|e| DeliveryError(e.to_string()))?;
+                shared.metrics.bundle_sent(1);
+            }
+            Ok(())
+        }
+        QueueProtocol::Api => {
+            api_push(shared, req, &bundle).await?;
+            shared.metrics.bundle_sent(count);
+            Ok(())
+        }
+    }
+}
+
+async fn api_push(
+    shared: &Arc<Shared>,
+    req: &Request,
+    bundle: &Value,
+) -> Result<(), DeliveryError> {
+    let text = bundle.to_string();
+    let id = &shared.settings.connector.id;
+    let legacy = shared
+        .legacy_bundle_push
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if !legacy {
+        match shared
+            .client
+            .query_retry(
+                ops::STIX_BUNDLE_PUSH,
+                json!({ "connectorId": id, "bundle": text, "work_id": req.work_id }),
+                None,
+            )
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_validation() => {
+                tracing::info!(
+                    "stixBundlePush has no work_id on this platform; using the older form"
+                );
+                shared
+                    .legacy_bundle_push
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(e) => return Err(DeliveryError(e.to_string())),
+        }
+    }
+    shared
+        .client
+        .query_retry(
+            ops::STIX_BUNDLE_PUSH_LEGACY,
+            json!({ "connectorId": id, "bundle": text }),
+            None,
+        )
+        .await
+        .map(drop)
+        .map_err(|e: ApiError| DeliveryError(e.to_string()))
+}
+
+/// Reply to a playbook step with its incoming objects plus ours (`ours` empty = unchanged).
+async fn reply_playbook(
+    shared: &Arc<Shared>,
+    req: &Request,
+    ours: &[Value],
+) -> Result<(), DeliveryError> {
+    let Some(p) = &req.playbook else {
+        return Err(DeliveryError("not a playbook request".into()));
+    };
+    let mut bundle = p.bundle.clone();
+    if !ours.is_empty() {
+        let mut objects = result::merge(ours, &req.stix_objects);
+        if let Some(e) = &req.stix_entity {
+            result::propagate_granted_refs(&mut objects, &granted_refs(e));
+        }
+        bundle["objects"] = Value::Array(objects);
+    }
+    let vars = json!({
+        "execution_id": p.execution_id,
+        "event_id": p.event_id,
+        "execution_start": p.execution_start,
+        "data_instance_id": p.data_instance_id,
+        "playbook_id": p.playbook_id,
+        "previous_step_id": p.previous_step_id,
+        "step_id": p.step_id,
+        "previous_bundle": p.bundle.to_string(),
+        "bundle": bundle.to_string(),
+    });
+    shared
+        .client
+        .query_retry(ops::PLAYBOOK_STEP_EXECUTION, vars, None)
+        .await
+        .map(drop)
+        .map_err(|e| DeliveryError(e.to_string()))
+}

@@ -1,0 +1,247 @@
+//! The request envelope around an observable's query: time window, include/exclude filters,
+//! raw filter clauses, rule exclusion, newest-first sorting, exact totals and the aggregations
+//! that give exact per-agent and per-rule statistics however many alerts match.
+//!
+//! Everything here is pure: the same inputs always give the same body.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use super::fields as f;
+use crate::config::options::KnowledgeOptions;
+use crate::config::{IndexerSettings, TimeBound};
+use crate::entity::Observable;
+
+/// At most this many agents get their own statistics (`terms` size).
+pub const MAX_AGENT_BUCKETS: usize = 1000;
+/// At most this many rules get overall statistics.
+pub const MAX_RULE_BUCKETS: usize = 200;
+/// At most this many rules get statistics within one agent (1,000 × 50 buckets at most).
+pub const MAX_RULES_PER_AGENT: usize = 50;
+/// At most this many agents are listed from the vulnerability state index.
+pub const MAX_STATE_AGENTS: usize = 10_000;
+
+/// Aggregation names (shared with the response parser).
+pub const AGG_AGENTS: &str = "agents";
+pub const AGG_RULES: &str = "rules";
+pub const AGG_FIRST: &str = "first";
+pub const AGG_LAST: &str = "last";
+pub const AGG_FIRST_ALT: &str = "first_alt";
+pub const AGG_LAST_ALT: &str = "last_alt";
+pub const AGG_LEVEL: &str = "level";
+pub const AGG_SAMPLE: &str = "sample";
+
+/// One `_search` request: the index pattern and the JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// Index pattern (`WAZUH_OPENSEARCH_INDEX`).
+    pub index: String,
+    pub body: Value,
+    /// The observable's query alone (kept for the summary note).
+    pub query: Value,
+    /// Optional lookup in the Wazuh 4.8+ vulnerability state index.
+    pub state: Option<StateRequest>,
+}
+
+/// A lookup in the vulnerability state index (`wazuh-states-vulnerabilities-*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateRequest {
+    pub index: String,
+    pub body: Value,
+}
+
+/// `2024-01-02T03:04:05.000Z`: the one timestamp format sent to the indexer.
+pub fn format_utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The lower bound of the time window, if any, in UTC (fixes §9.3 #18: no `+00:00Z`, no local
+/// time for relative bounds).
+pub fn window_start(bound: Option<&TimeBound>, now: DateTime<Utc>) -> Option<String> {
+    match bound? {
+        TimeBound::Absolute(t) => Some(format_utc(*t)),
+        TimeBound::Relative(d) => {
+            let d = chrono::Duration::from_std(*d).ok()?;
+            Some(format_utc(now.checked_sub_signed(d)?))
+        }
+    }
+}
+
+fn stats_aggs(with_sample: Option<Value>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        AGG_FIRST.into(),
+        json!({"min": {"field": f::TIMESTAMP_FIELD}}),
+    );
+    m.insert(
+        AGG_LAST.into(),
+        json!({"max": {"field": f::TIMESTAMP_FIELD}}),
+    );
+    // Documents indexed without Filebeat may lack `@timestamp`; the manager's `timestamp`
+    // then gives the time.
+    m.insert(
+        AGG_FIRST_ALT.into(),
+        json!({"min": {"field": f::ALERT_TIME_FIELD}}),
+    );
+    m.insert(
+        AGG_LAST_ALT.into(),
+        json!({"max": {"field": f::ALERT_TIME_FIELD}}),
+    );
+    m.insert(
+        AGG_LEVEL.into(),
+        json!({"max": {"field": f::RULE_LEVEL_FIELD}}),
+    );
+    if let Some(s) = with_sample {
+        m.insert(AGG_SAMPLE.into(), s);
+    }
+    m
+}
+
+fn newest_sample(fields: &[&str]) -> Value {
+    json!({"top_hits": {
+        "size": 1,
+        "sort": [{f::TIMESTAMP_FIELD: {"order": "desc", "unmapped_type": "date"}}],
+        "_source": {"includes": fields}
+    }})
+}
+
+/// The aggregations of the alert search.
+pub fn aggregations() -> Value {
+    let rule_stats = |size: usize| {
+        json!({
+            "terms": {"field": f::RULE_ID_FIELD, "size": size},
+            "aggs": stats_aggs(Some(newest_sample(&["rule.description"])))
+        })
+    };
+    let mut agent_aggs = stats_aggs(Some(newest_sample(&["agent.name", "agent.ip"])));
+    agent_aggs.insert(AGG_RULES.into(), rule_stats(MAX_RULES_PER_AGENT));
+    json!({
+        AGG_AGENTS: {
+            "terms": {"field": f::AGENT_ID_FIELD, "size": MAX_AGENT_BUCKETS},
+            "aggs": agent_aggs
+        },
+        AGG_RULES: rule_stats(MAX_RULE_BUCKETS)
+    })
+}
+
+fn field_matches(list: &[crate::config::FieldMatch]) -> Vec<Value> {
+    list.iter()
+        .map(|m| json!({"match": {m.field.as_str(): m.query.as_str()}}))
+        .collect()
+}
+
+impl SearchRequest {
+    /// Wraps `query` (from [`super::query::build`]) into the full request body.
+    pub fn new(
+        query: Value,
+        settings: &IndexerSettings,
+        knowledge: &KnowledgeOptions,
+        now: DateTime<Utc>,
+    ) -> SearchRequest {
+        // The observable query goes into `filter` too: results are sorted by time, so
+        // relevance scores would be computed for nothing.
+        let mut filter = vec![query.clone()];
+        if let Some(start) = window_start(settings.search_after.as_ref(), now) {
+            filter.push(json!({"range": {f::TIMESTAMP_FIELD: {"gte": start}}}));
+        }
+        let include = field_matches(&settings.include_match);
+        let exclude = field_matches(&settings.exclude_match);
+        filter.extend(include);
+        // Fix (§9.3 #1): the raw filter clauses are always applied (ANDed).
+        filter.extend(settings.filter.iter().cloned());
+        let mut must_not = exclude;
+        if !knowledge.rule_exclude_list.is_empty() {
+            // Excluded rules are filtered by the indexer, so totals and stats stay exact.
+            let ids: Vec<&str> = knowledge
+                .rule_exclude_list
+                .iter()
+                .map(String::as_str)
+                .collect();
+            must_not.push(json!({"terms": {f::RULE_ID_FIELD: ids}}));
+        }
+        if settings.exclude_sample_data {
+            must_not.push(json!({"exists": {"field": f::SAMPLE_DATA_FIELD}}));
+        }
+        let mut bool_q = Map::new();
+        bool_q.insert("filter".into(), Value::Array(filter));
+        if !must_not.is_empty() {
+            bool_q.insert("must_not".into(), Value::Array(must_not));
+        }
+        // Fix (§9.3 #1): the configured order is sent (newest first by default).
+        let sort: Vec<Value> = settings
+            .order_by
+            .iter()
+            .map(|o| {
+                let mut spec = Map::new();
+                spec.insert(
+                    "order".into(),
+                    json!(if o.descending { "desc" } else { "asc" }),
+                );
+                if o.field == f::TIMESTAMP_FIELD || o.field == f::ALERT_TIME_FIELD {
+                    spec.insert("unmapped_type".into(), json!("date"));
+                }
+                json!({ o.field.as_str(): spec })
+            })
+            .collect();
+        let body = json!({
+            "query": {"bool": bool_q},
+            "size": settings.limit,
+            "sort": sort,
+            "track_total_hits": true,
+            "aggs": aggregations(),
+        });
+        SearchRequest {
+            index: settings.index.clone(),
+            body,
+            query,
+            state: None,
+        }
+    }
+
+    /// Also counts the agents that currently have this vulnerability / package, when the
+    /// Wazuh 4.8+ vulnerability state index is configured and the observable is a
+    /// Vulnerability or Software.
+    pub fn with_vulnerability_state(
+        mut self,
+        obs: &Observable,
+        settings: &IndexerSettings,
+    ) -> Self {
+        self.state = settings
+            .vulnerability_state_index
+            .as_deref()
+            .filter(|i| !i.is_empty())
+            .and_then(|index| {
+                state_query(obs).map(|q| StateRequest {
+                    index: index.to_string(),
+                    body: json!({
+                        "query": q,
+                        "size": 0,
+                        "track_total_hits": true,
+                        "aggs": {AGG_AGENTS: {
+                            "terms": {"field": "agent.id", "size": MAX_STATE_AGENTS},
+                            "aggs": {AGG_SAMPLE: {"top_hits": {"size": 1, "_source": {"includes": ["agent.name"]}}}}
+                        }}
+                    }),
+                })
+            });
+        self
+    }
+}
+
+/// The state-index query of a Vulnerability or Software observable.
+pub fn state_query(obs: &Observable) -> Option<Value> {
+    let term = |field: &str, v: &str| json!({"term": {field: {"value": v}}});
+    match obs {
+        Observable::Vulnerability { name } => {
+            Some(json!({"bool": {"filter": [term("vulnerability.id", name)]}}))
+        }
+        Observable::Software { name, version } => {
+            let mut filter = vec![term("package.name", name)];
+            if let Some(v) = version.as_deref().filter(|v| !v.is_empty()) {
+                filter.push(term("package.version", v));
+            }
+            Some(json!({"bool": {"filter": filter}}))
+        }
+        _ => None,
+    }
+}
