@@ -96,11 +96,7 @@ pub async fn run_with(
     let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
     let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
     let (channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
-    let ctx = pipeline::Context {
-        settings: settings.clone(),
-        source: Arc::new(client.clone()),
-        indexer: None,
-    };
+    let ctx = pipeline::Context::new(settings.clone(), Arc::new(client.clone()), None);
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
