@@ -509,10 +509,15 @@ mod tests {
             )
             .unwrap(),
         );
-        assert!(
-            p.query.get("bool").and_then(|b| b.get("should")).is_none()
-                || p.query["bool"]["should"].as_array().unwrap().len() == 1
-        );
+        let single = query::build(
+            &Observable::Ipv4Addr {
+                value: "8.8.8.8".into(),
+            },
+            &s.search,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(p.query, single);
     }
 
     #[test]

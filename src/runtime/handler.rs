@@ -11,7 +11,8 @@ use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
 use crate::opencti::{operations as ops, ApiError};
-use crate::pipeline::{ErrorKind, Mode, Request};
+use crate::ops::Outcome;
+use crate::pipeline::{ErrorKind, Mode, Request, NO_HITS};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +47,13 @@ pub async fn handle(
     x_delivery_count: Option<u32>,
 ) -> Disposition {
     let started = Instant::now();
+    let metrics = &shared.ctx.metrics;
+    metrics.request_started();
     let max = shared.settings.connector.max_message_bytes;
     let req = match message::parse(body, max, chrono::Utc::now()) {
         Ok(r) => r,
         Err(rej) => {
+            metrics.request_finished(Outcome::Failed, started.elapsed());
             tracing::warn!(outcome = "rejected", reason = %rej.reason, work_id = rej.work_id.as_deref().unwrap_or(""), "request dropped");
             if let Some(w) = &rej.work_id {
                 if let Err(e) = shared
@@ -57,6 +61,7 @@ pub async fn handle(
                     .work_to_processed(w, &format!("Request refused: {}", rej.reason), true)
                     .await
                 {
+                    metrics.opencti_api_error("workToProcessed");
                     tracing::warn!(error = %e, work_id = %w, "could not report the refused request on its work");
                 }
             }
@@ -75,12 +80,17 @@ pub async fn handle(
     });
     let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
     let max_attempts = shared.settings.connector.max_attempts;
-    let (outcome, disposition) = if attempt > max_attempts {
+    let (outcome, disposition, measured) = if attempt > max_attempts {
         let msg = format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed");
-        (finish_failed(shared, &req, &msg).await, Disposition::Ack)
+        (
+            finish_failed(shared, &req, &msg).await,
+            Disposition::Ack,
+            Outcome::Failed,
+        )
     } else {
         process(shared, &req, attempt).await
     };
+    metrics.request_finished(measured, started.elapsed());
     if disposition == Disposition::Ack {
         shared.attempts.forget(&key);
     }
@@ -106,26 +116,45 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String
         }
     } else if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_processed(w, msg, true).await {
+            shared.ctx.metrics.opencti_api_error("workToProcessed");
             tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
         }
     }
     format!("error: {msg}")
 }
 
-async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, Disposition) {
+/// How a finished (not retried) enrichment counts in the metrics.
+fn measured(result: &Result<crate::pipeline::Enriched, crate::pipeline::EnrichError>) -> Outcome {
+    match result {
+        Ok(e) if !e.objects.is_empty() => Outcome::Enriched,
+        Ok(e) if e.message.starts_with(NO_HITS) => Outcome::NoHits,
+        Ok(_) => Outcome::Skipped,
+        Err(e) if e.kind == ErrorKind::Refused => Outcome::Refused,
+        Err(_) => Outcome::Failed,
+    }
+}
+
+async fn process(
+    shared: &Arc<Shared>,
+    req: &Request,
+    attempt: u32,
+) -> (String, Disposition, Outcome) {
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
+            shared.ctx.metrics.opencti_api_error("workToReceived");
             if e.is_transient() {
                 return (
                     format!("retry: cannot report receipt ({e})"),
                     Disposition::Requeue,
+                    Outcome::Failed,
                 );
             }
             // The work is gone (deleted by a user): nothing can be reported; drop the request.
             return (
                 format!("dropped: work not accepted by OpenCTI ({e})"),
                 Disposition::Ack,
+                Outcome::Failed,
             );
         }
     }
@@ -144,16 +173,22 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
     if let Some(p) = pinger {
         p.abort();
     }
+    let outcome = measured(&result);
     match result {
         Ok(enriched) => {
             if let Err(e) = deliver(shared, req, &enriched.objects).await {
                 if attempt >= max_attempts {
                     let msg = format!("Could not deliver the results: {e}");
-                    return (finish_failed(shared, req, &msg).await, Disposition::Ack);
+                    return (
+                        finish_failed(shared, req, &msg).await,
+                        Disposition::Ack,
+                        Outcome::Failed,
+                    );
                 }
                 return (
                     format!("retry: delivery failed ({e})"),
                     Disposition::Requeue,
+                    Outcome::Failed,
                 );
             }
             if let Some(w) = &req.work_id {
@@ -162,21 +197,30 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
                     .work_to_processed(w, &enriched.message, false)
                     .await
                 {
+                    shared.ctx.metrics.opencti_api_error("workToProcessed");
                     // Results were delivered; redelivery re-sends the same ids (idempotent).
                     return (
                         format!("retry: cannot report the end of the work ({e})"),
                         Disposition::Requeue,
+                        Outcome::Failed,
                     );
                 }
             }
-            (format!("ok: {}", enriched.message), Disposition::Ack)
+            (
+                format!("ok: {}", enriched.message),
+                Disposition::Ack,
+                outcome,
+            )
         }
-        Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
-            (format!("retry: {}", e.message), Disposition::Requeue)
-        }
+        Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => (
+            format!("retry: {}", e.message),
+            Disposition::Requeue,
+            Outcome::Failed,
+        ),
         Err(e) => (
             finish_failed(shared, req, &e.message).await,
             Disposition::Ack,
+            outcome,
         ),
     }
 }
@@ -217,10 +261,19 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
             publisher
                 .publish(&msg)
                 .await
-                .map_err(|e| DeliveryError(e.to_string()))
+                .map_err(|e| DeliveryError(e.to_string()))?;
         }
-        QueueProtocol::Api => api_push(shared, req, &bundle).await,
+        QueueProtocol::Api => api_push(shared, req, &bundle).await?,
     }
+    shared.ctx.metrics.bundle_sent(object_count(&bundle));
+    Ok(())
+}
+
+fn object_count(bundle: &Value) -> usize {
+    bundle
+        .get("objects")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
 }
 
 async fn api_push(
@@ -252,7 +305,10 @@ async fn api_push(
                     .legacy_bundle_push
                     .store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            Err(e) => return Err(DeliveryError(e.to_string())),
+            Err(e) => {
+                shared.ctx.metrics.opencti_api_error("stixBundlePush");
+                return Err(DeliveryError(e.to_string()));
+            }
         }
     }
     shared
@@ -264,7 +320,10 @@ async fn api_push(
         )
         .await
         .map(drop)
-        .map_err(|e: ApiError| DeliveryError(e.to_string()))
+        .map_err(|e: ApiError| {
+            shared.ctx.metrics.opencti_api_error("stixBundlePush");
+            DeliveryError(e.to_string())
+        })
 }
 
 /// Reply to a playbook step with its incoming objects plus ours (`ours` empty = unchanged).
@@ -299,6 +358,13 @@ async fn reply_playbook(
         .client
         .query_retry(ops::PLAYBOOK_STEP_EXECUTION, vars, None)
         .await
-        .map(drop)
-        .map_err(|e| DeliveryError(e.to_string()))
+        .map_err(|e| {
+            shared
+                .ctx
+                .metrics
+                .opencti_api_error("playbookStepExecution");
+            DeliveryError(e.to_string())
+        })?;
+    shared.ctx.metrics.bundle_sent(object_count(&bundle));
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod handler;
+pub mod monitor;
 pub mod result;
 
 use std::sync::atomic::AtomicBool;
@@ -20,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::amqp::{self, Publisher};
 use crate::config::{QueueProtocol, Settings};
+use crate::indexer::IndexerClient;
 use crate::opencti::{register, OpenCtiClient};
+use crate::ops::{self, State};
 use crate::pipeline;
 
 /// State shared by all request tasks.
@@ -64,21 +67,74 @@ pub async fn run_with(
     let started = Instant::now();
     let settings = Arc::new(settings);
     let client = OpenCtiClient::new(&settings.opencti).map_err(RunError::Setup)?;
+    let indexer = IndexerClient::new(&settings.indexer)
+        .map_err(|e| RunError::Setup(format!("Wazuh indexer: {e}")))?;
+    let indexer = Arc::new(indexer);
+    let ctx = pipeline::Context::new(
+        settings.clone(),
+        Arc::new(client.clone()),
+        Some(indexer.clone()),
+    );
+    let (metrics, health) = (ctx.metrics.clone(), ctx.health.clone());
+    // The operations server starts first, so `/health` answers and `/ready` says what is missing
+    // while the connector waits for OpenCTI.
+    let ops_cancel = CancellationToken::new();
+    // Stops the server and the indexer checks however this function returns.
+    let _ops_guard = ops_cancel.clone().drop_guard();
+    let ops_server = if settings.connector.expose_metrics {
+        let addr = monitor::metrics_addr(&settings.connector)
+            .await
+            .map_err(RunError::Setup)?;
+        let server = ops::serve(addr, metrics.clone(), health.clone(), ops_cancel.clone())
+            .await
+            .map_err(|e| RunError::Setup(e.to_string()))?;
+        tracing::info!(addr = %server.local_addr, "metrics and health endpoints listening");
+        Some(server)
+    } else {
+        None
+    };
+    let monitor_cancel = shutdown.child_token();
+    let _monitor_guard = monitor_cancel.clone().drop_guard();
+    let checker = tokio::spawn(monitor::indexer_checks(
+        indexer,
+        settings.indexer.index.clone(),
+        health.clone(),
+        monitor::INDEXER_CHECK_PERIOD,
+        monitor_cancel.clone(),
+    ));
     let version =
         register::wait_until_reachable(&client, Duration::from_secs(30), &shutdown).await?;
     tracing::info!(platform_version = %version, url = %settings.opencti.url, "OpenCTI reachable");
-    let reg = register::register(&client, &settings).await?;
+    let reg = match register::register(&client, &settings).await {
+        Ok(r) => r,
+        Err(e) => {
+            metrics.opencti_api_error("registerConnector");
+            return Err(e.into());
+        }
+    };
+    health.set_registered(true);
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
-    if let Err(e) = register::ping(&client, &reg.connector_id, 0).await {
+    let ping_ok = register::ping(&client, &reg.connector_id, 0).await;
+    metrics.ping(ping_ok.is_ok());
+    if let Err(e) = ping_ok {
         tracing::warn!(error = %e, "first ping failed; will retry");
     }
     let ping_cancel = shutdown.child_token();
-    let pinger = tokio::spawn(register::ping_loop(
+    let pinger = tokio::spawn(monitor::ping_loop(
         client.clone(),
         reg.connector_id.clone(),
         PING_PERIOD,
+        metrics.clone(),
         ping_cancel.clone(),
     ));
+    if settings
+        .knowledge
+        .enrich_types
+        .contains(&crate::config::options::EnrichType::Tool)
+    {
+        // Fetched once now; the cache refreshes it hourly.
+        ctx.tools.names(ctx.source.as_ref()).await;
+    }
 
     let conn = amqp::connect(
         &reg.connection,
@@ -96,7 +152,6 @@ pub async fn run_with(
     let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
     let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
     let (channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
-    let ctx = pipeline::Context::new(settings.clone(), Arc::new(client.clone()), None);
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
@@ -107,6 +162,8 @@ pub async fn run_with(
         attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
     });
+    health.set_consuming(true);
+    metrics.set_state(State::Idle);
     tracing::info!(queue = %reg.listen, concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
 
     let mut tasks: JoinSet<()> = JoinSet::new();
@@ -144,9 +201,13 @@ pub async fn run_with(
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "consumer error; waiting for the broker connection to recover");
+                    health.set_consuming(false);
                     if channel.wait_for_recovery(e).await.is_err() {
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                    } else {
+                        metrics.amqp_reconnect();
                     }
+                    health.set_consuming(true);
                 }
                 None => {
                     tracing::error!("the broker ended the consumer");
@@ -158,6 +219,8 @@ pub async fn run_with(
 
     // Graceful shutdown: stop taking requests, let in-flight ones finish within the grace period;
     // unfinished ones stay unacked and are redelivered.
+    health.set_consuming(false);
+    metrics.set_state(State::Stopped);
     let grace = settings.connector.shutdown_grace_period;
     tracing::info!(
         in_flight = tasks.len(),
@@ -179,6 +242,12 @@ pub async fn run_with(
     }
     ping_cancel.cancel();
     let _ = pinger.await;
+    monitor_cancel.cancel();
+    let _ = checker.await;
+    ops_cancel.cancel();
+    if let Some(s) = ops_server {
+        let _ = s.handle.await;
+    }
     let _ = conn.close(200, "shutdown".into()).await;
     tracing::info!("stopped");
     Ok(())
