@@ -63,13 +63,12 @@ pub fn ssh_alert(src_ip: &str, agent: Agent, ts: DateTime<Utc>, n: usize) -> Val
     })
 }
 
+/// First and last time an agent saw something.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// Alerts from `src_ip`: `counts[i]` alerts on `AGENTS[i]`, one every 7 s per agent, offset so
 /// every timestamp is distinct; returns the alerts and each agent's (first, last) time.
-pub fn ssh_alerts(
-    src_ip: &str,
-    counts: &[usize],
-    base: DateTime<Utc>,
-) -> (Vec<Value>, Vec<(DateTime<Utc>, DateTime<Utc>)>) {
+pub fn ssh_alerts(src_ip: &str, counts: &[usize], base: DateTime<Utc>) -> (Vec<Value>, Vec<Span>) {
     let mut alerts = Vec::new();
     let mut spans = Vec::new();
     for (a, &n) in counts.iter().enumerate() {
@@ -108,6 +107,7 @@ pub fn connector(octi: &FakeOpenCti, indexer_url: &str, extra: &[(&str, &str)]) 
         ("WAZUH_OPENSEARCH_URL", indexer_url),
         ("WAZUH_APP_URL", "https://wazuh.example.test/"),
         ("WAZUH_OPENSEARCH_TIMEOUT", "5s"),
+        ("WAZUH_CREATE_OBS_SIGHTINGS", "true"),
     ];
     env.extend_from_slice(extra);
     spawn(octi, &env, None)
