@@ -84,15 +84,13 @@ async fn ready_and_metrics_follow_registration_requests_and_the_indexer() {
     assert_eq!(metric(&text, "indexer_search_duration_seconds_count"), 2.0);
     assert_eq!(metric(&text, "indexer_search_hits_count"), 2.0);
     assert_eq!(metric(&text, "indexer_search_hits_sum"), 6.0);
-    assert_eq!(metric(&text, "bundles_sent_total"), 1.0);
-    let records = metric(&text, "records_sent_total");
+    // One push message per object (pre-split delivery).
+    let sent = pushed(&octi, &works[0]).await.len() as f64;
     assert_eq!(
-        records as usize,
-        octi.push_messages()[0]["bundle"]["objects"]
-            .as_array()
-            .unwrap()
-            .len()
+        metric(&text, "bundles_sent_total"),
+        octi.push_messages().len() as f64
     );
+    assert_eq!(metric(&text, "records_sent_total"), sent);
     assert!(metric(&text, "ping_api_total") >= 1.0);
     assert_eq!(metric(&text, "state{state=\"idle\"}"), 1.0);
     assert_eq!(metric(&text, "enrichment_requests_in_flight"), 0.0);

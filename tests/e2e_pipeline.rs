@@ -61,7 +61,7 @@ async fn ipv4_yields_one_sighting_per_agent_with_exact_counts_and_times() {
         "{notes:#?}"
     );
     let tlps = octi.settings(&[]).knowledge.tlps.clone();
-    assert_valid_bundles(&octi, &tlps, &[]);
+    assert_valid_bundle(&octi, &work, &tlps, &[]);
     c.stop().await;
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
     octi.cleanup().await;
@@ -118,10 +118,11 @@ async fn ipv4_with_indicator_yields_incidents_case_notes_and_context() {
     for i in of_type(&objects, "incident") {
         assert!(case["object_refs"].as_array().unwrap().contains(&i["id"]));
     }
-    // Delivered through the push queue, one whole bundle.
-    assert_eq!(octi.push_messages().len(), 1);
+    // Delivered through the push queue: every object imported by the worker, the work complete.
+    assert_eq!(rec.status, "complete");
+    assert_eq!(octi.push_messages().len(), objects.len());
     let tlps = octi.settings(&[]).knowledge.tlps.clone();
-    assert_valid_bundles(&octi, &tlps, &[&ind]);
+    assert_valid_bundle(&octi, &work, &tlps, &[&ind]);
     c.stop().await;
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
     octi.cleanup().await;
@@ -170,7 +171,7 @@ async fn indicators_are_searched_by_stix_pattern_and_sigma_is_refused_clearly() 
     assert!(msg.contains("'sigma' is not supported"), "{rec:?}");
     assert!(octi.pushed_objects(&w2).is_empty());
     let tlps = octi.settings(&[]).knowledge.tlps.clone();
-    assert_valid_bundles(&octi, &tlps, &[&ind]);
+    assert_valid_bundle(&octi, &w1, &tlps, &[&ind]);
     c.stop().await;
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
     octi.cleanup().await;

@@ -385,7 +385,13 @@ async fn exact_statistics_beyond_the_limit() {
         })
         .collect();
     os.bulk_index("wazuh-alerts-4.x-2026.11.01", docs).await;
-    let s = settings(&os.url);
+    // osmem-server computes aggregations far slower than OpenSearch; on a loaded test machine
+    // this one request can take several seconds.
+    let s = IndexerSettings {
+        timeout: Duration::from_secs(90),
+        retries: 0,
+        ..settings(&os.url)
+    };
     let client = IndexerClient::new(&s).unwrap();
     let r = run(
         &client,
@@ -591,4 +597,93 @@ async fn vulnerability_state_index_counts_current_agents() {
         .await
         .unwrap();
     assert_eq!(r.vulnerable_agents, None);
+}
+
+#[tokio::test]
+async fn metacharacter_values_match_exactly_on_the_indexer() {
+    let os = Osmem::start().await;
+    os.apply_wazuh_template().await;
+    let values = [
+        "a.b*c(1)[x]{y}|z?.exe",
+        "weird#name@&~<>\"q\".txt",
+        "résumé 😀.pdf",
+        "back\\slash+plus.dll",
+        "tab\there.sh",
+        "^$-dash.bin",
+    ];
+    let lookalikes = [
+        "aXb*c(1)[x]{y}|z?.exe",
+        "a.b*c(1)[x]{y}|zz.exe",
+        "weird#name@&~<>\"q\".txt.bak",
+        "resume 😀.pdf",
+        "back\\slash++plus.dll",
+        "tab here.sh",
+        "^$-dash.bi",
+    ];
+    let docs: Vec<Value> = values
+        .iter()
+        .chain(lookalikes.iter())
+        .enumerate()
+        .map(|(i, v)| {
+            json!({"@timestamp": "2026-11-27T10:00:00.000Z", "rule": {"id": i.to_string()},
+                   "agent": {"id": "001"}, "data": {"win": {"eventdata": {"image": format!("C:\\Temp\\{v}")}}}})
+        })
+        .collect();
+    os.bulk_index("wazuh-alerts-4.x-2026.11.27", docs).await;
+    let s = settings(&os.url);
+    let client = IndexerClient::new(&s).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        let r = run(
+            &client,
+            &s,
+            "StixFile",
+            json!({"name": v}),
+            &SearchOptions::default(),
+        )
+        .await
+        .unwrap();
+        let ids: Vec<&str> = r.alerts.iter().map(|a| a.rule.id.as_str()).collect();
+        assert_eq!(ids, vec![i.to_string()], "{v:?}");
+    }
+}
+
+#[tokio::test]
+async fn lookup_agent_name_finds_the_agents_alerts() {
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let expected: BTreeSet<String> = docs
+        .iter()
+        .filter(|d| d["agent"]["name"] == "srv")
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["rule"]["id"].as_str().unwrap(),
+                d["agent"]["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 5);
+    let off = run(
+        &client,
+        &s,
+        "Hostname",
+        json!({"value": "SRV"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(off.total, 0);
+    let on = SearchOptions {
+        lookup_agent_name: true,
+        ..SearchOptions::default()
+    };
+    let r = run(&client, &s, "Hostname", json!({"value": "SRV"}), &on)
+        .await
+        .unwrap();
+    assert_eq!(keys(&r), expected);
 }

@@ -40,7 +40,19 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
             return Some(v);
         }
         let m = v.as_object()?;
-        for k in 1..=parts.len() {
+        if let Some(found) = m.get(parts[0]).and_then(|x| go(x, &parts[1..])) {
+            return Some(found);
+        }
+        // Only when some key continues with a dot is a dotted key worth building.
+        let dotted = m.keys().any(|k| {
+            k.len() > parts[0].len()
+                && k.starts_with(parts[0])
+                && k.as_bytes()[parts[0].len()] == b'.'
+        });
+        if !dotted {
+            return None;
+        }
+        for k in 2..=parts.len() {
             if let Some(x) = m.get(&parts[..k].join(".")) {
                 if let Some(found) = go(x, &parts[k..]) {
                     return Some(found);

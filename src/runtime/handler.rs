@@ -11,8 +11,7 @@ use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
 use crate::opencti::{operations as ops, ApiError};
-use crate::ops::Outcome;
-use crate::pipeline::{ErrorKind, Mode, Request, NO_HITS};
+use crate::pipeline::{ErrorKind, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +46,10 @@ pub async fn handle(
     x_delivery_count: Option<u32>,
 ) -> Disposition {
     let started = Instant::now();
-    let metrics = &shared.ctx.metrics;
-    metrics.request_started();
     let max = shared.settings.connector.max_message_bytes;
     let req = match message::parse(body, max, chrono::Utc::now()) {
         Ok(r) => r,
         Err(rej) => {
-            metrics.request_finished(Outcome::Failed, started.elapsed());
             tracing::warn!(outcome = "rejected", reason = %rej.reason, work_id = rej.work_id.as_deref().unwrap_or(""), "request dropped");
             if let Some(w) = &rej.work_id {
                 if let Err(e) = shared
@@ -61,13 +57,17 @@ pub async fn handle(
                     .work_to_processed(w, &format!("Request refused: {}", rej.reason), true)
                     .await
                 {
-                    metrics.opencti_api_error("workToProcessed");
                     tracing::warn!(error = %e, work_id = %w, "could not report the refused request on its work");
                 }
             }
+            shared.metrics.request_started();
+            shared
+                .metrics
+                .request_finished(crate::ops::Outcome::Failed, started.elapsed());
             return Disposition::Ack;
         }
     };
+    shared.metrics.request_started();
     let key = req.work_id.clone().unwrap_or_else(|| {
         format!(
             "{}|{}",
@@ -80,20 +80,30 @@ pub async fn handle(
     });
     let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
     let max_attempts = shared.settings.connector.max_attempts;
-    let (outcome, disposition, measured) = if attempt > max_attempts {
+    let (outcome, disposition) = if attempt > max_attempts {
         let msg = format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed");
-        (
-            finish_failed(shared, &req, &msg).await,
-            Disposition::Ack,
-            Outcome::Failed,
-        )
+        (finish_failed(shared, &req, &msg).await, Disposition::Ack)
     } else {
         process(shared, &req, attempt).await
     };
-    metrics.request_finished(measured, started.elapsed());
     if disposition == Disposition::Ack {
         shared.attempts.forget(&key);
     }
+    let metric = if disposition == Disposition::Requeue
+        || outcome.starts_with("error")
+        || outcome.starts_with("dropped")
+    {
+        crate::ops::Outcome::Failed
+    } else if outcome.starts_with("refused") {
+        crate::ops::Outcome::Refused
+    } else if outcome.starts_with("ok: sent") {
+        crate::ops::Outcome::Enriched
+    } else if outcome.starts_with(&format!("ok: {}", crate::pipeline::NO_HITS)) {
+        crate::ops::Outcome::NoHits
+    } else {
+        crate::ops::Outcome::Skipped
+    };
+    shared.metrics.request_finished(metric, started.elapsed());
     tracing::info!(
         entity_id = %req.entity_id,
         entity_type = req.entity_type.as_deref().unwrap_or(""),
@@ -116,45 +126,28 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String
         }
     } else if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_processed(w, msg, true).await {
-            shared.ctx.metrics.opencti_api_error("workToProcessed");
+            shared.metrics.opencti_api_error("workToProcessed");
             tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
         }
     }
     format!("error: {msg}")
 }
 
-/// How a finished (not retried) enrichment counts in the metrics.
-fn measured(result: &Result<crate::pipeline::Enriched, crate::pipeline::EnrichError>) -> Outcome {
-    match result {
-        Ok(e) if !e.objects.is_empty() => Outcome::Enriched,
-        Ok(e) if e.message.starts_with(NO_HITS) => Outcome::NoHits,
-        Ok(_) => Outcome::Skipped,
-        Err(e) if e.kind == ErrorKind::Refused => Outcome::Refused,
-        Err(_) => Outcome::Failed,
-    }
-}
-
-async fn process(
-    shared: &Arc<Shared>,
-    req: &Request,
-    attempt: u32,
-) -> (String, Disposition, Outcome) {
+async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, Disposition) {
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
-            shared.ctx.metrics.opencti_api_error("workToReceived");
+            shared.metrics.opencti_api_error("workToReceived");
             if e.is_transient() {
                 return (
                     format!("retry: cannot report receipt ({e})"),
                     Disposition::Requeue,
-                    Outcome::Failed,
                 );
             }
             // The work is gone (deleted by a user): nothing can be reported; drop the request.
             return (
                 format!("dropped: work not accepted by OpenCTI ({e})"),
                 Disposition::Ack,
-                Outcome::Failed,
             );
         }
     }
@@ -173,22 +166,16 @@ async fn process(
     if let Some(p) = pinger {
         p.abort();
     }
-    let outcome = measured(&result);
     match result {
         Ok(enriched) => {
             if let Err(e) = deliver(shared, req, &enriched.objects).await {
                 if attempt >= max_attempts {
                     let msg = format!("Could not deliver the results: {e}");
-                    return (
-                        finish_failed(shared, req, &msg).await,
-                        Disposition::Ack,
-                        Outcome::Failed,
-                    );
+                    return (finish_failed(shared, req, &msg).await, Disposition::Ack);
                 }
                 return (
                     format!("retry: delivery failed ({e})"),
                     Disposition::Requeue,
-                    Outcome::Failed,
                 );
             }
             if let Some(w) = &req.work_id {
@@ -197,31 +184,36 @@ async fn process(
                     .work_to_processed(w, &enriched.message, false)
                     .await
                 {
-                    shared.ctx.metrics.opencti_api_error("workToProcessed");
+                    shared.metrics.opencti_api_error("workToProcessed");
                     // Results were delivered; redelivery re-sends the same ids (idempotent).
                     return (
                         format!("retry: cannot report the end of the work ({e})"),
                         Disposition::Requeue,
-                        Outcome::Failed,
                     );
                 }
             }
-            (
-                format!("ok: {}", enriched.message),
-                Disposition::Ack,
-                outcome,
-            )
+            let sent = if enriched.objects.is_empty() {
+                ""
+            } else {
+                "sent: "
+            };
+            (format!("ok: {sent}{}", enriched.message), Disposition::Ack)
         }
-        Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => (
-            format!("retry: {}", e.message),
-            Disposition::Requeue,
-            Outcome::Failed,
-        ),
-        Err(e) => (
-            finish_failed(shared, req, &e.message).await,
+        Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
+            (format!("retry: {}", e.message), Disposition::Requeue)
+        }
+        Err(e) if e.kind == ErrorKind::Refused => (
+            format!("refused: {}", finish_failed(shared, req, &e.message).await),
             Disposition::Ack,
-            outcome,
         ),
+        Err(e) => {
+            let msg = if e.kind == ErrorKind::Transient {
+                format!("Gave up after {attempt} attempt(s): {}", e.message)
+            } else {
+                e.message.clone()
+            };
+            (finish_failed(shared, req, &msg).await, Disposition::Ack)
+        }
     }
 }
 
@@ -239,6 +231,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
     if let Some(e) = &req.stix_entity {
         result::propagate_granted_refs(&mut objects, &granted_refs(e));
     }
+    let count = objects.len();
     let bundle = result::bundle(objects);
     match shared.settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
@@ -250,30 +243,51 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                 .applicant_id
                 .as_deref()
                 .or(shared.connector_user_id.as_deref());
-            // Whole bundle, one message: the worker splits it and accounts the expectations itself.
-            let msg = crate::amqp::push_message(
-                &bundle,
-                applicant,
-                req.work_id.as_deref(),
-                req.draft_id.as_deref(),
-                1,
+            // Pre-split, one object per message, expectations announced first (as pycti), so the
+            // work completes exactly when the worker has imported every object.
+            let bundle_id = bundle["id"].as_str().unwrap_or_default().to_string();
+            let parts = result::split(
+                &bundle_id,
+                bundle["objects"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
             );
-            publisher
-                .publish(&msg)
-                .await
-                .map_err(|e| DeliveryError(e.to_string()))?;
+            if let Some(w) = &req.work_id {
+                shared
+                    .client
+                    .work_add_expectations(w, parts.len())
+                    .await
+                    .map_err(|e| {
+                        shared.metrics.opencti_api_error("addExpectations");
+                        DeliveryError(format!(
+                            "cannot announce {} expectation(s): {e}",
+                            parts.len()
+                        ))
+                    })?;
+            }
+            for (i, part) in parts.iter().enumerate() {
+                let msg = crate::amqp::push_message(
+                    part,
+                    applicant,
+                    req.work_id.as_deref(),
+                    req.draft_id.as_deref(),
+                    i as u64 + 1,
+                );
+                publisher
+                    .publish(&msg)
+                    .await
+                    .map_err(|e| DeliveryError(e.to_string()))?;
+                shared.metrics.bundle_sent(1);
+            }
+            Ok(())
         }
-        QueueProtocol::Api => api_push(shared, req, &bundle).await?,
+        QueueProtocol::Api => {
+            api_push(shared, req, &bundle).await?;
+            shared.metrics.bundle_sent(count);
+            Ok(())
+        }
     }
-    shared.ctx.metrics.bundle_sent(object_count(&bundle));
-    Ok(())
-}
-
-fn object_count(bundle: &Value) -> usize {
-    bundle
-        .get("objects")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len)
 }
 
 async fn api_push(
@@ -305,10 +319,7 @@ async fn api_push(
                     .legacy_bundle_push
                     .store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            Err(e) => {
-                shared.ctx.metrics.opencti_api_error("stixBundlePush");
-                return Err(DeliveryError(e.to_string()));
-            }
+            Err(e) => return Err(DeliveryError(e.to_string())),
         }
     }
     shared
@@ -321,7 +332,7 @@ async fn api_push(
         .await
         .map(drop)
         .map_err(|e: ApiError| {
-            shared.ctx.metrics.opencti_api_error("stixBundlePush");
+            shared.metrics.opencti_api_error("stixBundlePush");
             DeliveryError(e.to_string())
         })
 }
@@ -358,13 +369,6 @@ async fn reply_playbook(
         .client
         .query_retry(ops::PLAYBOOK_STEP_EXECUTION, vars, None)
         .await
-        .map_err(|e| {
-            shared
-                .ctx
-                .metrics
-                .opencti_api_error("playbookStepExecution");
-            DeliveryError(e.to_string())
-        })?;
-    shared.ctx.metrics.bundle_sent(object_count(&bundle));
-    Ok(())
+        .map(drop)
+        .map_err(|e| DeliveryError(e.to_string()))
 }

@@ -127,33 +127,37 @@ pub fn time(v: &Value) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// Every pushed bundle passes the structural STIX 2.1 validation; `known` are ids that may be
-/// referenced without being in the bundle (markings, the placeholder sighting indicator, the
-/// indicator of the entity).
-pub fn assert_valid_bundles(octi: &FakeOpenCti, settings_tlps: &[String], extra_known: &[&str]) {
-    let messages = octi.push_messages();
-    assert!(!messages.is_empty(), "nothing was pushed");
-    for m in messages {
-        let objects = m["bundle"]["objects"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let mut known: BTreeSet<String> = settings_tlps.iter().cloned().collect();
-        known.insert(connector_wazuh::stix::id::DUMMY_INDICATOR_ID.to_string());
-        known.extend(extra_known.iter().map(|s| s.to_string()));
-        // Marking definitions are platform objects, never sent in the bundle.
-        for o in &objects {
-            if let Some(ms) = o["object_marking_refs"].as_array() {
-                known.extend(
-                    ms.iter()
-                        .filter_map(|m| m.as_str())
-                        .filter(|m| m.starts_with("marking-definition--"))
-                        .map(str::to_string),
-                );
-            }
+/// The objects pushed for a work (one object per push message, as the connector pre-splits its
+/// result) form a valid STIX 2.1 bundle: every message carries a structurally valid bundle, and
+/// their union has no dangling reference. `known` are ids that may be referenced without being
+/// sent (the entity's indicator; markings and the placeholder sighting indicator are added).
+pub fn assert_valid_bundle(
+    octi: &FakeOpenCti,
+    work: &str,
+    settings_tlps: &[String],
+    extra_known: &[&str],
+) {
+    let objects = octi.pushed_objects(work);
+    assert!(!objects.is_empty(), "nothing was pushed for {work}");
+    let mut known: BTreeSet<String> = settings_tlps.iter().cloned().collect();
+    known.insert(connector_wazuh::stix::id::DUMMY_INDICATOR_ID.to_string());
+    known.extend(extra_known.iter().map(|s| s.to_string()));
+    // Marking definitions are platform objects, never sent in the bundle.
+    for o in &objects {
+        if let Some(ms) = o["object_marking_refs"].as_array() {
+            known.extend(
+                ms.iter()
+                    .filter_map(|m| m.as_str())
+                    .filter(|m| m.starts_with("marking-definition--"))
+                    .map(str::to_string),
+            );
         }
-        let errors = connector_wazuh::stix::validate::validate_bundle(&objects, &known);
-        assert!(errors.is_empty(), "invalid bundle: {errors:#?}");
+    }
+    let errors = connector_wazuh::stix::validate::validate_bundle(&objects, &known);
+    assert!(errors.is_empty(), "invalid bundle: {errors:#?}");
+    for m in octi.push_messages() {
+        assert_eq!(m["bundle"]["type"], "bundle", "{m}");
+        assert_eq!(m["bundle"]["spec_version"], "2.1", "{m}");
     }
 }
 
