@@ -13,7 +13,7 @@ use crate::config::{EnrichType, FilenameBehaviour};
 use crate::stix::model::{self, single, Sco};
 use crate::stix::{self, id, StixObject};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::LazyLock;
@@ -1113,41 +1113,20 @@ pub fn link(
     out
 }
 
-fn rewrite_refs(v: &mut Value, from: &str, to: &str) {
-    if let Value::Object(m) = v {
-        for (k, x) in m.iter_mut() {
-            if !(k.ends_with("_ref") || k.ends_with("_refs")) {
-                continue;
-            }
-            match x {
-                Value::String(s) if s == from => *s = to.to_string(),
-                Value::Array(a) => {
-                    for e in a {
-                        if e.as_str() == Some(from) {
-                            *e = json!(to);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
 /// Drops copies of the enriched entity (an alert field holding its own value) and points their
 /// references at the entity: the entity is never re-sent, so it never gets the enrichment labels
 /// (fixes §9.3 #17, which silently disabled future enrichments).
-pub fn remove_entity_copies(ctx: &Ctx<'_>, objects: Vec<Value>) -> Vec<Value> {
+pub fn remove_entity_copies(ctx: &Ctx<'_>, objects: Vec<StixObject>) -> Vec<StixObject> {
     let Some(alias) = &ctx.entity_alias else {
         return objects;
     };
     let entity_id = &ctx.input.entity.standard_id;
     objects
         .into_iter()
-        .filter(|o| stix::id_of(o) != alias && stix::id_of(o) != entity_id)
+        .filter(|o| o.id() != alias && o.id() != entity_id)
         .map(|mut o| {
             if alias != entity_id {
-                rewrite_refs(&mut o, alias, entity_id);
+                o.rewrite_refs(alias, entity_id);
             }
             o
         })
@@ -1157,6 +1136,7 @@ pub fn remove_entity_copies(ctx: &Ctx<'_>, objects: Vec<Value>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn lookup_handles_dotted_keys() {

@@ -357,7 +357,7 @@ pub fn build(input: &KnowledgeInput<'_>) -> Result<Knowledge, KnowledgeError> {
     if let Some(cid) = &case_id {
         bundle.push(case::case(&ctx, cid, &sighters, &incidents, &bundle));
     }
-    let objects = enrich::remove_entity_copies(&ctx, stix::model::to_values(&bundle.objects));
+    let objects = stix::model::to_values(&enrich::remove_entity_copies(&ctx, bundle.objects));
 
     if let Some(limit) = input.options.bundle_abort_limit {
         if objects.len() > limit {

@@ -266,6 +266,46 @@ pub struct WindowsRegistryKey {
     pub values: Vec<RegistryValue>,
 }
 
+/// Visits every reference property (`*_ref`, `*_refs`) of an object, mutably.
+pub trait Refs {
+    fn visit_refs(&mut self, f: &mut dyn FnMut(&mut String));
+}
+
+/// Implements [`Refs`] from the lists of single (`Option<String>` or `String`) and multiple
+/// (`Vec<String>`) reference fields.
+macro_rules! refs {
+    ($t:ty; one: [$($one:ident),*]; opt: [$($opt:ident),*]; many: [$($many:ident),*]) => {
+        impl Refs for $t {
+            #[allow(unused_variables)]
+            fn visit_refs(&mut self, f: &mut dyn FnMut(&mut String)) {
+                $( f(&mut self.$one); )*
+                $( if let Some(r) = &mut self.$opt { f(r); } )*
+                $( self.$many.iter_mut().for_each(|r| f(r)); )*
+            }
+        }
+    };
+}
+
+refs!(SdoMeta; one: []; opt: [created_by_ref]; many: [object_marking_refs]);
+refs!(ScoMeta; one: [created_by_ref]; opt: []; many: [object_marking_refs]);
+refs!(Identity; one: []; opt: []; many: []);
+refs!(Sighting; one: [sighting_of_ref, x_opencti_sighting_of_ref]; opt: []; many: [where_sighted_refs]);
+refs!(Incident; one: []; opt: []; many: []);
+refs!(CaseIncident; one: []; opt: []; many: [object_refs]);
+refs!(Note; one: []; opt: []; many: [object_refs]);
+refs!(Relationship; one: [source_ref, target_ref]; opt: []; many: []);
+refs!(AttackPattern; one: []; opt: []; many: []);
+refs!(Tool; one: []; opt: []; many: []);
+refs!(Vulnerability; one: []; opt: []; many: []);
+refs!(SingleValue; one: []; opt: []; many: []);
+refs!(Software; one: []; opt: []; many: []);
+refs!(UserAccount; one: []; opt: []; many: []);
+refs!(File; one: []; opt: [parent_directory_ref]; many: []);
+refs!(Directory; one: []; opt: []; many: []);
+refs!(Process; one: []; opt: [creator_user_ref, image_ref, parent_ref]; many: []);
+refs!(NetworkTraffic; one: []; opt: [src_ref, dst_ref]; many: []);
+refs!(WindowsRegistryKey; one: []; opt: []; many: []);
+
 /// Declares [`StixObject`] with its `type` names and the accessors every variant shares.
 macro_rules! stix_objects {
     ($( $variant:ident ( $wrap:ident < $props:ty > ) = $name:literal ),+ $(,)?) => {
@@ -289,6 +329,16 @@ macro_rules! stix_objects {
 
             pub(crate) fn id_mut(&mut self) -> &mut String {
                 match self { $( StixObject::$variant(o) => &mut o.meta.id, )+ }
+            }
+
+            /// Calls `f` on every reference property (`*_ref`, `*_refs`; not the `id`).
+            pub fn visit_refs(&mut self, f: &mut dyn FnMut(&mut String)) {
+                match self {
+                    $( StixObject::$variant(o) => {
+                        o.meta.visit_refs(f);
+                        o.props.visit_refs(f);
+                    } )+
+                }
             }
         }
     };
@@ -330,7 +380,106 @@ impl StixObject {
     }
 }
 
+impl StixObject {
+    /// Points every reference to `from` at `to` instead.
+    pub fn rewrite_refs(&mut self, from: &str, to: &str) {
+        self.visit_refs(&mut |r| {
+            if r == from {
+                *r = to.to_string();
+            }
+        });
+    }
+}
+
 /// The objects as JSON values, in order.
 pub fn to_values(objects: &[StixObject]) -> Vec<serde_json::Value> {
     objects.iter().map(StixObject::to_value).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stix::{id, Common};
+
+    fn common() -> Common {
+        Common {
+            markings: vec!["marking-definition--m".into()],
+            author_id: id::AUTHOR_ID.into(),
+            confidence: 100,
+            now: "2024-06-10T12:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_author_has_no_created_by_ref_and_others_do() {
+        let c = common();
+        let author = c
+            .identity(id::AUTHOR_ID, "Wazuh", "organization", None)
+            .to_value();
+        assert!(author.get("created_by_ref").is_none());
+        assert!(author.get("description").is_none());
+        let siem = c.identity("identity--s", "SIEM", "system", None).to_value();
+        assert_eq!(siem["created_by_ref"], id::AUTHOR_ID);
+        assert_eq!(siem["type"], "identity");
+        assert_eq!(
+            siem["object_marking_refs"],
+            serde_json::json!(["marking-definition--m"])
+        );
+    }
+
+    #[test]
+    fn sco_ids_come_from_the_typed_contributing_properties() {
+        let c = common();
+        let o = c.sco(StixObject::Ipv4Addr, single("10.0.0.1"), &[]);
+        assert_eq!(o.stix_type(), "ipv4-addr");
+        assert_eq!(
+            o.id(),
+            id::sco("ipv4-addr", &serde_json::json!({"value": "10.0.0.1"}))
+        );
+        // No labels when none are given; no timestamps on SCOs.
+        let v = o.to_value();
+        assert!(v.get("labels").is_none() && v.get("created").is_none());
+        let p = c.sco(
+            StixObject::UserAccount,
+            UserAccount {
+                account_login: Some("root".into()),
+                user_id: None,
+            },
+            &["wazuh_ignore".into()],
+        );
+        assert_eq!(
+            p.id(),
+            id::sco(
+                "user-account",
+                &serde_json::json!({"account_login": "root"})
+            )
+        );
+        assert_eq!(p.to_value()["labels"], serde_json::json!(["wazuh_ignore"]));
+    }
+
+    #[test]
+    fn rewrite_refs_reaches_every_reference_but_not_the_id() {
+        let c = common();
+        let mut r = StixObject::Relationship(c.relationship("related-to", "a--1", "b--2", &c.now));
+        r.rewrite_refs("b--2", "b--9");
+        let v = r.to_value();
+        assert_eq!(v["target_ref"], "b--9");
+        assert_eq!(v["source_ref"], "a--1");
+        let mut p = c.sco_with_id(
+            StixObject::Process,
+            "process--1".into(),
+            Process {
+                parent_ref: Some("process--2".into()),
+                image_ref: Some("process--2".into()),
+                ..Default::default()
+            },
+            &[],
+        );
+        p.rewrite_refs("process--2", "process--3");
+        p.rewrite_refs("process--1", "process--x");
+        let v = p.to_value();
+        assert_eq!(v["parent_ref"], "process--3");
+        assert_eq!(v["image_ref"], "process--3");
+        assert_eq!(v["id"], "process--1");
+    }
 }
