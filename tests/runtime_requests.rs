@@ -68,7 +68,7 @@ async fn manual_requests_with_and_without_stix_entity() {
         assert!(!rec.in_error, "{rec:?}");
         assert_eq!(rec.messages[0], "Connector ready to process the operation");
         assert!(
-            rec.messages[1].contains("no search for this type yet"),
+            rec.messages[1].contains("Observable has no indicators"),
             "{rec:?}"
         );
     }
@@ -93,7 +93,7 @@ async fn automatic_requests_and_own_objects() {
     octi.publish_request(&octi.auto_request(&w2, &own)).await;
     let r1 = octi.wait_for_work(&w1).await;
     assert!(
-        !r1.in_error && r1.messages[1].contains("no search"),
+        !r1.in_error && r1.messages[1].contains("Observable has no indicators"),
         "{r1:?}"
     );
     let r2 = octi.wait_for_work(&w2).await;
@@ -356,6 +356,27 @@ async fn metrics_count_requests_pings_and_bundles() {
     );
     assert!(value("ping_api_total") >= 1.0);
     assert_eq!(value("runs_total"), 1.0);
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_push_on_6_4_falls_back_to_the_form_without_work_id() {
+    let octi = FakeOpenCti::start("6.4.5").await;
+    let c = spawn(&octi, &[("CONNECTOR_QUEUE_PROTOCOL", "api")], note());
+    let ip = octi.add_entity(ipv4("9.9.9.7", None));
+    let w = octi.new_work();
+    octi.publish_request(&octi.manual_request(&w, &ip, true))
+        .await;
+    let rec = octi.wait_for_work(&w).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let pushes = octi.api_pushes();
+    assert_eq!(pushes.len(), 1);
+    assert!(pushes[0].get("work_id").is_none(), "{:?}", pushes[0]);
+    // Exactly one refused operation: the first stixBundlePush with work_id, by design.
+    let rejected = octi.rejected();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains("work_id"));
     c.stop().await;
     octi.cleanup().await;
 }
