@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+pub use crate::common::connector::free_port;
 use crate::common::connector::{spawn, Running};
 use crate::common::fake_opencti::FakeOpenCti;
 use crate::common::osmem::Osmem;
@@ -194,15 +195,6 @@ pub async fn wait_status(url: &str, want: u16, secs: u64) -> String {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The value of one series in an OpenMetrics text (`name{labels}` exactly as exposed).
