@@ -8,7 +8,6 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-pub use crate::common::connector::free_port;
 use crate::common::connector::{spawn, Running};
 use crate::common::fake_opencti::FakeOpenCti;
 use crate::common::osmem::Osmem;
