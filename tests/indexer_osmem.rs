@@ -589,6 +589,23 @@ async fn vulnerability_state_index_counts_current_agents() {
         .await
         .unwrap();
     assert_eq!(r.vulnerable_agents.unwrap().agents, 0);
+    // A state index pattern that matches nothing: unknown (None), not "0 agents", and the
+    // alert results are still returned.
+    let missing = IndexerSettings {
+        vulnerability_state_index: Some("no-such-states-*".into()),
+        ..settings(&os.url)
+    };
+    let obs = Observable::Vulnerability {
+        name: "CVE-2024-6387".into(),
+    };
+    let q = query::build(&obs, &SearchOptions::default())
+        .unwrap()
+        .unwrap();
+    let req = SearchRequest::new(q, &missing, &KnowledgeOptions::default(), now())
+        .with_vulnerability_state(&obs, &missing);
+    let r = client.search(&req).await.unwrap();
+    assert_eq!(r.vulnerable_agents, None);
+    assert_eq!(keys(&r), set(&["23505/011"]));
     // Other types do not query the state index.
     let r = client
         .search(&search(Observable::Ipv4Addr {
@@ -686,4 +703,55 @@ async fn lookup_agent_name_finds_the_agents_alerts() {
         .await
         .unwrap();
     assert_eq!(keys(&r), expected);
+}
+
+#[tokio::test]
+async fn first_and_last_seen_fall_back_to_the_manager_timestamp() {
+    // Alerts indexed without Filebeat have `timestamp` but no `@timestamp`.
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let r = run(
+        &client,
+        &s,
+        "IPv4-Addr",
+        json!({"value": "218.92.0.222"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    let utc = |t: &str| {
+        chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.3f%z")
+            .unwrap()
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    for a in &r.agents {
+        let times: Vec<String> = docs
+            .iter()
+            .filter(|d| {
+                d["agent"]["id"] == a.agent.id.as_str() && d.to_string().contains("218.92.0.222")
+            })
+            .map(|d| utc(d["timestamp"].as_str().unwrap()))
+            .collect();
+        assert!(!times.is_empty());
+        assert_eq!(
+            &a.first_seen,
+            times.iter().min().unwrap(),
+            "agent {}",
+            a.agent.id
+        );
+        assert_eq!(
+            &a.last_seen,
+            times.iter().max().unwrap(),
+            "agent {}",
+            a.agent.id
+        );
+        assert_eq!(a.count, times.len() as u64);
+    }
+    assert_eq!(r.agents.len(), 4);
 }

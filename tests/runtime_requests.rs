@@ -359,3 +359,24 @@ async fn metrics_count_requests_pings_and_bundles() {
     c.stop().await;
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_push_on_6_4_falls_back_to_the_form_without_work_id() {
+    let octi = FakeOpenCti::start("6.4.5").await;
+    let c = spawn(&octi, &[("CONNECTOR_QUEUE_PROTOCOL", "api")], note());
+    let ip = octi.add_entity(ipv4("9.9.9.7", None));
+    let w = octi.new_work();
+    octi.publish_request(&octi.manual_request(&w, &ip, true))
+        .await;
+    let rec = octi.wait_for_work(&w).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let pushes = octi.api_pushes();
+    assert_eq!(pushes.len(), 1);
+    assert!(pushes[0].get("work_id").is_none(), "{:?}", pushes[0]);
+    // Exactly one refused operation: the first stixBundlePush with work_id, by design.
+    let rejected = octi.rejected();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains("work_id"));
+    c.stop().await;
+    octi.cleanup().await;
+}
