@@ -32,13 +32,19 @@ pub struct Load {
     pub works: Vec<(String, String)>,
 }
 
-/// An IPv4 value for request `i` (several of them appear in the sample alerts).
+/// A public IPv4 value for request `i` (private ones are not searched by default); every third
+/// one appears in the sample alerts.
 pub fn ip_for(i: usize) -> String {
-    const SEEN: &[&str] = &["10.0.0.5", "192.168.1.10", "203.0.113.7", "8.8.8.8"];
+    const SEEN: &[&str] = &[
+        "24.243.97.14",
+        "218.92.0.222",
+        "45.75.196.15",
+        "207.45.34.78",
+    ];
     if i.is_multiple_of(3) {
         SEEN[i / 3 % SEEN.len()].to_string()
     } else {
-        format!("198.51.{}.{}", i / 250, i % 250)
+        format!("81.{}.{}.{}", 20 + i / 60_000, i / 250 % 240, i % 250)
     }
 }
 
@@ -199,6 +205,11 @@ impl Tally {
                 }
             }
         }
+        if std::env::var("FAULT_DEBUG").is_ok() {
+            for (w, _) in load.works.iter().take(8) {
+                eprintln!("{w}: {:?}", octi.work(w));
+            }
+        }
         let mut errors: Vec<_> = errors.into_iter().collect();
         errors.sort();
         t.errors = errors;
@@ -259,6 +270,8 @@ impl Tally {
 /// failures become transient/permanent enrichment errors exactly as the client classifies them.
 pub struct SearchEnricher {
     pub indexer: IndexerClient,
+    /// Extra time per request (keeps requests in flight when a fault hits).
+    pub delay: Duration,
 }
 
 impl SearchEnricher {
@@ -268,6 +281,7 @@ impl SearchEnricher {
         let settings = octi.settings(&vars);
         SearchEnricher {
             indexer: IndexerClient::new(&settings.indexer).unwrap(),
+            delay: Duration::ZERO,
         }
     }
 }
@@ -297,6 +311,7 @@ impl Enricher for SearchEnricher {
                 }
                 inspect::Outcome::Proceed(i) => i,
             };
+            tokio::time::sleep(self.delay).await;
             let mut total = 0;
             for o in &i.observables {
                 let et = o["extensions"][observable::OPENCTI_EXTENSION]["type"]
@@ -346,6 +361,7 @@ pub struct ProxyRules {
     /// Requests seen, and requests answered by a rule.
     pub seen: u64,
     pub tampered: u64,
+    pub delayed: u64,
 }
 
 /// A plain-HTTP proxy in front of osmem that misbehaves on command.
@@ -391,6 +407,9 @@ async fn proxy_handle(
             .map(|(_, s, b)| (*s, b.clone()));
         if status.is_some() || special.is_some() {
             r.tampered += 1;
+        }
+        if delay.is_some() {
+            r.delayed += 1;
         }
         (status, delay, special)
     };
@@ -585,4 +604,49 @@ pub async fn listen_queue_drained(octi: &FakeOpenCti) -> u32 {
     }
     let _ = conn.close(200, "done".into()).await;
     depth
+}
+
+// ------------------------------------------------------------------ a platform that is down first
+
+/// A TCP forwarder on a fixed local port that refuses connections (nothing listens) until
+/// `opens_after`, then forwards to `target` (`host:port`): OpenCTI down at start-up.
+pub struct LateForward {
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LateForward {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl LateForward {
+    pub async fn start(target: &str, opens_after: Duration) -> LateForward {
+        // Reserve a free port, then leave it closed until the platform "comes up".
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let target = target.to_string();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(opens_after).await;
+            let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+            }
+        });
+        LateForward {
+            url: format!("http://127.0.0.1:{port}"),
+            task,
+        }
+    }
 }
