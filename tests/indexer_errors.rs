@@ -168,3 +168,51 @@ fn shard_failures_are_kept_and_odd_hits_skipped() {
         vec!["wazuh-alerts-4.x-2026.11.27: too_many_clauses: maxClauseCount is set to 1024"]
     );
 }
+
+#[tokio::test]
+async fn requests_are_plain_json_posts_with_basic_auth() {
+    use std::sync::Mutex;
+    /// (method, uri, content-type, authorization) of each request.
+    type Seen = Vec<(String, String, String, String)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let s2 = seen.clone();
+    let app = Router::new().fallback(any(
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let s2 = s2.clone();
+            async move {
+                let h = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                s2.lock().unwrap().push((
+                    method.to_string(),
+                    uri.to_string(),
+                    h("content-type"),
+                    h("authorization"),
+                ));
+                r#"{"took":1,"timed_out":false,"_shards":{"total":1,"failed":0},"hits":{"total":{"value":0},"hits":[]}}"#
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    IndexerClient::new(&settings(&url))
+        .unwrap()
+        .check("wazuh-alerts-*")
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let (method, uri, ct, auth) = &seen[0];
+    assert_eq!(method, "POST");
+    assert_eq!(uri, "/wazuh-alerts-*/_search");
+    assert_eq!(
+        ct, "application/json",
+        "never an Elasticsearch vendor media type"
+    );
+    assert_eq!(auth, "Basic dTpw", "basic auth u:p");
+}

@@ -385,7 +385,13 @@ async fn exact_statistics_beyond_the_limit() {
         })
         .collect();
     os.bulk_index("wazuh-alerts-4.x-2026.11.01", docs).await;
-    let s = settings(&os.url);
+    // osmem-server computes aggregations far slower than OpenSearch; on a loaded test machine
+    // this one request can take several seconds.
+    let s = IndexerSettings {
+        timeout: Duration::from_secs(90),
+        retries: 0,
+        ..settings(&os.url)
+    };
     let client = IndexerClient::new(&s).unwrap();
     let r = run(
         &client,
@@ -583,6 +589,23 @@ async fn vulnerability_state_index_counts_current_agents() {
         .await
         .unwrap();
     assert_eq!(r.vulnerable_agents.unwrap().agents, 0);
+    // A state index pattern that matches nothing: unknown (None), not "0 agents", and the
+    // alert results are still returned.
+    let missing = IndexerSettings {
+        vulnerability_state_index: Some("no-such-states-*".into()),
+        ..settings(&os.url)
+    };
+    let obs = Observable::Vulnerability {
+        name: "CVE-2024-6387".into(),
+    };
+    let q = query::build(&obs, &SearchOptions::default())
+        .unwrap()
+        .unwrap();
+    let req = SearchRequest::new(q, &missing, &KnowledgeOptions::default(), now())
+        .with_vulnerability_state(&obs, &missing);
+    let r = client.search(&req).await.unwrap();
+    assert_eq!(r.vulnerable_agents, None);
+    assert_eq!(keys(&r), set(&["23505/011"]));
     // Other types do not query the state index.
     let r = client
         .search(&search(Observable::Ipv4Addr {
@@ -591,4 +614,144 @@ async fn vulnerability_state_index_counts_current_agents() {
         .await
         .unwrap();
     assert_eq!(r.vulnerable_agents, None);
+}
+
+#[tokio::test]
+async fn metacharacter_values_match_exactly_on_the_indexer() {
+    let os = Osmem::start().await;
+    os.apply_wazuh_template().await;
+    let values = [
+        "a.b*c(1)[x]{y}|z?.exe",
+        "weird#name@&~<>\"q\".txt",
+        "résumé 😀.pdf",
+        "back\\slash+plus.dll",
+        "tab\there.sh",
+        "^$-dash.bin",
+    ];
+    let lookalikes = [
+        "aXb*c(1)[x]{y}|z?.exe",
+        "a.b*c(1)[x]{y}|zz.exe",
+        "weird#name@&~<>\"q\".txt.bak",
+        "resume 😀.pdf",
+        "back\\slash++plus.dll",
+        "tab here.sh",
+        "^$-dash.bi",
+    ];
+    let docs: Vec<Value> = values
+        .iter()
+        .chain(lookalikes.iter())
+        .enumerate()
+        .map(|(i, v)| {
+            json!({"@timestamp": "2026-11-27T10:00:00.000Z", "rule": {"id": i.to_string()},
+                   "agent": {"id": "001"}, "data": {"win": {"eventdata": {"image": format!("C:\\Temp\\{v}")}}}})
+        })
+        .collect();
+    os.bulk_index("wazuh-alerts-4.x-2026.11.27", docs).await;
+    let s = settings(&os.url);
+    let client = IndexerClient::new(&s).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        let r = run(
+            &client,
+            &s,
+            "StixFile",
+            json!({"name": v}),
+            &SearchOptions::default(),
+        )
+        .await
+        .unwrap();
+        let ids: Vec<&str> = r.alerts.iter().map(|a| a.rule.id.as_str()).collect();
+        assert_eq!(ids, vec![i.to_string()], "{v:?}");
+    }
+}
+
+#[tokio::test]
+async fn lookup_agent_name_finds_the_agents_alerts() {
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let expected: BTreeSet<String> = docs
+        .iter()
+        .filter(|d| d["agent"]["name"] == "srv")
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["rule"]["id"].as_str().unwrap(),
+                d["agent"]["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 5);
+    let off = run(
+        &client,
+        &s,
+        "Hostname",
+        json!({"value": "SRV"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(off.total, 0);
+    let on = SearchOptions {
+        lookup_agent_name: true,
+        ..SearchOptions::default()
+    };
+    let r = run(&client, &s, "Hostname", json!({"value": "SRV"}), &on)
+        .await
+        .unwrap();
+    assert_eq!(keys(&r), expected);
+}
+
+#[tokio::test]
+async fn first_and_last_seen_fall_back_to_the_manager_timestamp() {
+    // Alerts indexed without Filebeat have `timestamp` but no `@timestamp`.
+    let os = Osmem::start().await;
+    let docs = os.load_sample_alerts().await;
+    let s = IndexerSettings {
+        exclude_sample_data: false,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    let r = run(
+        &client,
+        &s,
+        "IPv4-Addr",
+        json!({"value": "218.92.0.222"}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    let utc = |t: &str| {
+        chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.3f%z")
+            .unwrap()
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    for a in &r.agents {
+        let times: Vec<String> = docs
+            .iter()
+            .filter(|d| {
+                d["agent"]["id"] == a.agent.id.as_str() && d.to_string().contains("218.92.0.222")
+            })
+            .map(|d| utc(d["timestamp"].as_str().unwrap()))
+            .collect();
+        assert!(!times.is_empty());
+        assert_eq!(
+            &a.first_seen,
+            times.iter().min().unwrap(),
+            "agent {}",
+            a.agent.id
+        );
+        assert_eq!(
+            &a.last_seen,
+            times.iter().max().unwrap(),
+            "agent {}",
+            a.agent.id
+        );
+        assert_eq!(a.count, times.len() as u64);
+    }
+    assert_eq!(r.agents.len(), 4);
 }

@@ -146,3 +146,82 @@ fn only_the_minimum_is_set_and_secrets_come_from_the_env_file() {
         assert!(active.contains(o.env), "{} is required but not set", o.env);
     }
 }
+
+/// The environment the container gets from the compose overlay: the image's `ENV`, then the
+/// active entries with `${VAR:?…}` taken from `.env.sample`, then `overrides` (real-looking
+/// secrets in place of the sample's ChangeMe placeholders).
+fn container_env(overrides: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    let sample: BTreeMap<&str, &str> = ENV_SAMPLE
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let var = Regex::new(r"^\$\{([A-Z0-9_]+):\?[^}]*\}$").unwrap();
+    let mut env: std::collections::HashMap<String, String> = image_env().into_iter().collect();
+    for (name, e) in compose_env().into_iter().filter(|(_, e)| !e.commented) {
+        let value = match var.captures(&e.value) {
+            Some(c) => sample[&c[1]].to_string(),
+            None => e.value,
+        };
+        env.insert(name, value);
+    }
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+#[tokio::test]
+async fn the_minimal_compose_environment_loads_and_serves_health() {
+    use connector_wazuh::config::load::{load, LoadInput};
+    use connector_wazuh::ops::{serve_configured, Health, Metrics};
+
+    let input = LoadInput {
+        file: None,
+        env: container_env(&[("CONNECTOR_ID", "3c0b9c1e-8f5e-4c55-a1e4-7a1f0c2d9b64")]),
+    };
+    let settings = load(&input).unwrap_or_else(|e| panic!("compose environment rejected: {e}"));
+    assert_eq!(
+        settings.opencti.url.trim_end_matches('/'),
+        "http://opencti:8080"
+    );
+    assert_eq!(
+        settings.indexer.url.trim_end_matches('/'),
+        "https://wazuh.indexer:9200"
+    );
+    assert!(settings.opencti.ssl_verify && settings.indexer.verify_tls);
+    let c = &settings.connector;
+    assert!(c.expose_metrics, "the image turns metrics (and health) on");
+    assert_eq!((c.metrics_host.as_str(), c.metrics_port), ("0.0.0.0", 9095));
+    assert_eq!(c.name, "Wazuh");
+
+    // The same settings start the health server (on a free loopback port here).
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut local = c.clone();
+    local.metrics_host = "127.0.0.1".into();
+    local.metrics_port = port;
+    let token = tokio_util::sync::CancellationToken::new();
+    let srv = serve_configured(&local, Metrics::new(), Health::new(), token.clone())
+        .await
+        .unwrap()
+        .expect("metrics exposed");
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "not registered yet");
+    token.cancel();
+    srv.handle.await.unwrap().unwrap();
+
+    // Without CONNECTOR_EXPOSE_METRICS nothing listens.
+    local.expose_metrics = false;
+    let none = serve_configured(&local, Metrics::new(), Health::new(), token)
+        .await
+        .unwrap();
+    assert!(none.is_none());
+}

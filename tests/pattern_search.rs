@@ -62,6 +62,11 @@ async fn patterns_find_exactly_the_matching_alerts() {
             r"[windows-registry-key:key LIKE 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\%']",
             &["92301"],
         ),
+        // LIKE with a hive alias: the FIM key and the Sysmon value under it.
+        (
+            r"[windows-registry-key:key LIKE 'HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Run%']",
+            &["752", "92301"],
+        ),
         // LIKE on a domain.
         ("[domain-name:value LIKE '%.btgrab-cdn.example']", &["86601"]),
         ("[domain-name:value LIKE 'qouv._r']", &["99917", "99918"]),

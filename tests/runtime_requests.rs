@@ -68,7 +68,7 @@ async fn manual_requests_with_and_without_stix_entity() {
         assert!(!rec.in_error, "{rec:?}");
         assert_eq!(rec.messages[0], "Connector ready to process the operation");
         assert!(
-            rec.messages[1].contains("no search for this type yet"),
+            rec.messages[1].contains("Observable has no indicators"),
             "{rec:?}"
         );
     }
@@ -93,7 +93,7 @@ async fn automatic_requests_and_own_objects() {
     octi.publish_request(&octi.auto_request(&w2, &own)).await;
     let r1 = octi.wait_for_work(&w1).await;
     assert!(
-        !r1.in_error && r1.messages[1].contains("no search"),
+        !r1.in_error && r1.messages[1].contains("Observable has no indicators"),
         "{r1:?}"
     );
     let r2 = octi.wait_for_work(&w2).await;
@@ -121,8 +121,17 @@ async fn amqp_push_carries_entity_and_new_objects_and_completes_the_work() {
         ids.contains(&ip.as_str()) && ids.iter().any(|i| i.starts_with("note--")),
         "{ids:?}"
     );
-    assert_eq!(rec.imported, rec.expected);
-    let m = &octi.push_messages()[0];
+    // Pre-split: one message per object, expectations announced before publishing, the
+    // referenced entity before the note that refers to it.
+    assert_eq!((rec.expected, rec.imported), (2, 2), "{rec:?}");
+    let msgs = octi.push_messages();
+    assert_eq!(msgs.len(), 2);
+    assert!(msgs
+        .iter()
+        .all(|m| m["bundle"]["objects"].as_array().unwrap().len() == 1));
+    assert_eq!(msgs[0]["bundle"]["objects"][0]["id"], ip.as_str());
+    assert_eq!(msgs[1]["action_sequence"], 2);
+    let m = &msgs[0];
     assert_eq!(m["bundle_type"], "QUEUE_BUNDLE");
     assert_eq!(m["applicant_id"], CONNECTOR_USER_ID);
     assert_eq!(m["work_id"], w.as_str());
@@ -276,6 +285,98 @@ async fn opencti_500_on_to_processed_is_retried_not_lost() {
         3,
         "two 500s, then success"
     );
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_keeps_failing_ends_in_error_after_max_attempts() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let c = spawn(
+        &octi,
+        &[("CONNECTOR_MAX_ATTEMPTS", "3")],
+        Some(Arc::new(common::connector::DownEnricher)),
+    );
+    let ip = octi.add_entity(ipv4("3.3.3.3", None));
+    let w = octi.new_work();
+    octi.publish_request(&octi.manual_request(&w, &ip, true))
+        .await;
+    let rec = octi.wait_for_work(&w).await;
+    assert!(rec.in_error, "{rec:?}");
+    assert_eq!(rec.received, 3, "three attempts: {rec:?}");
+    assert!(
+        rec.errors[0].starts_with("Gave up after 3 attempt(s)"),
+        "{rec:?}"
+    );
+    let conn = common::rabbit::connect().await;
+    assert_eq!(
+        common::rabbit::depth(&conn, &octi.listen_queue()).await,
+        0,
+        "acked at the end"
+    );
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_pings_and_bundles() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let port = common::connector::free_port().to_string();
+    let c = spawn(
+        &octi,
+        &[
+            ("CONNECTOR_EXPOSE_METRICS", "true"),
+            ("CONNECTOR_METRICS_HOST", "127.0.0.1"),
+            ("CONNECTOR_METRICS_PORT", &port),
+        ],
+        note(),
+    );
+    let ip = octi.add_entity(ipv4("2.2.2.2", None));
+    let w = octi.new_work();
+    octi.publish_request(&octi.manual_request(&w, &ip, true))
+        .await;
+    octi.wait_for_work(&w).await;
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in\n{text}"))
+    };
+    assert_eq!(
+        value("bundles_sent_total"),
+        2.0,
+        "entity + note, one message each"
+    );
+    assert!(value("ping_api_total") >= 1.0);
+    assert_eq!(value("runs_total"), 1.0);
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_push_on_6_4_falls_back_to_the_form_without_work_id() {
+    let octi = FakeOpenCti::start("6.4.5").await;
+    let c = spawn(&octi, &[("CONNECTOR_QUEUE_PROTOCOL", "api")], note());
+    let ip = octi.add_entity(ipv4("9.9.9.7", None));
+    let w = octi.new_work();
+    octi.publish_request(&octi.manual_request(&w, &ip, true))
+        .await;
+    let rec = octi.wait_for_work(&w).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let pushes = octi.api_pushes();
+    assert_eq!(pushes.len(), 1);
+    assert!(pushes[0].get("work_id").is_none(), "{:?}", pushes[0]);
+    // Exactly one refused operation: the first stixBundlePush with work_id, by design.
+    let rejected = octi.rejected();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains("work_id"));
     c.stop().await;
     octi.cleanup().await;
 }

@@ -104,3 +104,51 @@ async fn sigterm_lets_in_flight_requests_finish_and_leaves_the_rest_queued() {
     );
     octi.cleanup().await;
 }
+
+/// Idle RSS and start-up time of a release binary (run with
+/// `RELEASE_BIN=target/release/connector-wazuh cargo test --test runtime_shutdown -- --ignored --nocapture`).
+/// Reported, not asserted (speed and size are measured, never asserted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_release_binary_startup_and_idle_rss() {
+    let Ok(bin) = std::env::var("RELEASE_BIN") else {
+        eprintln!("RELEASE_BIN not set; nothing measured");
+        return;
+    };
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let t0 = Instant::now();
+    let mut child = tokio::process::Command::new(bin)
+        .arg("run")
+        .env_clear()
+        .envs(octi.connector_env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let startup_ms = loop {
+        let l = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("exited");
+        if l.contains("consuming enrichment requests") {
+            break serde_json::from_str::<serde_json::Value>(&l).unwrap()["startup_ms"]
+                .as_u64()
+                .unwrap();
+        }
+    };
+    let wall = t0.elapsed().as_millis();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id().unwrap())).unwrap();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap()
+        .to_string();
+    eprintln!("release binary: start-up to consuming {startup_ms} ms (own measure), {wall} ms wall incl. spawn; idle {rss}");
+    child.kill().await.unwrap();
+    octi.cleanup().await;
+}

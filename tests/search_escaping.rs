@@ -239,6 +239,49 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// No observable value makes query building panic, and every regexp it emits is valid.
+    #[test]
+    fn no_value_panics_or_emits_an_invalid_regexp(v in text(60), w in text(20)) {
+        let obs = [
+            Observable::Ipv4Addr { value: v.clone() },
+            Observable::DomainName { value: v.clone() },
+            Observable::Url { value: v.clone() },
+            Observable::MacAddr { value: v.clone() },
+            Observable::Directory { path: v.clone() },
+            Observable::WindowsRegistryKey { key: v.clone() },
+            Observable::WindowsRegistryValue { name: None, data: Some(v.clone()), data_type: Some("REG_BINARY".into()) },
+            Observable::Process { command_line: Some(format!("{v} {w}")), pid: None },
+            Observable::UserAccount { account_login: Some(format!("{v}(uid={w})")), user_id: None, display_name: None },
+            Observable::File(FileObservable {
+                name: Some(v.clone()), additional_names: vec![w.clone()],
+                parent_directory: Some(w.clone()), ..Default::default()
+            }),
+        ];
+        let everything = SearchOptions {
+            lookup_url_without_host: true,
+            lookup_hostnames_in_cmd_line: true,
+            lookup_agent_name: true,
+            ..SearchOptions::default()
+        };
+        for o in &obs {
+            for opts in [&everything, &case_sensitive_files()] {
+                if let Ok(Some(q)) = query::build(o, opts) {
+                    let mut found = Vec::new();
+                    for field in ["data.win.eventdata.commandLine", "syscheck.path", "data.url", "data.home", "data.command"] {
+                        regexps(&q, field, &mut found);
+                    }
+                    for (re, ci) in found {
+                        prop_assert!(lucene_to_regex(&re, ci).is_ok(), "invalid regexp {}", re);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn translator_rejects_unescaped_operators() {
     assert!(lucene_to_regex("a#b", false).is_err());

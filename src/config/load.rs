@@ -96,7 +96,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     req("CONNECTOR_ID", "connector.id", "Connector id (UUID, stable across restarts: it names the queues)."),
     opt("CONNECTOR_TYPE", "connector.type", Some("INTERNAL_ENRICHMENT"), "Connector type; only INTERNAL_ENRICHMENT is supported."),
     opt("CONNECTOR_NAME", "connector.name", Some("Wazuh"), "Display name in OpenCTI."),
-    opt("CONNECTOR_SCOPE", "connector.scope", Some(DEFAULT_SCOPE), "Entity types offered for enrichment (comma list or JSON array)."),
+    opt("CONNECTOR_SCOPE", "connector.scope", Some(DEFAULT_SCOPE), "Entity types offered for enrichment (comma list or JSON array; `all` = the default list)."),
     opt("CONNECTOR_AUTO", "connector.auto", Some("true"), "Enrich entities automatically when they are created."),
     opt("CONNECTOR_AUTO_UPDATE", "connector.auto_update", Some("false"), "Enrich entities automatically when they are updated."),
     opt("CONNECTOR_LOG_LEVEL", "connector.log_level", Some("info"), "Log level: error, warn(ing), info, debug, trace."),
@@ -779,7 +779,14 @@ fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
                 Err(Bad::new("is too short", "at least 2 characters"))
             }
         })?,
-        scope: r.with("CONNECTOR_SCOPE", parse_list)?,
+        scope: r.with("CONNECTOR_SCOPE", |s| {
+            let list = parse_list(s)?;
+            // `all` would reach OpenCTI verbatim (a reference bug): expand it.
+            if list.len() == 1 && list[0].eq_ignore_ascii_case("all") {
+                return parse_list(DEFAULT_SCOPE);
+            }
+            Ok(list)
+        })?,
         auto: r.bool("CONNECTOR_AUTO")?,
         auto_update: r.bool("CONNECTOR_AUTO_UPDATE")?,
         log_level: r.with("CONNECTOR_LOG_LEVEL", parse_log_level)?,
@@ -1181,6 +1188,14 @@ mod tests {
         );
         assert_eq!(src("CONNECTOR_AUTO"), Source::Default);
         assert_eq!(entries.len(), OPTIONS.len());
+    }
+
+    #[test]
+    fn scope_all_expands() {
+        let (s, _) = load_env(&[("CONNECTOR_SCOPE", "all")]).unwrap();
+        assert_eq!(s.connector.scope.len(), 18);
+        let (s, _) = load_env(&[("CONNECTOR_SCOPE", " IPv4-Addr , Url ")]).unwrap();
+        assert_eq!(s.connector.scope, vec!["IPv4-Addr", "Url"]);
     }
 
     #[test]

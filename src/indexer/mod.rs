@@ -330,9 +330,19 @@ impl IndexerClient {
         let mut result = parse_search_response(&bytes, req.query.clone())?;
         drop(bytes);
         if let Some(state) = &req.state {
-            let t = self.state_search(state).await?;
-            result.took_ms += t.1;
-            result.vulnerable_agents = Some(t.0);
+            // The alert results stand on their own: a failing state lookup is logged and
+            // leaves `vulnerable_agents` empty rather than losing the sightings.
+            match self.state_search(state).await {
+                Ok((st, took)) => {
+                    result.took_ms += took;
+                    result.vulnerable_agents = Some(st);
+                }
+                Err(e) => tracing::error!(
+                    error = %e,
+                    index = %state.index,
+                    "vulnerability state lookup failed"
+                ),
+            }
         }
         Ok(result)
     }
@@ -347,6 +357,10 @@ impl IndexerClient {
             .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
         if resp.timed_out {
             return Err(IndexerError::SearchTimedOut);
+        }
+        if resp.shards.total == 0 {
+            // "No index" must not read as "no vulnerable agent".
+            return Err(IndexerError::NoIndex(state.index.clone()));
         }
         let took = resp.took;
         Ok((response::to_state(resp), took))

@@ -150,6 +150,8 @@ pub(crate) type RuleBucket = Bucket;
 pub(crate) struct StateResponse {
     #[serde(default)]
     pub took: u64,
+    #[serde(rename = "_shards", default)]
+    pub shards: Shards,
     #[serde(default)]
     pub timed_out: bool,
     #[serde(default)]

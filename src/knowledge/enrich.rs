@@ -40,7 +40,19 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
             return Some(v);
         }
         let m = v.as_object()?;
-        for k in 1..=parts.len() {
+        if let Some(found) = m.get(parts[0]).and_then(|x| go(x, &parts[1..])) {
+            return Some(found);
+        }
+        // Only when some key continues with a dot is a dotted key worth building.
+        let dotted = m.keys().any(|k| {
+            k.len() > parts[0].len()
+                && k.starts_with(parts[0])
+                && k.as_bytes()[parts[0].len()] == b'.'
+        });
+        if !dotted {
+            return None;
+        }
+        for k in 2..=parts.len() {
             if let Some(x) = m.get(&parts[..k].join(".")) {
                 if let Some(found) = go(x, &parts[k..]) {
                     return Some(found);
@@ -170,6 +182,8 @@ fn parse_pid(v: &str) -> Option<i64> {
 struct Extractor<'c, 'a> {
     ctx: &'c Ctx<'a>,
     out: Vec<Found>,
+    /// Ids already found: the first (newest) alert naming an object describes its link.
+    seen: std::collections::HashSet<String>,
 }
 
 impl Extractor<'_, '_> {
@@ -200,6 +214,9 @@ impl Extractor<'_, '_> {
         description: String,
         a: &Alert,
     ) {
+        if !self.seen.insert(stix::id_of(&object).to_string()) {
+            return;
+        }
         self.out.push(Found {
             object,
             nested,
@@ -990,6 +1007,7 @@ pub fn extract(ctx: &Ctx<'_>, alerts: &[&Alert]) -> Vec<Found> {
     let mut x = Extractor {
         ctx,
         out: Vec::new(),
+        seen: Default::default(),
     };
     for a in alerts.iter().take(ctx.opts.max_context_alerts) {
         if x.on(EnrichType::AttackPattern) {

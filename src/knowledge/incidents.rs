@@ -146,25 +146,20 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
         tracing::debug!("no incident: the observable has no valid indicator");
         return Vec::new();
     }
-    let all_alerts: Vec<&'a Alert> = {
+    // All sampled alerts, newest first (only sorted where the order matters).
+    let all_alerts = |sorted: bool| -> Vec<&'a Alert> {
         let mut v: Vec<&'a Alert> = sighters
             .iter()
             .flat_map(|s| s.alerts.iter().copied())
             .collect();
-        v.sort_by(|a, b| {
-            if earlier(&a.timestamp, &b.timestamp) {
-                std::cmp::Ordering::Greater
-            } else if earlier(&b.timestamp, &a.timestamp) {
-                std::cmp::Ordering::Less
-            } else {
-                a.doc_id.cmp(&b.doc_id)
-            }
-        });
+        if sorted {
+            super::sightings::sort_newest_first(&mut v);
+        }
         v
     };
     let mut vuln_severity = None;
     if ctx.is_vulnerability {
-        let score = vulnerability_score(ctx, &all_alerts);
+        let score = vulnerability_score(ctx, &all_alerts(false));
         match opts.vulnerability_incident_cvss3_score_threshold {
             Some(t) if score >= t => {}
             _ => {
@@ -175,7 +170,17 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                 return Vec::new();
             }
         }
-        if opts.vulnerability_incident_active_only && !vulnerability_active(sighters) {
+        // The 4.8+ vulnerability state index, when searched, knows which agents still have it.
+        let in_state_index = ctx
+            .input
+            .result
+            .vulnerable_agents
+            .as_ref()
+            .is_some_and(|s| s.agents > 0);
+        if opts.vulnerability_incident_active_only
+            && !vulnerability_active(sighters)
+            && !in_state_index
+        {
             tracing::debug!("no incident: the vulnerability is resolved on every system");
             return Vec::new();
         }
@@ -231,7 +236,7 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                     last,
                     severity_of(level),
                     sighters.iter().map(|s| s.id.clone()).collect(),
-                    all_alerts.clone(),
+                    all_alerts(true),
                 ));
             }
         }
@@ -256,6 +261,7 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
             }
         }
         IncidentMode::PerAlertRule => {
+            let all = all_alerts(true);
             for r in merged_rules(sighters) {
                 let Some(level) = eligible_level(ctx, std::iter::once(&r)) else {
                     continue;
@@ -265,7 +271,7 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                     .filter(|s| s.rules.iter().any(|x| x.rule_id == r.rule_id))
                     .map(|s| s.id.clone())
                     .collect();
-                let alerts: Vec<&'a Alert> = all_alerts
+                let alerts: Vec<&'a Alert> = all
                     .iter()
                     .copied()
                     .filter(|a| a.rule.id == r.rule_id)

@@ -45,6 +45,16 @@ pub(crate) fn earlier(a: &str, b: &str) -> bool {
     }
 }
 
+/// Sorts alerts newest first (by parsed time, then document id), parsing each time once.
+pub(crate) fn sort_newest_first(alerts: &mut [&Alert]) {
+    alerts.sort_by_cached_key(|a| {
+        (
+            std::cmp::Reverse(stix::parse_time(&a.timestamp)),
+            a.doc_id.clone(),
+        )
+    });
+}
+
 /// `s` in STIX form, falling back to `now` when it is not a timestamp.
 pub(crate) fn stix_time(ctx: &Ctx<'_>, s: &str) -> String {
     stix::normalise_time(s).unwrap_or_else(|| ctx.common.now.clone())
@@ -187,15 +197,7 @@ pub fn sighters<'a>(ctx: &Ctx<'a>) -> Vec<Sighter<'a>> {
     let mut out: Vec<Sighter<'a>> = agents.into_values().collect();
     out.extend(siem);
     for s in &mut out {
-        s.alerts.sort_by(|a, b| {
-            if earlier(&a.timestamp, &b.timestamp) {
-                std::cmp::Ordering::Greater
-            } else if earlier(&b.timestamp, &a.timestamp) {
-                std::cmp::Ordering::Less
-            } else {
-                a.doc_id.cmp(&b.doc_id)
-            }
-        });
+        sort_newest_first(&mut s.alerts);
     }
     out
 }

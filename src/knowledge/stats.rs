@@ -5,37 +5,72 @@
 use crate::alert::{Agent, AgentStats, Alert, RuleStats};
 use std::collections::BTreeMap;
 
-fn later(a: &str, b: &str) -> bool {
-    match (crate::stix::parse_time(a), crate::stix::parse_time(b)) {
-        (Some(x), Some(y)) => x > y,
-        _ => a > b,
+type Instant = Option<chrono::DateTime<chrono::Utc>>;
+
+/// A timestamp with its parsed instant (parsed once per alert); unparsable times sort by text.
+#[derive(Clone)]
+struct Stamp {
+    at: Instant,
+    raw: String,
+}
+
+impl Stamp {
+    fn of(a: &Alert) -> Stamp {
+        Stamp {
+            at: crate::stix::parse_time(&a.timestamp),
+            raw: a.timestamp.clone(),
+        }
+    }
+    fn after(&self, other: &Stamp) -> bool {
+        match (self.at, other.at) {
+            (Some(x), Some(y)) => x > y,
+            _ => self.raw > other.raw,
+        }
     }
 }
 
-fn add_rule(rules: &mut BTreeMap<String, RuleStats>, a: &Alert) {
-    let r = rules.entry(a.rule.id.clone()).or_insert_with(|| RuleStats {
-        rule_id: a.rule.id.clone(),
-        level: a.rule.level,
-        description: a.rule.description.clone(),
-        count: 0,
-        first_seen: a.timestamp.clone(),
-        last_seen: a.timestamp.clone(),
+/// Per-rule accumulator.
+struct RuleAcc {
+    stats: RuleStats,
+    first: Stamp,
+    last: Stamp,
+}
+
+fn add_rule(rules: &mut BTreeMap<String, RuleAcc>, a: &Alert, t: &Stamp) {
+    let r = rules.entry(a.rule.id.clone()).or_insert_with(|| RuleAcc {
+        stats: RuleStats {
+            rule_id: a.rule.id.clone(),
+            level: a.rule.level,
+            description: a.rule.description.clone(),
+            count: 0,
+            first_seen: String::new(),
+            last_seen: String::new(),
+        },
+        first: t.clone(),
+        last: t.clone(),
     });
-    r.count += 1;
-    r.level = r.level.max(a.rule.level);
-    if later(&r.first_seen, &a.timestamp) {
-        r.first_seen = a.timestamp.clone();
+    r.stats.count += 1;
+    r.stats.level = r.stats.level.max(a.rule.level);
+    if r.first.after(t) {
+        r.first = t.clone();
     }
-    if later(&a.timestamp, &r.last_seen) {
-        r.last_seen = a.timestamp.clone();
+    if t.after(&r.last) {
+        r.last = t.clone();
         // The newest alert's description names the rule as it is now.
-        r.description = a.rule.description.clone();
+        r.stats.description = a.rule.description.clone();
     }
 }
 
 /// Most frequent first, then by rule id (a stable order).
-fn sorted(rules: BTreeMap<String, RuleStats>) -> Vec<RuleStats> {
-    let mut v: Vec<RuleStats> = rules.into_values().collect();
+fn sorted(rules: BTreeMap<String, RuleAcc>) -> Vec<RuleStats> {
+    let mut v: Vec<RuleStats> = rules
+        .into_values()
+        .map(|r| RuleStats {
+            first_seen: r.first.raw,
+            last_seen: r.last.raw,
+            ..r.stats
+        })
+        .collect();
     v.sort_by(|a, b| {
         b.count
             .cmp(&a.count)
@@ -49,42 +84,43 @@ pub fn from_alerts(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
     struct Acc {
         agent: Agent,
         count: u64,
-        first: String,
-        last: String,
+        first: Stamp,
+        last: Stamp,
         max_level: u8,
-        rules: BTreeMap<String, RuleStats>,
+        rules: BTreeMap<String, RuleAcc>,
     }
     let mut agents: BTreeMap<String, Acc> = BTreeMap::new();
-    let mut rules: BTreeMap<String, RuleStats> = BTreeMap::new();
+    let mut rules: BTreeMap<String, RuleAcc> = BTreeMap::new();
     for a in alerts {
-        add_rule(&mut rules, a);
+        let t = Stamp::of(a);
+        add_rule(&mut rules, a, &t);
         let acc = agents.entry(a.agent.id.clone()).or_insert_with(|| Acc {
             agent: a.agent.clone(),
             count: 0,
-            first: a.timestamp.clone(),
-            last: a.timestamp.clone(),
+            first: t.clone(),
+            last: t.clone(),
             max_level: 0,
             rules: BTreeMap::new(),
         });
         acc.count += 1;
         acc.max_level = acc.max_level.max(a.rule.level);
-        if later(&acc.first, &a.timestamp) {
-            acc.first = a.timestamp.clone();
+        if acc.first.after(&t) {
+            acc.first = t.clone();
         }
-        if later(&a.timestamp, &acc.last) {
-            acc.last = a.timestamp.clone();
+        if t.after(&acc.last) {
+            acc.last = t.clone();
             // Name and IP as of the newest alert.
             acc.agent = a.agent.clone();
         }
-        add_rule(&mut acc.rules, a);
+        add_rule(&mut acc.rules, a, &t);
     }
     let agents = agents
         .into_values()
         .map(|acc| AgentStats {
             agent: acc.agent,
             count: acc.count,
-            first_seen: acc.first,
-            last_seen: acc.last,
+            first_seen: acc.first.raw,
+            last_seen: acc.last.raw,
             max_rule_level: acc.max_level,
             rules: sorted(acc.rules),
         })

@@ -188,13 +188,16 @@ pub async fn ping_loop(
     connector_id: String,
     period: Duration,
     cancel: CancellationToken,
+    metrics: crate::ops::Metrics,
 ) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             _ = cancel.cancelled() => return,
         }
-        if let Err(e) = ping(&client, &connector_id, 0).await {
+        let r = ping(&client, &connector_id, 0).await;
+        metrics.ping(r.is_ok());
+        if let Err(e) = r {
             tracing::warn!(error = %e, "connector ping failed; will retry at the next period");
         }
     }

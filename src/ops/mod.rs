@@ -8,4 +8,4 @@ pub mod server;
 
 pub use health::{Health, Readiness, Snapshot};
 pub use metrics::{Metrics, Outcome, State};
-pub use server::{serve, RunningServer};
+pub use server::{serve, serve_configured, RunningServer};

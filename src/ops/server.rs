@@ -3,7 +3,7 @@
 //! `0.0.0.0:9095`, as pycti's metrics server), so one port serves Prometheus, the container
 //! `HEALTHCHECK` and an orchestrator's probes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::health::Health;
 use super::metrics::Metrics;
+use crate::config::ConnectorSettings;
 
 /// Content type of the OpenMetrics text format that prometheus-client writes.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -68,6 +69,34 @@ pub async fn serve(
     Ok(RunningServer { local_addr, handle })
 }
 
+/// Starts the server as configured: `None` when `CONNECTOR_EXPOSE_METRICS` is false, otherwise
+/// listening on `CONNECTOR_METRICS_HOST:CONNECTOR_METRICS_PORT`. The host must be an IP address
+/// (`0.0.0.0`, `::`, `127.0.0.1`…): binding to a name would depend on resolver order.
+pub async fn serve_configured(
+    settings: &ConnectorSettings,
+    metrics: Metrics,
+    health: Health,
+    shutdown: CancellationToken,
+) -> std::io::Result<Option<RunningServer>> {
+    if !settings.expose_metrics {
+        return Ok(None);
+    }
+    let addr = listen_addr(&settings.metrics_host, settings.metrics_port)?;
+    serve(addr, metrics, health, shutdown).await.map(Some)
+}
+
+/// `host:port` as a socket address; IPv6 hosts may be given with or without brackets.
+pub fn listen_addr(host: &str, port: u16) -> std::io::Result<SocketAddr> {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = h.parse().map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("CONNECTOR_METRICS_HOST {host:?} is not an IP address; accepted: e.g. 0.0.0.0, 127.0.0.1, ::"),
+        )
+    })?;
+    Ok(SocketAddr::new(ip, port))
+}
+
 async fn metrics_handler(State(s): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
@@ -89,4 +118,21 @@ async fn ready_handler(State(s): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (code, Json(r)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addr_accepts_ip_literals_only() {
+        assert_eq!(
+            listen_addr("0.0.0.0", 9095).unwrap().to_string(),
+            "0.0.0.0:9095"
+        );
+        assert_eq!(listen_addr("::", 9095).unwrap().to_string(), "[::]:9095");
+        assert_eq!(listen_addr("[::1]", 1).unwrap().to_string(), "[::1]:1");
+        let e = listen_addr("localhost", 9095).unwrap_err().to_string();
+        assert!(e.contains("CONNECTOR_METRICS_HOST"), "{e}");
+    }
 }

@@ -17,8 +17,9 @@ use super::cidr::{self, CidrMatch};
 use super::pcre;
 use super::PatternError;
 use crate::config::options::{RegKeySearchOption, SearchOptions};
-use crate::search::escape::{regexp_literal, wildcard_literal};
+use crate::search::escape::{path_regexp, regexp_literal, wildcard_literal};
 use crate::search::fields as f;
+use crate::search::query::{mac_variants, HIVES};
 
 /// A pattern translated into a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,9 +43,6 @@ const IP_TYPED_FIELDS: &[&str] = &[
     "data.aws.dstaddr",
     "data.aws.source_ip_address",
 ];
-/// The alert's own time (`@timestamp` is copied from it at indexing).
-const ALERT_TIME_FIELD: &str = "timestamp";
-
 const NUMERIC_FIELDS: &[&str] = &[
     "data.src_port",
     "data.dest_port",
@@ -61,8 +59,11 @@ const NUMERIC_FIELDS: &[&str] = &[
 enum Kind {
     /// Exact, case-sensitive text.
     Text,
-    /// Exact text, ASCII case-insensitive (MAC addresses, protocols).
+    /// Exact text, ASCII case-insensitive (hashes, protocols).
     TextCi,
+    /// MAC addresses: case-insensitive, and with `WAZUH_SEARCH_LOOKUP_MAC_VARIANTS` also the
+    /// `aabbccddeeff` and `aabb.ccdd.eeff` spellings (as the observable search).
+    Mac,
     /// IP addresses (CIDR with ISSUBSET).
     Ip,
     /// Integers (ports, sizes): ordering comparisons allowed.
@@ -100,7 +101,7 @@ fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, PatternErro
     let ip_exclude = if opts.lookup_agent_ip {
         None
     } else {
-        Some("agent.ip")
+        Some(f::AGENT_IP_FIELD)
     };
     let path_kind = Kind::Path {
         ci: false,
@@ -125,7 +126,7 @@ fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, PatternErro
             t(&fields, Kind::Text)
         }
         ("email-addr", ["value"]) => t(f::EMAIL_FIELDS, Kind::Text),
-        ("mac-addr", ["value"]) => t(f::MAC_FIELDS, Kind::TextCi),
+        ("mac-addr", ["value"]) => t(f::MAC_FIELDS, Kind::Mac),
         ("user-agent", ["value"]) => t(f::USER_AGENT_FIELDS, Kind::Text),
         ("file" | "artifact", ["hashes", algo]) => {
             let norm: String = algo
@@ -359,97 +360,62 @@ fn literal_text(path: &ObjectPath, l: &Literal) -> Result<String, PatternError> 
     })
 }
 
-/// Regexp for a path value: any backslash run matches one or more backslashes.
-fn path_regexp(value: &str) -> String {
-    let mut out = String::new();
-    let mut in_run = false;
-    for c in value.chars() {
-        if c == '\\' {
-            if !in_run {
-                out.push_str("\\\\+");
+/// Splits a leading hive name (long or short form, any case) off a registry key: returns the
+/// alternation of both forms and the rest of the key.
+fn split_hive(key: &str) -> Option<(String, &str)> {
+    for (long, short) in HIVES {
+        for name in [long, short] {
+            let n = name.len();
+            if key.len() >= n
+                && key.is_char_boundary(n)
+                && key[..n].eq_ignore_ascii_case(name)
+                && (key.len() == n || key[n..].starts_with('\\'))
+            {
+                return Some((format!("({long}|{short})"), &key[n..]));
             }
-            in_run = true;
-        } else {
-            in_run = false;
-            out.push_str(&regexp_literal(&c.to_string()));
         }
     }
-    out
+    None
 }
-
-const HIVES: &[(&str, &str)] = &[
-    ("HKEY_LOCAL_MACHINE", "HKLM"),
-    ("HKEY_CURRENT_USER", "HKCU"),
-    ("HKEY_CLASSES_ROOT", "HKCR"),
-    ("HKEY_USERS", "HKU"),
-    ("HKEY_CURRENT_CONFIG", "HKCC"),
-];
 
 fn regkey_regexp(key: &str, aliases: bool) -> String {
-    if aliases {
-        for (long, short) in HIVES {
-            for name in [long, short] {
-                let n = name.len();
-                if key.len() >= n
-                    && key.is_char_boundary(n)
-                    && key[..n].eq_ignore_ascii_case(name)
-                    && (key.len() == n || key[n..].starts_with('\\'))
-                {
-                    return format!("({long}|{short}){}", path_regexp(&key[n..]));
-                }
-            }
-        }
+    match split_hive(key).filter(|_| aliases) {
+        Some((hive, rest)) => format!("{hive}{}", path_regexp(rest)),
+        None => path_regexp(key),
     }
-    path_regexp(key)
 }
 
-/// LIKE → (wildcard glob, Lucene regexp). `%` any run, `_` one character, no escape character.
+/// LIKE → (wildcard glob, Lucene regexp). `%` any run, `_` one character, no escape character;
+/// literal runs are escaped for each syntax (paths: backslash runs match one or more).
 fn like_forms(like: &str, kind: Kind) -> (String, String) {
-    let mut glob = String::new();
-    let mut re = String::new();
     let path_like = matches!(kind, Kind::Path { .. } | Kind::RegKey { .. });
+    let (mut glob, mut re, mut lit) = (String::new(), String::new(), String::new());
+    let flush = |lit: &mut String, glob: &mut String, re: &mut String| {
+        glob.push_str(&wildcard_literal(lit));
+        re.push_str(&if path_like {
+            path_regexp(lit)
+        } else {
+            regexp_literal(lit)
+        });
+        lit.clear();
+    };
     for c in like.chars() {
         match c {
             '%' => {
+                flush(&mut lit, &mut glob, &mut re);
                 glob.push('*');
                 re.push_str(".*");
             }
             '_' => {
+                flush(&mut lit, &mut glob, &mut re);
                 glob.push('?');
                 re.push('.');
             }
-            '\\' if path_like => {
-                // Backslash runs in paths are stored singly or doubled: the regexp form
-                // tolerates both; the glob form would not, so paths always use the regexp.
-                re.push_str("\\\\");
-                glob.push_str("\\\\");
-            }
-            c => {
-                glob.push_str(&wildcard_literal(&c.to_string()));
-                re.push_str(&regexp_literal(&c.to_string()));
-            }
+            c => lit.push(c),
         }
     }
-    if path_like {
-        re = collapse_bs(&re);
-    }
+    flush(&mut lit, &mut glob, &mut re);
     (glob, re)
-}
-
-/// `\\` (one escaped backslash) runs → `\\+`.
-fn collapse_bs(re: &str) -> String {
-    let mut out = String::new();
-    let mut rest = re;
-    while let Some(p) = rest.find("\\\\") {
-        out.push_str(&rest[..p]);
-        out.push_str("\\\\+");
-        rest = &rest[p + 2..];
-        while let Some(r) = rest.strip_prefix("\\\\") {
-            rest = r;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 struct Ctx<'a> {
@@ -515,9 +481,14 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
         }
         Operator::Like(s) => {
             let (glob, mut re) = like_forms(s, t.kind);
+            if let Kind::RegKey { aliases: true } = t.kind {
+                if let Some((hive, rest)) = split_hive(s) {
+                    re = format!("{hive}{}", like_forms(rest, t.kind).1);
+                }
+            }
             let ci = matches!(
                 t.kind,
-                Kind::TextCi | Kind::RegKey { .. } | Kind::Path { ci: true, .. }
+                Kind::TextCi | Kind::Mac | Kind::RegKey { .. } | Kind::Path { ci: true, .. }
             );
             if matches!(t.kind, Kind::Path { .. } | Kind::RegKey { .. }) {
                 if let Kind::Path { basename: true, .. } = t.kind {
@@ -597,7 +568,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     })
 }
 
-fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
+fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
     let q = match t.kind {
         Kind::Text | Kind::Ip => over(&t.fields, &Matcher::Term(v.to_string())),
         Kind::Number => {
@@ -613,6 +584,20 @@ fn eq_value(_ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Va
                 ci: true,
             },
         ),
+        Kind::Mac => {
+            // Case is folded by the regexp, so only the lower-case spellings are needed.
+            let mut spellings: Vec<String> = mac_variants(v, ctx.opts.lookup_mac_variants)
+                .into_iter()
+                .map(|m| m.to_ascii_lowercase())
+                .collect();
+            spellings.dedup();
+            let re = spellings
+                .iter()
+                .map(|m| regexp_literal(m))
+                .collect::<Vec<_>>()
+                .join("|");
+            over(&t.fields, &Matcher::Regexp { re, ci: true })
+        }
         Kind::Path { ci, basename } => {
             let mut re = path_regexp(v);
             if basename && !v.contains(['/', '\\']) {
@@ -830,7 +815,7 @@ fn observation(ctx: &mut Ctx, e: &ObservationExpr) -> Result<Value, PatternError
                         "must": [inner],
                         "filter": [one_of(vec![
                             json!({"range": {f::TIMESTAMP_FIELD: window.clone()}}),
-                            json!({"range": {ALERT_TIME_FIELD: window}}),
+                            json!({"range": {f::ALERT_TIME_FIELD: window}}),
                         ])]
                     }})
                 }
@@ -973,6 +958,14 @@ mod tests {
         );
         assert_eq!(regkey_regexp(r"HKLMX\Software", true), r"HKLMX\\+Software");
         assert_eq!(regkey_regexp(r"HKLM\Software", false), r"HKLM\\+Software");
+        let t = q(r"[windows-registry-key:key LIKE 'hkcu\\Software\\%']");
+        assert!(
+            t.query
+                .to_string()
+                .contains(r#""(HKEY_CURRENT_USER|HKCU)\\\\+Software\\\\+.*""#),
+            "{}",
+            t.query
+        );
         let t = q(r"[file:name = 'evil.exe']");
         assert!(
             t.query.to_string().contains(r#""(.*[/\\\\]+)?evil\\.exe""#),
@@ -1113,6 +1106,25 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn mac_addresses_match_every_spelling() {
+        let t = q("[mac-addr:value = '00:0C:29:AB:CD:EF']");
+        let text = t.query.to_string();
+        assert!(
+            text.contains(r#""value":"00:0c:29:ab:cd:ef|000c29abcdef|000c\\.29ab\\.cdef""#),
+            "{text}"
+        );
+        let opts = SearchOptions {
+            lookup_mac_variants: false,
+            ..SearchOptions::default()
+        };
+        let t = query_for_pattern("[mac-addr:value = '00:0C:29:AB:CD:EF']", &opts).unwrap();
+        assert!(t
+            .query
+            .to_string()
+            .contains(r#""value":"00:0c:29:ab:cd:ef""#));
     }
 
     #[test]

@@ -60,9 +60,14 @@ pub async fn handle(
                     tracing::warn!(error = %e, work_id = %w, "could not report the refused request on its work");
                 }
             }
+            shared.metrics.request_started();
+            shared
+                .metrics
+                .request_finished(crate::ops::Outcome::Failed, started.elapsed());
             return Disposition::Ack;
         }
     };
+    shared.metrics.request_started();
     let key = req.work_id.clone().unwrap_or_else(|| {
         format!(
             "{}|{}",
@@ -84,6 +89,21 @@ pub async fn handle(
     if disposition == Disposition::Ack {
         shared.attempts.forget(&key);
     }
+    let metric = if disposition == Disposition::Requeue
+        || outcome.starts_with("error")
+        || outcome.starts_with("dropped")
+    {
+        crate::ops::Outcome::Failed
+    } else if outcome.starts_with("refused") {
+        crate::ops::Outcome::Refused
+    } else if outcome.starts_with("ok: sent") {
+        crate::ops::Outcome::Enriched
+    } else if outcome.starts_with(&format!("ok: {}", crate::pipeline::NO_HITS)) {
+        crate::ops::Outcome::NoHits
+    } else {
+        crate::ops::Outcome::Skipped
+    };
+    shared.metrics.request_finished(metric, started.elapsed());
     tracing::info!(
         entity_id = %req.entity_id,
         entity_type = req.entity_type.as_deref().unwrap_or(""),
@@ -106,6 +126,7 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String
         }
     } else if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_processed(w, msg, true).await {
+            shared.metrics.opencti_api_error("workToProcessed");
             tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
         }
     }
@@ -116,6 +137,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
+            shared.metrics.opencti_api_error("workToReceived");
             if e.is_transient() {
                 return (
                     format!("retry: cannot report receipt ({e})"),
@@ -162,6 +184,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
                     .work_to_processed(w, &enriched.message, false)
                     .await
                 {
+                    shared.metrics.opencti_api_error("workToProcessed");
                     // Results were delivered; redelivery re-sends the same ids (idempotent).
                     return (
                         format!("retry: cannot report the end of the work ({e})"),
@@ -169,15 +192,28 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
                     );
                 }
             }
-            (format!("ok: {}", enriched.message), Disposition::Ack)
+            let sent = if enriched.objects.is_empty() {
+                ""
+            } else {
+                "sent: "
+            };
+            (format!("ok: {sent}{}", enriched.message), Disposition::Ack)
         }
         Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
             (format!("retry: {}", e.message), Disposition::Requeue)
         }
-        Err(e) => (
-            finish_failed(shared, req, &e.message).await,
+        Err(e) if e.kind == ErrorKind::Refused => (
+            format!("refused: {}", finish_failed(shared, req, &e.message).await),
             Disposition::Ack,
         ),
+        Err(e) => {
+            let msg = if e.kind == ErrorKind::Transient {
+                format!("Gave up after {attempt} attempt(s): {}", e.message)
+            } else {
+                e.message.clone()
+            };
+            (finish_failed(shared, req, &msg).await, Disposition::Ack)
+        }
     }
 }
 
@@ -195,6 +231,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
     if let Some(e) = &req.stix_entity {
         result::propagate_granted_refs(&mut objects, &granted_refs(e));
     }
+    let count = objects.len();
     let bundle = result::bundle(objects);
     match shared.settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
@@ -206,20 +243,50 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                 .applicant_id
                 .as_deref()
                 .or(shared.connector_user_id.as_deref());
-            // Whole bundle, one message: the worker splits it and accounts the expectations itself.
-            let msg = crate::amqp::push_message(
-                &bundle,
-                applicant,
-                req.work_id.as_deref(),
-                req.draft_id.as_deref(),
-                1,
+            // Pre-split, one object per message, expectations announced first (as pycti), so the
+            // work completes exactly when the worker has imported every object.
+            let bundle_id = bundle["id"].as_str().unwrap_or_default().to_string();
+            let parts = result::split(
+                &bundle_id,
+                bundle["objects"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
             );
-            publisher
-                .publish(&msg)
-                .await
-                .map_err(|e| DeliveryError(e.to_string()))
+            if let Some(w) = &req.work_id {
+                shared
+                    .client
+                    .work_add_expectations(w, parts.len())
+                    .await
+                    .map_err(|e| {
+                        shared.metrics.opencti_api_error("addExpectations");
+                        DeliveryError(format!(
+                            "cannot announce {} expectation(s): {e}",
+                            parts.len()
+                        ))
+                    })?;
+            }
+            for (i, part) in parts.iter().enumerate() {
+                let msg = crate::amqp::push_message(
+                    part,
+                    applicant,
+                    req.work_id.as_deref(),
+                    req.draft_id.as_deref(),
+                    i as u64 + 1,
+                );
+                publisher
+                    .publish(&msg)
+                    .await
+                    .map_err(|e| DeliveryError(e.to_string()))?;
+                shared.metrics.bundle_sent(1);
+            }
+            Ok(())
         }
-        QueueProtocol::Api => api_push(shared, req, &bundle).await,
+        QueueProtocol::Api => {
+            api_push(shared, req, &bundle).await?;
+            shared.metrics.bundle_sent(count);
+            Ok(())
+        }
     }
 }
 
@@ -264,7 +331,10 @@ async fn api_push(
         )
         .await
         .map(drop)
-        .map_err(|e: ApiError| DeliveryError(e.to_string()))
+        .map_err(|e: ApiError| {
+            shared.metrics.opencti_api_error("stixBundlePush");
+            DeliveryError(e.to_string())
+        })
 }
 
 /// Reply to a playbook step with its incoming objects plus ours (`ours` empty = unchanged).

@@ -29,6 +29,9 @@ pub struct Shared {
     pub client: OpenCtiClient,
     pub ctx: pipeline::Context,
     pub enricher: Arc<dyn pipeline::Enricher>,
+    /// Prometheus metrics (served when `CONNECTOR_EXPOSE_METRICS=true`).
+    pub metrics: crate::ops::Metrics,
+
     pub publisher: Option<Publisher>,
     pub connector_user_id: Option<String>,
     pub attempts: attempts::Attempts,
@@ -64,12 +67,39 @@ pub async fn run_with(
     let started = Instant::now();
     let settings = Arc::new(settings);
     let client = OpenCtiClient::new(&settings.opencti).map_err(RunError::Setup)?;
+    let metrics = crate::ops::Metrics::new();
+    let health = crate::ops::Health::new();
+    let ops_server = if settings.connector.expose_metrics {
+        let ip: std::net::IpAddr = settings.connector.metrics_host.parse().map_err(|_| {
+            RunError::Setup(format!(
+                "CONNECTOR_METRICS_HOST {} is not an IP address",
+                settings.connector.metrics_host
+            ))
+        })?;
+        let addr = std::net::SocketAddr::new(ip, settings.connector.metrics_port);
+        let s = crate::ops::serve(
+            addr,
+            metrics.clone(),
+            health.clone(),
+            shutdown.child_token(),
+        )
+        .await
+        .map_err(|e| RunError::Setup(e.to_string()))?;
+        tracing::info!(addr = %s.local_addr, "serving /metrics, /health and /ready");
+        Some(s)
+    } else {
+        None
+    };
+
     let version =
         register::wait_until_reachable(&client, Duration::from_secs(30), &shutdown).await?;
     tracing::info!(platform_version = %version, url = %settings.opencti.url, "OpenCTI reachable");
     let reg = register::register(&client, &settings).await?;
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
-    if let Err(e) = register::ping(&client, &reg.connector_id, 0).await {
+    health.set_registered(true);
+    let first_ping = register::ping(&client, &reg.connector_id, 0).await;
+    metrics.ping(first_ping.is_ok());
+    if let Err(e) = first_ping {
         tracing::warn!(error = %e, "first ping failed; will retry");
     }
     let ping_cancel = shutdown.child_token();
@@ -78,6 +108,7 @@ pub async fn run_with(
         reg.connector_id.clone(),
         PING_PERIOD,
         ping_cancel.clone(),
+        metrics.clone(),
     ));
 
     let conn = amqp::connect(
@@ -96,21 +127,39 @@ pub async fn run_with(
     let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
     let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
     let (channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
-    let ctx = pipeline::Context {
-        settings: settings.clone(),
-        source: Arc::new(client.clone()),
-        indexer: None,
-    };
+    let indexer = Arc::new(
+        crate::indexer::IndexerClient::new(&settings.indexer)
+            .map_err(|e| RunError::Setup(e.to_string()))?,
+    );
+    let indexer_watch = tokio::spawn(watch_indexer(
+        indexer.clone(),
+        health.clone(),
+        shutdown.child_token(),
+    ));
+    // The pipeline records searches and indexer reachability in the same metrics and flags.
+    let mut ctx = pipeline::Context::new(settings.clone(), Arc::new(client.clone()), Some(indexer));
+    ctx.metrics = metrics.clone();
+    ctx.health = health.clone();
+    if settings
+        .knowledge
+        .enrich_types
+        .contains(&crate::config::options::EnrichType::Tool)
+    {
+        // Fetched once now; the cache refreshes the list hourly.
+        ctx.tools.names(ctx.source.as_ref()).await;
+    }
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
         ctx,
         enricher,
+        metrics: metrics.clone(),
         publisher,
         connector_user_id: reg.connector_user_id.clone(),
         attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
     });
+    health.set_consuming(true);
     tracing::info!(queue = %reg.listen, concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
 
     let mut tasks: JoinSet<()> = JoinSet::new();
@@ -148,9 +197,13 @@ pub async fn run_with(
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "consumer error; waiting for the broker connection to recover");
+                    health.set_consuming(false);
                     if channel.wait_for_recovery(e).await.is_err() {
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                    } else {
+                        metrics.amqp_reconnect();
                     }
+                    health.set_consuming(true);
                 }
                 None => {
                     tracing::error!("the broker ended the consumer");
@@ -163,6 +216,8 @@ pub async fn run_with(
     // Graceful shutdown: stop taking requests, let in-flight ones finish within the grace period;
     // unfinished ones stay unacked and are redelivered.
     let grace = settings.connector.shutdown_grace_period;
+    metrics.set_state(crate::ops::State::Stopped);
+    health.set_consuming(false);
     tracing::info!(
         in_flight = tasks.len(),
         grace_s = grace.as_secs(),
@@ -183,7 +238,40 @@ pub async fn run_with(
     }
     ping_cancel.cancel();
     let _ = pinger.await;
+    indexer_watch.abort();
     let _ = conn.close(200, "shutdown".into()).await;
+    if let Some(s) = ops_server {
+        let _ = s.handle.await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
+async fn watch_indexer(
+    indexer: Arc<crate::indexer::IndexerClient>,
+    health: crate::ops::Health,
+    cancel: CancellationToken,
+) {
+    let mut last: Option<bool> = None;
+    loop {
+        let ok = match indexer.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                if last != Some(false) {
+                    tracing::warn!(error = %e, "the Wazuh indexer is not reachable");
+                }
+                false
+            }
+        };
+        if ok && last != Some(true) {
+            tracing::info!("the Wazuh indexer is reachable");
+        }
+        health.set_indexer_reachable(ok);
+        last = Some(ok);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Assembling what is delivered (pure): our objects plus the enriched entity and the incoming
 //! objects, deduplicated by id (ours win), with the entity's organisation sharing propagated.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
@@ -95,5 +95,114 @@ mod tests {
             json!(["identity--x", "identity--y"])
         );
         assert!(objs[2].get("x_opencti_granted_refs").is_none());
+    }
+}
+
+/// Ids an object references (`*_ref` and `*_refs` properties, top level).
+fn refs(obj: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    if let Some(m) = obj.as_object() {
+        for (k, v) in m {
+            if k.ends_with("_ref") {
+                if let Some(s) = v.as_str() {
+                    out.push(s);
+                }
+            } else if k.ends_with("_refs") {
+                out.extend(v.as_array().into_iter().flatten().filter_map(Value::as_str));
+            }
+        }
+    }
+    out
+}
+
+/// pycti's dependency count: 1 + the counts of the referenced objects present in the bundle
+/// (cycles and self references ignored).
+fn nb_deps<'a>(
+    id: &'a str,
+    index: &HashMap<&'a str, &'a Value>,
+    path: &mut Vec<&'a str>,
+    memo: &mut HashMap<&'a str, u64>,
+) -> u64 {
+    if let Some(n) = memo.get(id) {
+        return *n;
+    }
+    let Some(obj) = index.get(id) else { return 0 };
+    path.push(id);
+    let mut n = 1u64;
+    for r in refs(obj) {
+        if r != id && !path.contains(&r) && index.contains_key(r) {
+            n = n.saturating_add(nb_deps(r, index, path, memo));
+        }
+    }
+    path.pop();
+    memo.insert(id, n);
+    n
+}
+
+/// Split a bundle into one bundle per object, ordered so that referenced objects come first
+/// (pycti's splitter ordering; `x_opencti_seq` = the dependency count). The worker imports each
+/// one-object bundle directly with one expectation, so `addExpectations(len)` before publishing
+/// makes the work complete exactly when everything is imported.
+pub fn split(bundle_id: &str, objects: &[Value]) -> Vec<Value> {
+    let index: HashMap<&str, &Value> = objects
+        .iter()
+        .filter_map(|o| o.get("id").and_then(Value::as_str).map(|id| (id, o)))
+        .collect();
+    let mut memo = HashMap::new();
+    let mut seq: Vec<(u64, &Value)> = objects
+        .iter()
+        .filter_map(|o| {
+            let id = o.get("id").and_then(Value::as_str)?;
+            Some((nb_deps(id, &index, &mut Vec::new(), &mut memo), o))
+        })
+        .collect();
+    seq.sort_by_key(|(n, _)| *n);
+    seq.into_iter().map(|(n, o)| json!({"type": "bundle", "id": bundle_id, "spec_version": "2.1", "x_opencti_seq": n, "objects": [o]})).collect()
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    #[test]
+    fn referenced_objects_come_first() {
+        // pycti example: identity, ipv4 (created_by_ref identity), AS, relationship ipv4 -> AS.
+        let objs = vec![
+            json!({"id":"relationship--1","type":"relationship","source_ref":"ipv4-addr--1","target_ref":"autonomous-system--1","created_by_ref":"identity--1"}),
+            json!({"id":"ipv4-addr--1","type":"ipv4-addr","created_by_ref":"identity--1"}),
+            json!({"id":"identity--1","type":"identity"}),
+            json!({"id":"autonomous-system--1","type":"autonomous-system"}),
+        ];
+        let parts = split("bundle--x", &objs);
+        let order: Vec<(&str, u64)> = parts
+            .iter()
+            .map(|b| {
+                (
+                    b["objects"][0]["id"].as_str().unwrap(),
+                    b["x_opencti_seq"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("identity--1", 1),
+                ("autonomous-system--1", 1),
+                ("ipv4-addr--1", 2),
+                ("relationship--1", 5)
+            ]
+        );
+        assert!(parts
+            .iter()
+            .all(|b| b["id"] == "bundle--x" && b["objects"].as_array().unwrap().len() == 1));
+    }
+
+    #[test]
+    fn cycles_terminate() {
+        let objs = vec![
+            json!({"id":"a--1","x_ref":"b--1"}),
+            json!({"id":"b--1","y_refs":["a--1","b--1"]}),
+        ];
+        assert_eq!(split("bundle--y", &objs).len(), 2);
     }
 }

@@ -8,8 +8,8 @@
 //! Semantics follow the reference connector (fields, variants, path/registry handling) with its
 //! search bugs fixed; each fix is marked `Fix (§9.3 #n)` and listed in `docs/search.md`.
 //! Every observable value is escaped for the syntax it is put in: `regexp` values through
-//! [`escape::regexp_literal`]/[`escape::path_regexp`], `wildcard` values through
-//! [`escape::wildcard_literal`]; `match`/`multi_match`/`term` take values literally.
+//! [`super::escape::regexp_literal`]/[`super::escape::path_regexp`], `wildcard` values through
+//! [`super::escape::wildcard_literal`]; `match`/`multi_match`/`term` take values literally.
 
 use std::net::IpAddr;
 
@@ -448,7 +448,7 @@ fn collapse_backslashes(s: &str, n: usize) -> String {
 }
 
 /// Registry hives with their aliases (full name first).
-const HIVES: &[(&str, &str)] = &[
+pub const HIVES: &[(&str, &str)] = &[
     ("HKEY_LOCAL_MACHINE", "HKLM"),
     ("HKEY_CURRENT_USER", "HKCU"),
     ("HKEY_CLASSES_ROOT", "HKCR"),

@@ -80,3 +80,25 @@ pub fn spawn(
     ));
     Running { shutdown, handle }
 }
+
+/// Always fails with a transient error (a dependency that stays down).
+pub struct DownEnricher;
+
+impl Enricher for DownEnricher {
+    fn enrich<'a>(
+        &'a self,
+        _: &'a Context,
+        _: &'a Request,
+    ) -> BoxFut<'a, Result<Enriched, EnrichError>> {
+        Box::pin(async { Err(EnrichError::transient("the Wazuh indexer is unreachable")) })
+    }
+}
+
+/// A free local TCP port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
