@@ -1,7 +1,7 @@
 //! Faults on the Wazuh indexer side, with requests in flight: killed mid-run and restarted on the
 //! same address, slower than the timeout, 429 then 503 for a while, HTTP 400 for one query and
-//! garbage JSON for another. The enrichment step here is the real search path (query builder,
-//! envelope, indexer client, response parser) behind the real runtime.
+//! garbage JSON for another. The production pipeline (inspect, query builder, envelope, indexer
+//! client, response parser, knowledge) runs behind the real runtime, in process.
 //!
 //! Promise: transient failures are retried (client retries, then redelivery) until they pass;
 //! permanent ones end the work in error with a message naming the indexer and the cause;
@@ -10,13 +10,12 @@
 mod common;
 mod fault_support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::connector::spawn;
 use common::fake_opencti::FakeOpenCti;
 use common::osmem::Osmem;
-use fault_support::{listen_queue_drained, FlakyProxy, Load, SearchEnricher, Tally};
+use fault_support::{listen_queue_drained, FlakyProxy, Load, Tally};
 
 struct Setup {
     octi: FakeOpenCti,
@@ -35,14 +34,13 @@ async fn setup(proxy: Option<&FlakyProxy>, osmem: Osmem, extra: &[(&str, &str)])
         ("CONNECTOR_CONCURRENCY", "4"),
         ("CONNECTOR_MAX_ATTEMPTS", "10"),
         ("WAZUH_OPENSEARCH_RETRIES", "2"),
+        // Search every observable, with or without indicators.
+        ("WAZUH_CREATE_OBS_SIGHTINGS", "true"),
         ("WAZUH_OPENSEARCH_URL", url.as_str()),
     ];
     vars.extend_from_slice(extra);
-    let mut enricher = SearchEnricher::new(&octi, &url, extra);
-    // Requests take a little while, so faults hit with work in flight.
-    enricher.delay = Duration::from_millis(20);
-    let enricher = Arc::new(enricher);
-    let connector = spawn(&octi, &vars, Some(enricher));
+    // The production pipeline (inspect, search, knowledge) behind the real runtime.
+    let connector = spawn(&octi, &vars, None);
     octi.wait_for_registration().await;
     Setup {
         octi,
@@ -87,19 +85,22 @@ async fn indexer_killed_mid_run_and_restarted() {
     let s = setup(None, loaded_osmem().await, &[]).await;
     let mut s = s;
     let load = Load::prepare(&s.octi, 200);
-    load.publish(&s.octi).await;
-    load.wait_finished(&s.octi, 10, Duration::from_secs(60))
-        .await;
-    let addr = s.osmem.addr();
-    let at_kill = load.finished(&s.octi);
-    s.osmem.kill().await;
-    let killed = Instant::now();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    s.osmem = Osmem::start_on(&addr).await;
-    s.osmem.load_sample_alerts().await;
+    // Kill while requests are still being published and processed.
+    let (octi, osmem) = (&s.octi, &mut s.osmem);
+    let ((), (at_kill, down)) = tokio::join!(load.publish(octi), async {
+        load.wait_finished(octi, 10, Duration::from_secs(60)).await;
+        let addr = osmem.addr();
+        let at_kill = load.finished(octi);
+        osmem.kill().await;
+        let killed = Instant::now();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        *osmem = Osmem::start_on(&addr).await;
+        osmem.load_sample_alerts().await;
+        (at_kill, killed.elapsed())
+    });
     let notes = format!(
         "killed after {at_kill}/200 finished; down {:.1} s; restarted on the same address and reloaded",
-        killed.elapsed().as_secs_f64()
+        down.as_secs_f64()
     );
     let t = finish(
         s,

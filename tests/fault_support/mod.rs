@@ -1,7 +1,7 @@
 //! Shared pieces of the fault-injection suite (`tests/fault_*.rs`): a request load, the tally of
 //! what happened to every request, the `RELIABILITY|…` line the suite prints (collected into
-//! RELIABILITY.md by `scripts/reliability`), an enrichment step that really searches the indexer,
-//! a misbehaving HTTP proxy in front of osmem, and the daemon as a child process.
+//! RELIABILITY.md by `scripts/reliability`), a misbehaving HTTP proxy in front of osmem, a platform
+//! that comes up late, and the daemon as a child process.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
@@ -11,12 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use connector_wazuh::indexer::{IndexerClient, IndexerError};
-use connector_wazuh::pipeline::{
-    inspect, BoxFut, Context, EnrichError, Enriched, Enricher, Request,
-};
-use connector_wazuh::search::envelope::SearchRequest;
-use connector_wazuh::search::{observable, query};
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
@@ -260,90 +254,6 @@ impl Tally {
             notes.replace('|', "/"),
             errors.replace('|', "/"),
         );
-    }
-}
-
-// ------------------------------------------------------------------ enrichment that searches
-
-/// Inspect, search the indexer for each observable (the real query builder, envelope, client and
-/// response parser), and produce one note per request with the number of alerts found. Indexer
-/// failures become transient/permanent enrichment errors exactly as the client classifies them.
-pub struct SearchEnricher {
-    pub indexer: IndexerClient,
-    /// Extra time per request (keeps requests in flight when a fault hits).
-    pub delay: Duration,
-}
-
-impl SearchEnricher {
-    pub fn new(octi: &FakeOpenCti, url: &str, extra: &[(&str, &str)]) -> SearchEnricher {
-        let mut vars = vec![("WAZUH_OPENSEARCH_URL", url)];
-        vars.extend_from_slice(extra);
-        let settings = octi.settings(&vars);
-        SearchEnricher {
-            indexer: IndexerClient::new(&settings.indexer).unwrap(),
-            delay: Duration::ZERO,
-        }
-    }
-}
-
-fn indexer_error(e: IndexerError) -> EnrichError {
-    let msg = format!("Wazuh indexer: {e}");
-    if e.is_transient() {
-        EnrichError::transient(msg)
-    } else {
-        EnrichError::permanent(msg)
-    }
-}
-
-impl Enricher for SearchEnricher {
-    fn enrich<'a>(
-        &'a self,
-        ctx: &'a Context,
-        req: &'a Request,
-    ) -> BoxFut<'a, Result<Enriched, EnrichError>> {
-        Box::pin(async move {
-            let i = match inspect::inspect(ctx, req).await? {
-                inspect::Outcome::Skip(m) => {
-                    return Ok(Enriched {
-                        objects: vec![],
-                        message: m,
-                    })
-                }
-                inspect::Outcome::Proceed(i) => i,
-            };
-            tokio::time::sleep(self.delay).await;
-            let mut total = 0;
-            for o in &i.observables {
-                let et = o["extensions"][observable::OPENCTI_EXTENSION]["type"]
-                    .as_str()
-                    .unwrap_or("IPv4-Addr");
-                let obs = observable::from_stix(et, o, &HashMap::new())
-                    .map_err(|e| EnrichError::permanent(e.to_string()))?;
-                let Some(q) = query::build(&obs, &ctx.settings.search)
-                    .map_err(|e| EnrichError::permanent(e.to_string()))?
-                else {
-                    continue;
-                };
-                let sr = SearchRequest::new(
-                    q,
-                    &ctx.settings.indexer,
-                    &ctx.settings.knowledge,
-                    chrono::Utc::now(),
-                );
-                total += self.indexer.search(&sr).await.map_err(indexer_error)?.total;
-            }
-            let note_id = format!(
-                "note--{}",
-                uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, i.entity_id.as_bytes())
-            );
-            let note = json!({"type": "note", "spec_version": "2.1", "id": note_id,
-                "content": format!("{total} alert(s) for {}", i.entity_id), "object_refs": [i.entity_id],
-                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z"});
-            Ok(Enriched {
-                objects: vec![note],
-                message: format!("Found {total} alert(s)"),
-            })
-        })
     }
 }
 
