@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use crate::alert::SearchResult;
 use crate::config::{IndexerSettings, Settings, TimeBound};
 use crate::indexer::{IndexerClient, IndexerError};
 use crate::opencti::client::{ApiError, OpenCtiClient};
@@ -73,7 +74,7 @@ impl Line {
 }
 
 /// Longest detail printed (errors from TLS stacks can be long).
-const MAX_DETAIL_CHARS: usize = 300;
+const MAX_DETAIL_CHARS: usize = 400;
 
 /// `ok    OpenCTI reachable      detail → fix: hint`, one line per check.
 pub fn render(lines: &[Line]) -> String {
@@ -188,14 +189,11 @@ pub fn version_line(version: &str) -> Line {
 /// The registration input line: which fields would be sent, and which the platform lacks.
 pub fn registration_line(settings: &Settings, accepted: &[String]) -> Line {
     let input = register_input(settings, accepted);
-    let sent: Vec<String> = input
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", compact(v)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // In a fixed order, lists as their size: the line stays short and readable.
+    let sent: Vec<String> = ALL_INPUT_FIELDS
+        .iter()
+        .filter_map(|k| input.get(*k).map(|v| format!("{k}={}", compact(v))))
+        .collect();
     let all = register_input(settings, &ALL_INPUT_FIELDS.map(String::from));
     let dropped: Vec<&str> = all
         .as_object()
@@ -225,9 +223,9 @@ pub fn registration_line(settings: &Settings, accepted: &[String]) -> Line {
 
 /// Every field [`register_input`] can send.
 const ALL_INPUT_FIELDS: [&str; 10] = [
+    "type",
     "id",
     "name",
-    "type",
     "scope",
     "auto",
     "auto_update",
@@ -240,15 +238,7 @@ const ALL_INPUT_FIELDS: [&str; 10] = [
 fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| x.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join("|"),
+        Value::Array(a) => format!("[{} entries]", a.len()),
         other => other.to_string(),
     }
 }
@@ -475,14 +465,23 @@ async fn check_indexer(settings: &Settings) -> Vec<Line> {
     newest.search_after = None;
     let req = SearchRequest::new(json!({"match_all": {}}), &newest, &settings.knowledge, now);
     out.push(match client.search(&req).await {
-        Ok(r) => alert_age(
-            r.alerts.first().map(|a| a.timestamp.as_str()),
-            now,
-            s.search_after.as_ref(),
-        ),
+        Ok(r) => alert_age(newest_time(&r).as_deref(), now, s.search_after.as_ref()),
         Err(e) => indexer_error(&e, &s),
     });
     out
+}
+
+/// The newest alert time in a result: the latest of the exact per-rule and per-agent statistics
+/// (which cover both `@timestamp` and the older `timestamp` field) and the first sampled alert.
+pub fn newest_time(r: &SearchResult) -> Option<String> {
+    r.rules
+        .iter()
+        .map(|x| x.last_seen.as_str())
+        .chain(r.agents.iter().map(|a| a.last_seen.as_str()))
+        .chain(r.alerts.iter().take(1).map(|a| a.timestamp.as_str()))
+        .filter_map(|t| crate::stix::parse_time(t).map(|p| (p, t)))
+        .max_by_key(|(p, _)| *p)
+        .map(|(_, t)| t.to_string())
 }
 
 fn tls_line(s: &IndexerSettings) -> Line {
@@ -645,6 +644,25 @@ mod tests {
             assert_eq!(l.status, Status::Fail);
             assert!(l.hint.as_deref().unwrap().contains(hint), "{l:?}");
         }
+    }
+
+    #[test]
+    fn newest_of_stats_and_sample() {
+        let mut r = SearchResult::default();
+        assert_eq!(newest_time(&r), None);
+        r.rules.push(crate::alert::RuleStats {
+            last_seen: "2026-01-02T00:00:00.000Z".into(),
+            ..Default::default()
+        });
+        r.agents.push(crate::alert::AgentStats {
+            last_seen: "2026-01-03T00:00:00.000Z".into(),
+            ..Default::default()
+        });
+        r.rules.push(crate::alert::RuleStats {
+            last_seen: "not a date".into(),
+            ..Default::default()
+        });
+        assert_eq!(newest_time(&r).as_deref(), Some("2026-01-03T00:00:00.000Z"));
     }
 
     #[test]
