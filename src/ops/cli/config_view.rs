@@ -16,6 +16,9 @@ fn value(e: &ConfigEntry) -> &str {
     }
 }
 
+/// Values longer than this (lists, filters) overflow their column instead of widening it for all.
+const MAX_VALUE_COLUMN: usize = 40;
+
 /// `OPTION  VALUE  [SOURCE]`, one option a line after a header line.
 pub fn table(entries: &[ConfigEntry]) -> String {
     let w_env = entries
@@ -29,7 +32,7 @@ pub fn table(entries: &[ConfigEntry]) -> String {
         .map(|e| value(e).chars().count())
         .max()
         .unwrap_or(0)
-        .max(5);
+        .clamp(5, MAX_VALUE_COLUMN);
     let mut out = format!("{:<w_env$}  {:<w_val$}  [SOURCE]\n", "OPTION", "VALUE");
     for e in entries {
         let v = value(e);

@@ -196,11 +196,11 @@ pub async fn run(settings: Settings, target: Target, opts: Options) -> Result<Ou
     }
     let indexer = IndexerClient::new(&settings.indexer).map_err(|e| e.to_string())?;
     let source = LocalSource::new(&target, source_client);
-    let ctx = Context {
-        settings: Arc::new(settings.clone()),
-        source: Arc::new(source),
-        indexer: Some(Arc::new(indexer)),
-    };
+    let ctx = Context::new(
+        Arc::new(settings.clone()),
+        Arc::new(source),
+        Some(Arc::new(indexer)),
+    );
     let req = request(&target);
     let enriched = pipeline::enrich(&ctx, &req).await.map_err(|e| e.message)?;
     let bundle = bundle(&target, &enriched);

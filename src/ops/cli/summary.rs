@@ -34,7 +34,7 @@ pub fn render(objects: &[Value], message: &str) -> String {
         .collect();
     out.push_str(&format!("Sightings: {}\n", sightings.len()));
     if !sightings.is_empty() {
-        let rows: Vec<[String; 4]> = sightings
+        let mut rows: Vec<[String; 4]> = sightings
             .iter()
             .map(|s| {
                 let system = s
@@ -60,6 +60,7 @@ pub fn render(objects: &[Value], message: &str) -> String {
                 ]
             })
             .collect();
+        rows.sort();
         out.push_str(&table(
             ["SYSTEM", "COUNT", "FIRST SEEN", "LAST SEEN"],
             &rows,
