@@ -156,7 +156,25 @@ async fn send_pushes_the_bundle_to_opencti() {
     e.insert("CONNECTOR_ID".into(), octi.connector_id.clone());
     let spec = format!("ipv4-addr:{IP}");
 
-    // Without --send nothing reaches the platform, even with --with-opencti.
+    // The platform knows the address (with the id the CLI computes) and an indicator of it.
+    let obs = connector_wazuh::ops::cli::observable::parse_spec(&spec).unwrap();
+    let ip = octi.add_entity(obs);
+    octi.add_indicator(
+        serde_json::json!({"id": "indicator--0a4f4c8e-7d3b-4d59-9a47-3f7f3f1d0c02",
+            "type": "indicator", "spec_version": "2.1", "name": IP,
+            "pattern": format!("[ipv4-addr:value = '{IP}']"), "pattern_type": "stix",
+            "x_opencti_score": 80}),
+        &[&ip],
+    );
+    let alone = cli_support::run(&["enrich", &spec, "--summary"], &e).await;
+    assert!(
+        alone.stdout.contains("\nIncidents: 0\n"),
+        "{}",
+        alone.stdout
+    );
+
+    // Without --send nothing reaches the platform, even with --with-opencti; with it the
+    // indicator is known, so its sightings make incidents and a case.
     let dry = cli_support::run(&["enrich", &spec, "--with-opencti", "--summary"], &e).await;
     assert_eq!(dry.code, Some(0), "{}", dry.stderr);
     assert!(
@@ -164,6 +182,8 @@ async fn send_pushes_the_bundle_to_opencti() {
         "{}",
         dry.stderr
     );
+    assert!(!dry.stdout.contains("\nIncidents: 0\n"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("  case-incident: "), "{}", dry.stdout);
     assert!(octi.api_pushes().is_empty());
     assert!(!octi.calls().iter().any(|c| c.contains("BundlePush")));
 
