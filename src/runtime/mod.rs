@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod handler;
+pub mod metered;
 pub mod result;
 
 use std::sync::atomic::AtomicBool;
@@ -137,7 +138,11 @@ pub async fn run_with(
         shutdown.child_token(),
     ));
     // The pipeline records searches and indexer reachability in the same metrics and flags.
-    let mut ctx = pipeline::Context::new(settings.clone(), Arc::new(client.clone()), Some(indexer));
+    let source = Arc::new(metered::Metered {
+        inner: Arc::new(client.clone()),
+        metrics: metrics.clone(),
+    });
+    let mut ctx = pipeline::Context::new(settings.clone(), source, Some(indexer));
     ctx.metrics = metrics.clone();
     ctx.health = health.clone();
     if settings
