@@ -134,6 +134,7 @@ pub async fn run_with(
     );
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
+        settings.indexer.index.clone(),
         health.clone(),
         shutdown.child_token(),
     ));
@@ -253,20 +254,24 @@ pub async fn run_with(
 }
 
 /// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
+/// The check is a `size: 0` search on the alert index pattern, so credentials, permissions and
+/// TLS are verified too; searches update the flag in between (`pipeline::search`).
 async fn watch_indexer(
     indexer: Arc<crate::indexer::IndexerClient>,
+    index: String,
     health: crate::ops::Health,
     cancel: CancellationToken,
 ) {
     let mut last: Option<bool> = None;
     loop {
-        let ok = match indexer.ping().await {
-            Ok(()) => true,
+        let ok = match indexer.check(&index).await {
+            Ok(_) => true,
             Err(e) => {
-                if last != Some(false) {
-                    tracing::warn!(error = %e, "the Wazuh indexer is not reachable");
+                let usable = pipeline::search::reachable_after(&e);
+                if last != Some(usable) {
+                    tracing::warn!(error = %e, "Wazuh indexer check failed");
                 }
-                false
+                usable
             }
         };
         if ok && last != Some(true) {
