@@ -109,6 +109,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("CONNECTOR_EXPOSE_METRICS", "connector.expose_metrics", Some("false"), "Serve Prometheus metrics."),
     opt("CONNECTOR_METRICS_PORT", "connector.metrics_port", Some("9095"), "Metrics port."),
     opt("CONNECTOR_METRICS_HOST", "connector.metrics_host", Some("0.0.0.0"), "Metrics listen address."),
+    opt("CONNECTOR_METRICS_NAMESPACE", "connector.metrics_namespace", None, "Prefix of every metric name (as pycti; letters, digits, _)."),
+    opt("CONNECTOR_METRICS_SUBSYSTEM", "connector.metrics_subsystem", None, "Second prefix of every metric name (as pycti)."),
     // --- broker overrides
     opt("MQ_HOST", "mq.host", None, "Override the RabbitMQ host returned by OpenCTI."),
     opt("MQ_PORT", "mq.port", None, "Override the RabbitMQ port."),
@@ -412,6 +414,20 @@ impl Resolver<'_> {
     }
     fn bool(&mut self, env: &'static str) -> Result<bool, ConfigError> {
         self.with(env, parse_bool)
+    }
+}
+
+/// A Prometheus name part: letters, digits and `_`, not starting with a digit (empty = none).
+fn parse_metric_prefix(s: &str) -> Result<String, Bad> {
+    let ok = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(Bad::new(
+            "is not a valid metric name part",
+            "letters, digits and _, not starting with a digit (or empty)",
+        ))
     }
 }
 
@@ -807,6 +823,8 @@ fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
                     )
                 })
         })?,
+        metrics_namespace: r.with("CONNECTOR_METRICS_NAMESPACE", parse_metric_prefix)?,
+        metrics_subsystem: r.with("CONNECTOR_METRICS_SUBSYSTEM", parse_metric_prefix)?,
         mq: MqOverrides {
             host: r.opt_text("MQ_HOST")?,
             port: r.with_opt("MQ_PORT", |s| parse_int(s, 1u16, u16::MAX))?,

@@ -108,6 +108,10 @@ pub struct ConnectorSettings {
     pub metrics_port: u16,
     /// `CONNECTOR_METRICS_HOST` (default 0.0.0.0 so a container health check can reach it).
     pub metrics_host: String,
+    /// `CONNECTOR_METRICS_NAMESPACE` / `CONNECTOR_METRICS_SUBSYSTEM`: pycti's metric-name prefix
+    /// (`<namespace>_<subsystem>_`), empty = none.
+    pub metrics_namespace: String,
+    pub metrics_subsystem: String,
     /// `MQ_*` overrides of the broker connection returned by registration.
     pub mq: MqOverrides,
     /// `CONNECTOR_MAX_MESSAGE_BYTES`: larger listen-queue bodies are refused.

@@ -67,7 +67,11 @@ pub async fn run_with(
     let started = Instant::now();
     let settings = Arc::new(settings);
     let client = OpenCtiClient::new(&settings.opencti).map_err(RunError::Setup)?;
-    let metrics = crate::ops::Metrics::new();
+    let metrics = crate::ops::Metrics::with_prefix(
+        &settings.connector.metrics_namespace,
+        &settings.connector.metrics_subsystem,
+    )
+    .map_err(|e| RunError::Setup(e.to_string()))?;
     let health = crate::ops::Health::new();
     let ops_server = if settings.connector.expose_metrics {
         let ip: std::net::IpAddr = settings.connector.metrics_host.parse().map_err(|_| {
