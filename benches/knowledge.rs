@@ -139,6 +139,28 @@ fn bench(c: &mut Criterion) {
                 })
             },
         );
+        // Where the time goes: without alert notes, and without context objects.
+        let no_notes = KnowledgeOptions {
+            max_notes: 0,
+            max_notes_per_alert_rule: 0,
+            ..options.clone()
+        };
+        let no_context = KnowledgeOptions {
+            enrich_types: Default::default(),
+            ..options.clone()
+        };
+        for (label, o) in [
+            ("build-without-alert-notes", &no_notes),
+            ("build-without-context", &no_context),
+        ] {
+            let variant = KnowledgeInput {
+                options: o,
+                ..input.clone()
+            };
+            group.bench_with_input(BenchmarkId::new(label, n), &variant, |b, input| {
+                b.iter(|| knowledge::build(black_box(input)).expect("build"))
+            });
+        }
         group.bench_with_input(
             BenchmarkId::new("stats_from_alerts", n),
             &result.alerts,

@@ -7,7 +7,7 @@ use connector_wazuh::config::options::SearchOptions;
 use connector_wazuh::entity::{FileObservable, NetworkTrafficObservable, Observable};
 use connector_wazuh::indexer::parse_search_response;
 use connector_wazuh::search::query;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde_json::json;
 
 fn observables() -> Vec<(&'static str, Observable)> {
@@ -207,4 +207,24 @@ fn parse_responses(c: &mut Criterion) {
 }
 
 criterion_group!(benches, build_queries, parse_responses);
-criterion_main!(benches);
+
+/// `cargo test --all-targets -- --test-threads=2` (scripts/test) runs benches in test mode with
+/// libtest arguments criterion rejects; then every routine runs once as a smoke test instead.
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let under_cargo_test = args.iter().any(|a| a.starts_with("--test-threads"))
+        || !args.iter().any(|a| a == "--bench");
+    if under_cargo_test {
+        let opts = SearchOptions::default();
+        for (name, obs) in observables() {
+            let built = query::build(&obs, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(built.is_some() || name == "ipv4", "{name} has a query");
+        }
+        let r = parse_search_response(&response(100), json!({})).unwrap();
+        assert_eq!(r.alerts.len(), 100);
+        assert_eq!(r.agents.len(), 20);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

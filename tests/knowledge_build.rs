@@ -244,6 +244,20 @@ fn still_active_uses_the_newest_active_alert() {
 }
 
 #[test]
+fn the_vulnerability_state_index_keeps_a_resolved_looking_vulnerability_active() {
+    let mut c = vuln_case(vec![
+        vuln_alert("a", "23506", "2024-06-01T00:00:00.000Z", "002"),
+        vuln_alert("r", "23502", "2024-06-03T00:00:00.000Z", "002"),
+    ]);
+    assert!(incidents(&c.build().unwrap().objects).is_empty());
+    c.result.vulnerable_agents = Some(connector_wazuh::alert::VulnerabilityState {
+        agents: 1,
+        agent_names: vec!["h002".into()],
+    });
+    assert_eq!(incidents(&c.build().unwrap().objects).len(), 1);
+}
+
+#[test]
 fn vulnerability_below_threshold_or_without_threshold_gets_no_incident() {
     let mut c = vuln_case(vec![vuln_alert(
         "a",

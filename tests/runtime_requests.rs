@@ -68,7 +68,7 @@ async fn manual_requests_with_and_without_stix_entity() {
         assert!(!rec.in_error, "{rec:?}");
         assert_eq!(rec.messages[0], "Connector ready to process the operation");
         assert!(
-            rec.messages[1].contains("no search for this type yet"),
+            rec.messages[1].contains("Observable has no indicators"),
             "{rec:?}"
         );
     }
@@ -93,7 +93,7 @@ async fn automatic_requests_and_own_objects() {
     octi.publish_request(&octi.auto_request(&w2, &own)).await;
     let r1 = octi.wait_for_work(&w1).await;
     assert!(
-        !r1.in_error && r1.messages[1].contains("no search"),
+        !r1.in_error && r1.messages[1].contains("Observable has no indicators"),
         "{r1:?}"
     );
     let r2 = octi.wait_for_work(&w2).await;

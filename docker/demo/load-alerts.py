@@ -2,10 +2,12 @@
 """One-shot demo loader: puts the sample Wazuh alerts into a Wazuh indexer with fresh timestamps.
 
 DEMO ONLY. It installs the Wazuh 4.x alerts template (as `filebeat setup` would) and bulk-loads
-the sample alerts into today's `wazuh-alerts-4.x-YYYY.MM.DD` index(es), with `timestamp` and
-`@timestamp` rewritten so that the alerts are spread over the last few minutes and keep their
-original order. Re-running it is harmless: each alert keeps a fixed document id, so it is
-overwritten, not duplicated (a run after midnight UTC writes into the new day's index).
+the sample alerts into one index, `wazuh-alerts-4.x-demo` (matched by the connector's default
+`wazuh-alerts-*` pattern and by the template), with `timestamp` and `@timestamp` rewritten so that
+the alerts are spread over the last few minutes and keep their original order. Re-running it is
+harmless: each alert keeps a fixed document id in that one index, so it is overwritten, not
+duplicated. (Wazuh itself writes one index per day; a fixed name keeps re-runs idempotent even
+across midnight.)
 
 Only the Python standard library is used, so it runs in a bare `python:3-alpine` container.
 
@@ -13,10 +15,11 @@ Environment (all optional):
   INDEXER_URL          base URL of the indexer            (default http://wazuh.indexer:9200)
   INDEXER_USERNAME     basic-auth user                    (default: no auth)
   INDEXER_PASSWORD     basic-auth password
+  INDEXER_CA_BUNDLE    PEM file of the CA that signed the indexer's certificate (Wazuh's root-ca.pem)
   INDEXER_INSECURE     "true" = do not verify TLS (demo certificates only; default false)
   TEMPLATE_FILE        alerts index template              (default /data/wazuh-template.json)
   ALERTS_FILE          alerts, one JSON document a line   (default /data/alerts.ndjson)
-  INDEX_PREFIX         index name prefix                  (default wazuh-alerts-4.x-)
+  INDEX_NAME           target index                       (default wazuh-alerts-4.x-demo)
   SPREAD_MINUTES       alerts span this many minutes      (default 10)
   NEWEST_AGE_SECONDS   age of the newest alert            (default 60)
   KEEP_SAMPLEDATA      "true" = keep the `@sampledata` flag some alerts carry; by default it is
@@ -46,13 +49,15 @@ def truthy(name):
 
 
 class Indexer:
-    def __init__(self, url, username, password, insecure):
+    def __init__(self, url, username, password, ca_bundle, insecure):
         self.url = url.rstrip("/")
         self.headers = {}
         if username:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
             self.headers["Authorization"] = f"Basic {token}"
         self.context = None
+        if ca_bundle:
+            self.context = ssl.create_default_context(cafile=ca_bundle)
         if insecure:
             self.context = ssl.create_default_context()
             self.context.check_hostname = False
@@ -77,6 +82,13 @@ class Indexer:
                 if status == 200:
                     return
                 last = f"HTTP {status}"
+            except urllib.error.HTTPError as exc:
+                if exc.code in (401, 403):
+                    raise SystemExit(
+                        f"indexer at {self.url} refused the credentials (HTTP {exc.code}): "
+                        "check INDEXER_USERNAME / INDEXER_PASSWORD"
+                    ) from exc
+                last = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 last = str(exc)
             time.sleep(2)
@@ -119,11 +131,10 @@ def freshen(alerts, now, spread, newest_age, keep_sampledata):
     return out
 
 
-def bulk_body(docs, prefix):
+def bulk_body(docs, index):
     lines = []
     for doc_id, doc in docs:
-        day = doc["@timestamp"][:10].replace("-", ".")
-        lines.append(json.dumps({"index": {"_index": prefix + day, "_id": doc_id}}))
+        lines.append(json.dumps({"index": {"_index": index, "_id": doc_id}}))
         lines.append(json.dumps(doc, separators=(",", ":")))
     return "\n".join(lines) + "\n"
 
@@ -133,6 +144,7 @@ def main():
         env("INDEXER_URL", "http://wazuh.indexer:9200"),
         env("INDEXER_USERNAME", ""),
         os.environ.get("INDEXER_PASSWORD", ""),
+        env("INDEXER_CA_BUNDLE", ""),
         truthy("INDEXER_INSECURE"),
     )
     indexer.wait(int(env("WAIT_SECONDS", "300")))
@@ -154,16 +166,16 @@ def main():
         dt.timedelta(seconds=float(env("NEWEST_AGE_SECONDS", "60"))),
         truthy("KEEP_SAMPLEDATA"),
     )
-    prefix = env("INDEX_PREFIX", "wazuh-alerts-4.x-")
+    index = env("INDEX_NAME", "wazuh-alerts-4.x-demo")
     status, result = indexer.request(
-        "POST", "/_bulk?refresh=true", bulk_body(docs, prefix), "application/x-ndjson", timeout=120
+        "POST", "/_bulk?refresh=true", bulk_body(docs, index), "application/x-ndjson", timeout=120
     )
     failed = [item for item in result.get("items", []) if item.get("index", {}).get("error")]
     if status >= 300 or result.get("errors") or failed:
         first = failed[0]["index"]["error"] if failed else result
         raise SystemExit(f"bulk load failed for {len(failed)} of {len(docs)} alerts: {first}")
     print(
-        f"loaded {len(docs)} alerts into {prefix}* between "
+        f"loaded {len(docs)} alerts into {index} between "
         f"{min(d['@timestamp'] for _, d in docs)} and {max(d['@timestamp'] for _, d in docs)}"
     )
 

@@ -182,6 +182,8 @@ fn parse_pid(v: &str) -> Option<i64> {
 struct Extractor<'c, 'a> {
     ctx: &'c Ctx<'a>,
     out: Vec<Found>,
+    /// Ids already found: the first (newest) alert naming an object describes its link.
+    seen: std::collections::HashSet<String>,
 }
 
 impl Extractor<'_, '_> {
@@ -212,6 +214,9 @@ impl Extractor<'_, '_> {
         description: String,
         a: &Alert,
     ) {
+        if !self.seen.insert(stix::id_of(&object).to_string()) {
+            return;
+        }
         self.out.push(Found {
             object,
             nested,
@@ -1002,6 +1007,7 @@ pub fn extract(ctx: &Ctx<'_>, alerts: &[&Alert]) -> Vec<Found> {
     let mut x = Extractor {
         ctx,
         out: Vec::new(),
+        seen: Default::default(),
     };
     for a in alerts.iter().take(ctx.opts.max_context_alerts) {
         if x.on(EnrichType::AttackPattern) {

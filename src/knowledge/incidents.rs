@@ -170,7 +170,17 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                 return Vec::new();
             }
         }
-        if opts.vulnerability_incident_active_only && !vulnerability_active(sighters) {
+        // The 4.8+ vulnerability state index, when searched, knows which agents still have it.
+        let in_state_index = ctx
+            .input
+            .result
+            .vulnerable_agents
+            .as_ref()
+            .is_some_and(|s| s.agents > 0);
+        if opts.vulnerability_incident_active_only
+            && !vulnerability_active(sighters)
+            && !in_state_index
+        {
             tracing::debug!("no incident: the vulnerability is resolved on every system");
             return Vec::new();
         }

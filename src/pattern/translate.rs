@@ -19,6 +19,7 @@ use super::PatternError;
 use crate::config::options::{RegKeySearchOption, SearchOptions};
 use crate::search::escape::{path_regexp, regexp_literal, wildcard_literal};
 use crate::search::fields as f;
+use crate::search::ip::is_private;
 use crate::search::query::{mac_variants, HIVES};
 
 /// A pattern translated into a query.
@@ -570,6 +571,18 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
 
 fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
     let q = match t.kind {
+        Kind::Ip
+            if ctx.opts.ignore_private_addrs
+                && matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr")
+                && v.parse::<std::net::IpAddr>().is_ok_and(is_private) =>
+        {
+            // As in the observable search: private addresses are not looked up. The rest of
+            // the pattern still is; this comparison matches nothing.
+            ctx.note(format!(
+                "{path} = '{v}': private address not searched (WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS)"
+            ));
+            json!({"match_none": {}})
+        }
         Kind::Text | Kind::Ip => over(&t.fields, &Matcher::Term(v.to_string())),
         Kind::Number => {
             let n: i64 = v.trim().parse().map_err(|_| {
@@ -724,7 +737,7 @@ fn comparison(ctx: &mut Ctx, c: &Comparison) -> Result<Value, PatternError> {
         // address) is not a sighting: the same test on that field must fail (as in the
         // observable search).
         return Ok(match t.exclude {
-            Some(ex) if !matches!(c2.op, Operator::Exists) => {
+            Some(ex) if !matches!(c2.op, Operator::Exists) && pos != json!({"match_none": {}}) => {
                 let only = Target {
                     fields: vec![ex],
                     kind: t.kind,
@@ -877,12 +890,12 @@ mod tests {
 
     #[test]
     fn ip_equality_is_exact_and_excludes_the_agent_address() {
-        let t = q("[ipv4-addr:value = '198.51.100.7']");
-        let exact = json!({"multi_match": {"query": "198.51.100.7", "fields": f::IP_FIELDS, "lenient": true}});
+        let t = q("[ipv4-addr:value = '93.184.216.34']");
+        let exact = json!({"multi_match": {"query": "93.184.216.34", "fields": f::IP_FIELDS, "lenient": true}});
         assert_eq!(
             t.query,
             json!({"bool": {"must": [exact], "must_not": [
-                {"multi_match": {"query": "198.51.100.7", "fields": ["agent.ip"], "lenient": true}}
+                {"multi_match": {"query": "93.184.216.34", "fields": ["agent.ip"], "lenient": true}}
             ]}})
         );
         assert!(t.notes.is_empty() && t.time_range.is_none());
@@ -890,7 +903,7 @@ mod tests {
             lookup_agent_ip: true,
             ..SearchOptions::default()
         };
-        let t = query_for_pattern("[ipv4-addr:value = '198.51.100.7']", &opts).unwrap();
+        let t = query_for_pattern("[ipv4-addr:value = '93.184.216.34']", &opts).unwrap();
         assert_eq!(t.query, exact);
     }
 
@@ -1125,6 +1138,24 @@ mod tests {
             .query
             .to_string()
             .contains(r#""value":"00:0c:29:ab:cd:ef""#));
+    }
+
+    #[test]
+    fn private_addresses_follow_the_search_option() {
+        let t = q("[ipv4-addr:value = '10.1.2.3' OR ipv4-addr:value = '93.184.216.34']");
+        assert_eq!(t.query["bool"]["should"][0], json!({"match_none": {}}));
+        assert!(t.notes[0].contains("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS"));
+        // Endpoints of network traffic are usually private: always searched.
+        assert!(q("[network-traffic:src_ref.value = '10.1.2.3']")
+            .notes
+            .is_empty());
+        let opts = SearchOptions {
+            ignore_private_addrs: false,
+            ..SearchOptions::default()
+        };
+        let t = query_for_pattern("[ipv4-addr:value = '10.1.2.3']", &opts).unwrap();
+        assert!(t.notes.is_empty());
+        assert!(t.query.to_string().contains("10.1.2.3"));
     }
 
     #[test]

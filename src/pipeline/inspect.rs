@@ -88,7 +88,7 @@ pub fn policy(
     for obj in objects {
         let above = tlps_above(&markings(obj), k.max_tlp);
         if let Some(t) = above.first() {
-            return Err(EnrichError::permanent(format!(
+            return Err(EnrichError::refused(format!(
                 "Entity ignored because its marking {} is above the maximum TLP allowed (WAZUH_MAX_TLP={}): no data was sent to Wazuh",
                 t.as_str(),
                 k.max_tlp.as_str()
@@ -226,11 +226,7 @@ pub(crate) mod tests {
     fn ctx(src: MemSource, tweak: impl FnOnce(&mut crate::config::Settings)) -> Context {
         let mut s = settings();
         tweak(&mut s);
-        Context {
-            settings: Arc::new(s),
-            source: Arc::new(src),
-            indexer: None,
-        }
+        Context::new(Arc::new(s), Arc::new(src), None)
     }
 
     fn req(id: &str, stix: Option<Value>, mode: Mode) -> Request {
@@ -260,7 +256,7 @@ pub(crate) mod tests {
         let e = inspect(&c, &req(IP, Some(ip(Tlp::Red)), Mode::Manual))
             .await
             .unwrap_err();
-        assert_eq!(e.kind, crate::pipeline::ErrorKind::Permanent);
+        assert_eq!(e.kind, crate::pipeline::ErrorKind::Refused);
         assert!(
             e.message.contains("TLP:RED") && e.message.contains("TLP:AMBER"),
             "{}",

@@ -1,11 +1,16 @@
 //! The enrichment seam: one request in, STIX objects and a work message out.
 //!
-//! The runtime calls [`enrich`] and knows nothing about searching; the stages behind it (inspect
-//! now; search and knowledge when they land) are plain functions over typed data plus an
-//! [`EntitySource`] for the few reads they need from OpenCTI, so they can be unit-tested without a
-//! platform.
+//! The runtime calls [`enrich`] and knows nothing about searching. The stages behind it are, in
+//! order: [`inspect`] (resolve, TLP, own objects, labels), [`plan`] (pure: the typed entity, the
+//! query, the sighting target, or the message that ends the work without a search), [`search`]
+//! (the indexer call) and [`crate::knowledge::build`] (pure: the STIX objects). The reads they
+//! need from OpenCTI go through an [`EntitySource`], so every stage can be tested without a
+//! platform. `docs/runtime.md` lists the messages a user sees on the work.
 
 pub mod inspect;
+pub mod plan;
+pub mod search;
+pub mod tools;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,8 +18,14 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::config::options::EnrichType;
 use crate::config::Settings;
 use crate::entity::IndicatorInfo;
+use crate::indexer::IndexerClient;
+use crate::knowledge::{self, KnowledgeInput};
+use crate::ops::{Health, Metrics};
+use crate::search::envelope::SearchRequest;
+use crate::search::observable::ref_ids;
 
 /// How the request was triggered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +96,10 @@ pub struct Enriched {
 /// Whether repeating the request may help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Bad input, refused by policy, entity gone: do not retry.
+    /// Bad input, entity gone, bad query: do not retry.
     Permanent,
+    /// Refused by policy (TLP above the maximum, an abort limit): do not retry.
+    Refused,
     /// A dependency is down (indexer, OpenCTI): redeliver later, up to the attempt limit.
     Transient,
 }
@@ -110,6 +123,12 @@ impl EnrichError {
         EnrichError {
             message: message.into(),
             kind: ErrorKind::Transient,
+        }
+    }
+    pub fn refused(message: impl Into<String>) -> Self {
+        EnrichError {
+            message: message.into(),
+            kind: ErrorKind::Refused,
         }
     }
 }
@@ -162,9 +181,39 @@ pub trait EntitySource: Send + Sync {
 pub struct Context {
     pub settings: Arc<Settings>,
     pub source: Arc<dyn EntitySource>,
-    /// The Wazuh indexer client (for the search stage; `None` in unit tests of other stages).
-    pub indexer: Option<Arc<crate::indexer::IndexerClient>>,
+    /// The Wazuh indexer client (`None`: requests that need a search end in error).
+    pub indexer: Option<Arc<IndexerClient>>,
+    /// Tool names known in OpenCTI (fetched at start-up, refreshed hourly).
+    pub tools: Arc<tools::ToolCache>,
+    pub metrics: Metrics,
+    pub health: Health,
 }
+
+impl Context {
+    /// A context with fresh metrics, health flags and tool cache.
+    pub fn new(
+        settings: Arc<Settings>,
+        source: Arc<dyn EntitySource>,
+        indexer: Option<Arc<IndexerClient>>,
+    ) -> Context {
+        Context {
+            settings,
+            source,
+            indexer,
+            tools: Arc::default(),
+            metrics: Metrics::new(),
+            health: Health::new(),
+        }
+    }
+}
+
+/// The work message when the search found nothing (nothing is sent).
+pub const NO_HITS: &str = "No hits found";
+/// Longest work message (notes from pattern translation can add up).
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// At most this many references are resolved per request (file parent directories,
+/// network-traffic endpoints).
+const MAX_REFS: usize = 16;
 
 /// The enrichment step as the runtime sees it: production uses [`Pipeline`]; integration tests of
 /// the runtime can substitute another implementation to exercise result delivery.
@@ -190,8 +239,59 @@ impl Enricher for Pipeline {
     }
 }
 
-/// Enrich one request. Today: the inspect stage (resolve, TLP, labels, own entity, indicator
-/// resolution), then a clear message that searching is not available yet.
+/// `message`, then the notes (approximations, parts not searched), bounded in length.
+pub fn with_notes(message: &str, notes: &[String]) -> String {
+    let full = if notes.is_empty() {
+        message.to_string()
+    } else {
+        format!("{message}. Notes: {}", notes.join("; "))
+    };
+    if full.chars().count() <= MAX_MESSAGE_CHARS {
+        full
+    } else {
+        let mut t: String = full.chars().take(MAX_MESSAGE_CHARS).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Resolves the references of the entity and of the observables to search (from the request's
+/// `stix_objects` when they are there, else from OpenCTI). Unresolvable ones are left out; the
+/// query builder then skips that part, as the reference does.
+async fn resolve_refs(
+    ctx: &Context,
+    req: &Request,
+    inspected: &inspect::Inspected,
+) -> Result<plan::Refs, EnrichError> {
+    let mut refs = plan::Refs::new();
+    let mut wanted: Vec<String> = std::iter::once(&inspected.entity)
+        .chain(inspected.observables.iter())
+        .flat_map(ref_ids)
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    wanted.truncate(MAX_REFS);
+    for id in wanted {
+        let given = req
+            .stix_objects
+            .iter()
+            .find(|o| o.get("id").and_then(Value::as_str) == Some(id.as_str()));
+        let stix = match given {
+            Some(o) => Some(o.clone()),
+            None => {
+                ctx.source
+                    .read_stix(&id, req.applicant_id.as_deref())
+                    .await?
+            }
+        };
+        if let Some(s) = stix {
+            refs.insert(id, s);
+        }
+    }
+    Ok(refs)
+}
+
+/// Enrich one request: inspect → plan → search → knowledge (see the module documentation).
 pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, EnrichError> {
     let inspected = match inspect::inspect(ctx, request).await? {
         inspect::Outcome::Skip(message) => {
@@ -202,14 +302,54 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         }
         inspect::Outcome::Proceed(i) => i,
     };
+    let refs = resolve_refs(ctx, request, &inspected).await?;
+    let settings = &ctx.settings;
+    let p =
+        match plan::plan(settings, &inspected, &refs).map_err(|e| EnrichError::permanent(e.0))? {
+            plan::Plan::Done(message) => {
+                return Ok(Enriched {
+                    objects: Vec::new(),
+                    message,
+                })
+            }
+            plan::Plan::Search(p) => *p,
+        };
+    let indexer = ctx.indexer.as_ref().ok_or_else(|| {
+        EnrichError::permanent("No Wazuh indexer client is configured (WAZUH_OPENSEARCH_URL)")
+    })?;
+    let now = chrono::Utc::now();
+    let mut sreq = SearchRequest::new(p.query.clone(), &settings.indexer, &settings.knowledge, now);
+    if let Some(o) = &p.observable {
+        sreq = sreq.with_vulnerability_state(o, &settings.indexer);
+    }
+    let result = search::run(ctx, indexer, &sreq).await?;
+    if result.total == 0 {
+        return Ok(Enriched {
+            objects: Vec::new(),
+            message: with_notes(NO_HITS, &p.notes),
+        });
+    }
+    let tools = if settings.knowledge.enrich_types.contains(&EnrichType::Tool) {
+        ctx.tools.names(ctx.source.as_ref()).await
+    } else {
+        Arc::default()
+    };
+    let input = KnowledgeInput {
+        entity: &p.entity,
+        observable: p.observable.as_ref(),
+        indicators: &p.indicators,
+        result: &result,
+        options: &settings.knowledge,
+        indexer: &settings.indexer,
+        search: &settings.search,
+        tools_in_opencti: &tools,
+        now,
+        automatic: request.mode != Mode::Manual,
+        sighting_of: p.sighting_of.clone(),
+    };
+    let k = knowledge::build(&input).map_err(|e| EnrichError::refused(e.to_string()))?;
     Ok(Enriched {
-        objects: Vec::new(),
-        message: format!(
-            "Inspected {} {} ({} observable(s), {} indicator(s)): no search for this type yet, nothing was sent",
-            inspected.entity_type,
-            inspected.entity_id,
-            inspected.observables.len(),
-            inspected.indicators.len()
-        ),
+        objects: k.objects,
+        message: with_notes(&k.message, &p.notes),
     })
 }

@@ -94,8 +94,12 @@ pub async fn handle(
         || outcome.starts_with("dropped")
     {
         crate::ops::Outcome::Failed
+    } else if outcome.starts_with("refused") {
+        crate::ops::Outcome::Refused
     } else if outcome.starts_with("ok: sent") {
         crate::ops::Outcome::Enriched
+    } else if outcome.starts_with(&format!("ok: {}", crate::pipeline::NO_HITS)) {
+        crate::ops::Outcome::NoHits
     } else {
         crate::ops::Outcome::Skipped
     };
@@ -122,6 +126,7 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String
         }
     } else if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_processed(w, msg, true).await {
+            shared.metrics.opencti_api_error("workToProcessed");
             tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
         }
     }
@@ -132,6 +137,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
+            shared.metrics.opencti_api_error("workToReceived");
             if e.is_transient() {
                 return (
                     format!("retry: cannot report receipt ({e})"),
@@ -178,6 +184,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
                     .work_to_processed(w, &enriched.message, false)
                     .await
                 {
+                    shared.metrics.opencti_api_error("workToProcessed");
                     // Results were delivered; redelivery re-sends the same ids (idempotent).
                     return (
                         format!("retry: cannot report the end of the work ({e})"),
@@ -195,6 +202,10 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
         Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
             (format!("retry: {}", e.message), Disposition::Requeue)
         }
+        Err(e) if e.kind == ErrorKind::Refused => (
+            format!("refused: {}", finish_failed(shared, req, &e.message).await),
+            Disposition::Ack,
+        ),
         Err(e) => {
             let msg = if e.kind == ErrorKind::Transient {
                 format!("Gave up after {attempt} attempt(s): {}", e.message)
@@ -248,6 +259,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                     .work_add_expectations(w, parts.len())
                     .await
                     .map_err(|e| {
+                        shared.metrics.opencti_api_error("addExpectations");
                         DeliveryError(format!(
                             "cannot announce {} expectation(s): {e}",
                             parts.len()
@@ -319,7 +331,10 @@ async fn api_push(
         )
         .await
         .map(drop)
-        .map_err(|e: ApiError| DeliveryError(e.to_string()))
+        .map_err(|e: ApiError| {
+            shared.metrics.opencti_api_error("stixBundlePush");
+            DeliveryError(e.to_string())
+        })
 }
 
 /// Reply to a playbook step with its incoming objects plus ours (`ours` empty = unchanged).

@@ -136,11 +136,18 @@ pub async fn run_with(
         health.clone(),
         shutdown.child_token(),
     ));
-    let ctx = pipeline::Context {
-        settings: settings.clone(),
-        source: Arc::new(client.clone()),
-        indexer: Some(indexer),
-    };
+    // The pipeline records searches and indexer reachability in the same metrics and flags.
+    let mut ctx = pipeline::Context::new(settings.clone(), Arc::new(client.clone()), Some(indexer));
+    ctx.metrics = metrics.clone();
+    ctx.health = health.clone();
+    if settings
+        .knowledge
+        .enrich_types
+        .contains(&crate::config::options::EnrichType::Tool)
+    {
+        // Fetched once now; the cache refreshes the list hourly.
+        ctx.tools.names(ctx.source.as_ref()).await;
+    }
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
@@ -190,9 +197,13 @@ pub async fn run_with(
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "consumer error; waiting for the broker connection to recover");
+                    health.set_consuming(false);
                     if channel.wait_for_recovery(e).await.is_err() {
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                    } else {
+                        metrics.amqp_reconnect();
                     }
+                    health.set_consuming(true);
                 }
                 None => {
                     tracing::error!("the broker ended the consumer");

@@ -206,7 +206,9 @@ impl FakeOpenCti {
         }
     }
 
-    /// Environment for a connector talking to this platform (and a dummy indexer URL).
+    /// Environment for a connector talking to this platform (and a dummy indexer URL). Observables
+    /// without indicators are not searched (`WAZUH_CREATE_OBS_SIGHTINGS=false`), so runtime tests
+    /// with the production pipeline need no indexer; end-to-end tests override both.
     pub fn connector_env(&self) -> HashMap<String, String> {
         [
             ("OPENCTI_URL", self.url.as_str()),
@@ -214,6 +216,7 @@ impl FakeOpenCti {
             ("CONNECTOR_ID", self.connector_id.as_str()),
             ("CONNECTOR_NAME", "Wazuh test"),
             ("WAZUH_OPENSEARCH_URL", "http://127.0.0.1:9"),
+            ("WAZUH_CREATE_OBS_SIGHTINGS", "false"),
             ("OPENCTI_TIMEOUT", "3s"),
             ("CONNECTOR_SHUTDOWN_GRACE_PERIOD", "10s"),
             ("CONNECTOR_LOG_LEVEL", "info"),
