@@ -6,6 +6,7 @@ mod e2e_support;
 
 use std::time::Duration;
 
+use common::connector::free_port;
 use common::fake_opencti::{ipv4, FailMode, FakeOpenCti, TLP_GREEN, TLP_RED};
 use common::osmem::Osmem;
 use e2e_support::*;

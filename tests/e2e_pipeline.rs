@@ -148,10 +148,19 @@ async fn indicators_are_searched_by_stix_pattern_and_sigma_is_refused_clearly() 
                "pattern_type": "sigma"}),
         &[],
     );
-    let (w1, w2) = (octi.new_work(), octi.new_work());
+    // FOLLOWEDBY cannot be checked on single alerts: approximated, and the work says so.
+    let seq = octi.add_indicator(
+        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f13", "type": "indicator", "spec_version": "2.1",
+               "name": "Sequence", "pattern": format!("[ipv4-addr:value = '{ip_value}'] FOLLOWEDBY [ipv4-addr:value = '185.220.101.99']"),
+               "pattern_type": "stix"}),
+        &[],
+    );
+    let (w1, w2, w3) = (octi.new_work(), octi.new_work(), octi.new_work());
     octi.publish_request(&octi.manual_request(&w1, &ind, true))
         .await;
     octi.publish_request(&octi.manual_request(&w2, &sigma, true))
+        .await;
+    octi.publish_request(&octi.manual_request(&w3, &seq, true))
         .await;
 
     let rec = octi.wait_for_work(&w1).await;
@@ -170,6 +179,12 @@ async fn indicators_are_searched_by_stix_pattern_and_sigma_is_refused_clearly() 
     let msg = rec.messages.last().unwrap();
     assert!(msg.contains("'sigma' is not supported"), "{rec:?}");
     assert!(octi.pushed_objects(&w2).is_empty());
+
+    let rec = octi.wait_for_work(&w3).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let msg = rec.messages.last().unwrap();
+    assert!(msg.contains("Notes: pattern: FOLLOWEDBY"), "{msg}");
+    assert_eq!(of_type(&pushed(&octi, &w3).await, "sighting").len(), 2);
     let tlps = octi.settings(&[]).knowledge.tlps.clone();
     assert_valid_bundle(&octi, &w1, &tlps, &[&ind]);
     c.stop().await;

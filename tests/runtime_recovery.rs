@@ -12,6 +12,8 @@ use common::fake_opencti::{ipv4, FakeOpenCti};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_connections_closed_mid_stream_lose_nothing() {
+    // Closing every connection disturbs every broker user: hold the broker alone.
+    common::rabbit::exclusive_broker();
     let octi = FakeOpenCti::start("6.9.17").await;
     let c = spawn(
         &octi,

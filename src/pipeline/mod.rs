@@ -353,3 +353,20 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         message: with_notes(&k.message, &p.notes),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_follow_the_message_and_length_is_bounded() {
+        assert_eq!(with_notes("No hits found", &[]), "No hits found");
+        assert_eq!(
+            with_notes("No hits found", &["a".into(), "b".into()]),
+            "No hits found. Notes: a; b"
+        );
+        let long = with_notes("x", &["y".repeat(10_000)]);
+        assert_eq!(long.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(long.ends_with('…'));
+    }
+}

@@ -1,4 +1,10 @@
 //! RabbitMQ helpers for integration tests (the broker on 127.0.0.1:5672, guest/guest).
+//!
+//! **Broker lock.** Some fault tests disturb the whole broker (`close_all_connections`,
+//! `stop_app`). Every test process that uses the broker holds a *shared* `flock` on
+//! [`LOCK_PATH`] (taken by [`connect`], kept for the life of the process); the disturbing tests
+//! take it *exclusively* first ([`exclusive_broker`]), so they never run while another test
+//! process (another test binary, another engineer's `cargo test`) talks to the broker.
 
 use lapin::options::{QueueDeclareOptions, QueueDeleteOptions, QueuePurgeOptions};
 use lapin::types::FieldTable;
@@ -6,8 +12,65 @@ use lapin::{Connection, ConnectionProperties};
 
 pub const URI: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
+/// The lock file shared by every broker-using test process on this machine.
+pub const LOCK_PATH: &str = "/tmp/connector-wazuh-broker.lock";
+
+/// The lock this process holds (the file, and whether it is exclusive), kept until the process
+/// exits.
+static HELD: std::sync::OnceLock<(std::fs::File, bool)> = std::sync::OnceLock::new();
+
+fn flock(mode: libc::c_int, wait: std::time::Duration) -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK_PATH)
+        .expect("open the broker lock file");
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        // SAFETY: flock on a file descriptor we own; no memory is involved.
+        let r = unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) };
+        if r == 0 {
+            return file;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "could not lock {LOCK_PATH} within {wait:?}: another test process holds the broker"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Take the shared broker lock for this process (no-op if it already holds a lock).
+pub fn shared_broker() {
+    HELD.get_or_init(|| {
+        (
+            flock(libc::LOCK_SH, std::time::Duration::from_secs(900)),
+            false,
+        )
+    });
+}
+
+/// Take the broker exclusively for this process: call first thing in a test that disturbs the
+/// broker for everyone (`close_all_connections`, `stop_app`). Keep such tests one per test
+/// binary: within a process the lock does not serialise tests.
+pub fn exclusive_broker() {
+    let (_, exclusive) = HELD.get_or_init(|| {
+        (
+            flock(libc::LOCK_EX, std::time::Duration::from_secs(900)),
+            true,
+        )
+    });
+    assert!(
+        *exclusive,
+        "exclusive_broker() must be called before anything connects to the broker"
+    );
+}
+
 /// A connection that recovers by itself (so helpers survive `close_all_connections`).
 pub async fn connect() -> Connection {
+    shared_broker();
     let props = ConnectionProperties::default()
         .with_connection_name("connector-wazuh-tests".into())
         .enable_auto_recover();
@@ -58,6 +121,7 @@ pub async fn delete(conn: &Connection, queue: &str) {
 }
 
 /// Close every client connection of the broker (simulates a broker restart / network cut).
+/// Call [`exclusive_broker`] first.
 pub fn close_all_connections() {
     let out = std::process::Command::new("rabbitmqctl")
         .args(["close_all_connections", "connector-wazuh test"])
@@ -68,4 +132,77 @@ pub fn close_all_connections() {
         "rabbitmqctl failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn rabbitmqctl(args: &[&str]) -> Result<(), String> {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .map_err(|e| format!("rabbitmqctl: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The broker application stopped (`rabbitmqctl stop_app`); restarted when dropped, also when
+/// the test panics, and by a detached watchdog if the test process dies first.
+pub struct StoppedBroker {
+    restarted: bool,
+    watchdog: std::process::Child,
+}
+
+impl StoppedBroker {
+    /// Stop the broker application. Call [`exclusive_broker`] first. A detached shell restarts
+    /// it after `watchdog` whatever happens to this process (`start_app` on a running broker is a
+    /// no-op).
+    pub fn stop(watchdog: std::time::Duration) -> StoppedBroker {
+        let watchdog_child = std::process::Command::new("setsid")
+            .args([
+                "sh",
+                "-c",
+                &format!(
+                    "sleep {}; rabbitmqctl start_app >/dev/null 2>&1",
+                    watchdog.as_secs().max(1)
+                ),
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the start_app watchdog");
+        let guard = StoppedBroker {
+            restarted: false,
+            watchdog: watchdog_child,
+        };
+        rabbitmqctl(&["stop_app"]).expect("rabbitmqctl stop_app");
+        guard
+    }
+
+    /// Start the broker application again and wait until it accepts connections.
+    pub fn start(mut self) {
+        self.restart();
+    }
+
+    fn restart(&mut self) {
+        if self.restarted {
+            return;
+        }
+        self.restarted = true;
+        if let Err(e) = rabbitmqctl(&["start_app"]) {
+            eprintln!("rabbitmqctl start_app failed: {e}");
+        }
+        let _ = rabbitmqctl(&["await_startup"]);
+        // Restarted: the watchdog is no longer needed (it must not restart a broker another
+        // test stopped later).
+        let _ = self.watchdog.kill();
+        let _ = self.watchdog.wait();
+    }
+}
+
+impl Drop for StoppedBroker {
+    fn drop(&mut self) {
+        self.restart();
+    }
 }

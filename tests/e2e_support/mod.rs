@@ -196,15 +196,6 @@ pub async fn wait_status(url: &str, want: u16, secs: u64) -> String {
     }
 }
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The value of one series in an OpenMetrics text (`name{labels}` exactly as exposed).
 pub fn metric(text: &str, series: &str) -> f64 {
     text.lines()
