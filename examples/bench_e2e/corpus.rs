@@ -191,7 +191,7 @@ pub fn check_size(n: u64) -> Result<(), String> {
     if n < 20_000 {
         return Err(format!("the corpus needs at least 20,000 alerts (got {n})"));
     }
-    if n % PERM == 0 {
+    if n.is_multiple_of(PERM) {
         return Err(format!("the corpus size must not be a multiple of {PERM}"));
     }
     Ok(())
