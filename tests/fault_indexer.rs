@@ -36,6 +36,8 @@ async fn setup(proxy: Option<&FlakyProxy>, osmem: Osmem, extra: &[(&str, &str)])
         ("WAZUH_OPENSEARCH_RETRIES", "2"),
         // Search every observable, with or without indicators.
         ("WAZUH_CREATE_OBS_SIGHTINGS", "true"),
+        // The sample alerts carry the dashboard sample-data marker.
+        ("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "false"),
         ("WAZUH_OPENSEARCH_URL", url.as_str()),
     ];
     vars.extend_from_slice(extra);

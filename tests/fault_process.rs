@@ -17,6 +17,10 @@ async fn env_for(octi: &FakeOpenCti, osmem: &Osmem) -> std::collections::HashMap
     let mut env = octi.connector_env();
     env.insert("WAZUH_OPENSEARCH_URL".into(), osmem.url.clone());
     env.insert("WAZUH_CREATE_OBS_SIGHTINGS".into(), "true".into());
+    env.insert(
+        "WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA".into(),
+        "false".into(),
+    );
     env.insert("CONNECTOR_CONCURRENCY".into(), "4".into());
     env
 }

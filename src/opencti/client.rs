@@ -100,6 +100,14 @@ pub struct RequestContext {
 
 impl OpenCtiClient {
     pub fn new(settings: &OpenCtiSettings) -> Result<Self, String> {
+        if !settings.ssl_verify {
+            tracing::warn!(
+                url = %settings.url,
+                "TLS certificate verification of OpenCTI is DISABLED (OPENCTI_SSL_VERIFY=false): \
+                 anyone on the network path can steal the API token and forge answers; prefer \
+                 OPENCTI_CA_BUNDLE"
+            );
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
