@@ -1,11 +1,15 @@
-//! `connector-wazuh`: the daemon (`run`, the default) and `config` (print the effective
-//! configuration with the source of every value, secrets masked).
+//! `connector-wazuh`: the daemon (`run`, the default) and the operator commands `check` (one line
+//! per dependency check), `enrich` (a one-shot dry run) and `config` (the effective configuration
+//! with the source of every value, secrets masked). The commands live in
+//! `connector_wazuh::ops::cli`; this file parses arguments and prints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use connector_wazuh::config::load::{self, LoadInput};
+use connector_wazuh::config::Settings;
+use connector_wazuh::ops::cli;
 use connector_wazuh::runtime;
 use tokio_util::sync::CancellationToken;
 
@@ -27,8 +31,30 @@ struct Cli {
 enum Command {
     /// Run the connector (default).
     Run,
-    /// Print the effective configuration and where each value came from.
-    Config,
+    /// Check the configuration, OpenCTI and the Wazuh indexer; one line per check (exit 1 on failure).
+    Check,
+    /// Look one observable up in the indexer and print the bundle the connector would send.
+    Enrich {
+        /// `type:value` (ipv4-addr:1.2.3.4, domain-name:x, file:sha256=…, url:…,
+        /// process:<command line>, vulnerability:CVE-…, indicator:[pattern], …) or @file.json
+        /// (a STIX object or bundle).
+        observable: String,
+        /// Print a summary table instead of the bundle.
+        #[arg(long)]
+        summary: bool,
+        /// Read the observable's indicators and the tool names from OpenCTI (when reachable).
+        #[arg(long)]
+        with_opencti: bool,
+        /// Send the bundle to OpenCTI (stixBundlePush). Without it nothing is sent.
+        #[arg(long)]
+        send: bool,
+    },
+    /// Print the effective configuration and where each value came from (secrets masked).
+    Config {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn init_logging(level: &str, json: bool) {
@@ -53,31 +79,51 @@ fn init_logging(level: &str, json: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let input = LoadInput::from_process(cli.config.clone());
-    let loaded = load::load_with_sources(&input);
-    let (settings, entries) = match loaded {
+    let command = cli.command.unwrap_or(Command::Run);
+    let (settings, entries) = match load::load_with_sources(&input) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("connector-wazuh: configuration error: {e}");
+            if matches!(command, Command::Check) {
+                print!(
+                    "{}",
+                    cli::check::render(&[cli::check::config_error(&e.to_string())])
+                );
+            } else {
+                eprintln!("connector-wazuh: configuration error: {e}");
+            }
             return ExitCode::from(1);
         }
     };
-    match cli.command.unwrap_or(Command::Run) {
-        Command::Config => {
-            let w_env = entries.iter().map(|e| e.env.len()).max().unwrap_or(0);
-            for e in &entries {
-                println!(
-                    "{:<w_env$}  {}  [{}]",
-                    e.env,
-                    if e.value_masked.is_empty() {
-                        "(unset)"
-                    } else {
-                        &e.value_masked
-                    },
-                    e.source
-                );
+    match command {
+        Command::Config { json } => {
+            if json {
+                match serde_json::to_string_pretty(&cli::config_view::json(&entries)) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => {
+                        eprintln!("connector-wazuh: {e}");
+                        return ExitCode::from(1);
+                    }
+                }
+            } else {
+                print!("{}", cli::config_view::table(&entries));
             }
             ExitCode::SUCCESS
         }
+        Command::Check => block_on(async move {
+            let lines = cli::check::run(&settings).await;
+            print!("{}", cli::check::render(&lines));
+            if cli::check::failed(&lines) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
+        Command::Enrich {
+            observable,
+            summary,
+            with_opencti,
+            send,
+        } => enrich(settings, &observable, summary, with_opencti, send),
         Command::Run => {
             init_logging(
                 &settings.connector.log_level,
@@ -112,6 +158,74 @@ fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// Runs a one-shot command on a small runtime.
+fn block_on(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => {
+            eprintln!("connector-wazuh: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn enrich(
+    settings: Settings,
+    observable: &str,
+    summary: bool,
+    with_opencti: bool,
+    send: bool,
+) -> ExitCode {
+    let target = match cli::observable::target(observable) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("connector-wazuh: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Warnings of the pipeline (shard failures, …) go to stderr; stdout stays the result.
+    init_logging("warn", false);
+    let opts = cli::enrich::Options { with_opencti, send };
+    block_on(async move {
+        match cli::enrich::run(settings, target, opts).await {
+            Ok(out) => {
+                for n in &out.notes {
+                    eprintln!("connector-wazuh: {n}");
+                }
+                if summary {
+                    print!(
+                        "{}",
+                        cli::summary::render(
+                            out.bundle["objects"]
+                                .as_array()
+                                .map(Vec::as_slice)
+                                .unwrap_or(&[]),
+                            &out.enriched.message
+                        )
+                    );
+                } else {
+                    eprintln!("connector-wazuh: {}", out.enriched.message);
+                    match serde_json::to_string_pretty(&out.bundle) {
+                        Ok(t) => println!("{t}"),
+                        Err(e) => {
+                            eprintln!("connector-wazuh: {e}");
+                            return ExitCode::from(1);
+                        }
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("connector-wazuh: enrichment failed: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
 }
 
 async fn wait_for_signal() {

@@ -58,9 +58,11 @@ fn config_prints_sources_and_masks_secrets() {
             && line("CONNECTOR_CONCURRENCY").ends_with("[env CONNECTOR_CONCURRENCY]")
     );
     assert!(line("CONNECTOR_AUTO").ends_with("[default]"));
+    // A header line, then one line per option.
+    assert!(text.starts_with("OPTION "), "{text}");
     assert_eq!(
         text.lines().count(),
-        connector_wazuh::config::load::OPTIONS.len()
+        connector_wazuh::config::load::OPTIONS.len() + 1
     );
 }
 

@@ -191,3 +191,44 @@ async fn indicators_are_searched_by_stix_pattern_and_sigma_is_refused_clearly() 
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vulnerability_is_searched_directly_in_the_sample_alerts() {
+    let cve = "CVE-2024-6387";
+    let os = common::osmem::Osmem::start().await;
+    let samples = os.load_sample_alerts().await;
+    let with_cve: Vec<_> = samples
+        .iter()
+        .filter(|a| a["data"]["vulnerability"]["cve"] == cve)
+        .collect();
+    assert!(!with_cve.is_empty());
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let c = connector(&octi, &os.url, &[]);
+    let vuln = octi.add_entity(json!({
+        "id": format!("vulnerability--{}", uuid::Uuid::new_v4()), "type": "vulnerability",
+        "spec_version": "2.1", "name": cve,
+        "created": "2024-07-01T00:00:00.000Z", "modified": "2024-07-01T00:00:00.000Z",
+        "extensions": {"extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba": {"extension_type": "property-extension", "type": "Vulnerability"}}
+    }));
+    let work = octi.new_work();
+    octi.publish_request(&octi.manual_request(&work, &vuln, true))
+        .await;
+    let rec = octi.wait_for_work(&work).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let msg = rec.messages.last().unwrap();
+    assert!(
+        msg.starts_with(&format!("{} alert(s)", with_cve.len())),
+        "{msg}"
+    );
+    let objects = pushed(&octi, &work).await;
+    let sightings = of_type(&objects, "sighting");
+    assert!(!sightings.is_empty());
+    for s in sightings {
+        assert_eq!(s["x_opencti_sighting_of_ref"], vuln.as_str());
+    }
+    let tlps = octi.settings(&[]).knowledge.tlps.clone();
+    assert_valid_bundle(&octi, &work, &tlps, &[]);
+    c.stop().await;
+    assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
+    octi.cleanup().await;
+}

@@ -5,8 +5,7 @@ use super::incidents::PlannedIncident;
 use super::severity::Severity;
 use super::sightings::{earlier, Sighter};
 use super::{Bundle, Ctx};
-use crate::stix::{self, id};
-use serde_json::{json, Value};
+use crate::stix::{self, id, model, StixObject};
 
 fn case_name(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> String {
     let count: u64 = sighters.iter().map(|s| s.count).sum();
@@ -55,7 +54,7 @@ pub fn case(
     sighters: &[Sighter<'_>],
     incidents: &[PlannedIncident<'_>],
     bundle: &Bundle,
-) -> Value {
+) -> StixObject {
     let c = &ctx.common;
     let severity = incidents
         .iter()
@@ -79,11 +78,8 @@ pub fn case(
     let mut refs: Vec<String> = bundle
         .objects
         .iter()
-        .filter(|o| {
-            let t = stix::type_of(o);
-            t != "note" && stix::id_of(o) != id::AUTHOR_ID
-        })
-        .map(|o| stix::id_of(o).to_string())
+        .filter(|o| o.stix_type() != "note" && o.id() != id::AUTHOR_ID)
+        .map(|o| o.id().to_string())
         .collect();
     refs.push(ctx.input.entity.standard_id.clone());
     refs.extend(ctx.indicators.iter().map(|i| i.standard_id.clone()));
@@ -93,15 +89,15 @@ pub fn case(
         .map(|i| i.created_stix.clone())
         .unwrap_or_else(|| c.now.clone());
     c.sdo(
-        "case-incident",
-        case_id,
+        StixObject::CaseIncident,
+        case_id.to_string(),
         &created,
-        json!({
-            "name": case_name(ctx, sighters),
-            "description": description,
-            "severity": severity.as_str(),
-            "priority": severity.priority(),
-            "object_refs": refs,
-        }),
+        model::CaseIncident {
+            name: case_name(ctx, sighters),
+            description,
+            severity: severity.as_str().into(),
+            priority: severity.priority().into(),
+            object_refs: refs,
+        },
     )
 }

@@ -10,8 +10,10 @@ use super::sightings::stix_time;
 use super::Ctx;
 use crate::alert::Alert;
 use crate::config::{EnrichType, FilenameBehaviour};
-use crate::stix::{self, id};
-use serde_json::{json, Map, Value};
+use crate::stix::model::{self, single, Sco};
+use crate::stix::{self, id, StixObject};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::LazyLock;
@@ -22,9 +24,9 @@ pub const MAX_CONTEXT_OBJECTS: usize = 500;
 /// One context object found in an alert.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub object: Value,
+    pub object: StixObject,
     /// Objects it refers to (directories, images, accounts, endpoints, `has` relationships).
-    pub nested: Vec<Value>,
+    pub nested: Vec<StixObject>,
     /// Relationship type from the incident (`related-to`, `uses`).
     pub relation: &'static str,
     pub description: String,
@@ -174,6 +176,20 @@ pub fn parse_sysmon_hashes(s: &str) -> BTreeMap<String, String> {
     out
 }
 
+fn login(v: String) -> model::UserAccount {
+    model::UserAccount {
+        account_login: Some(v),
+        user_id: None,
+    }
+}
+
+fn user_id(v: String) -> model::UserAccount {
+    model::UserAccount {
+        account_login: None,
+        user_id: Some(v),
+    }
+}
+
 fn parse_pid(v: &str) -> Option<i64> {
     v.trim().parse::<i64>().ok().filter(|p| *p >= 0)
 }
@@ -193,10 +209,17 @@ impl Extractor<'_, '_> {
 
     /// An SCO with the enrichment labels; returns it with the id others should refer to (the
     /// entity's own id when it is the entity — never re-emitted, never labelled).
-    fn sco(&self, t: &str, props: Value) -> (Value, String) {
-        let o = self.ctx.common.sco(t, props, &self.ctx.enrich_labels);
-        let rid = self.ref_id(stix::id_of(&o));
+    fn sco<T: Serialize>(&self, wrap: fn(Sco<T>) -> StixObject, props: T) -> (StixObject, String) {
+        let o = self.ctx.common.sco(wrap, props, &self.ctx.enrich_labels);
+        let rid = self.ref_id(o.id());
         (o, rid)
+    }
+
+    /// A Process (its id recipe is this project's: [`id::process`]).
+    fn process(&self, id: String, props: model::Process) -> StixObject {
+        self.ctx
+            .common
+            .sco_with_id(StixObject::Process, id, props, &self.ctx.enrich_labels)
     }
 
     fn ref_id(&self, id: &str) -> String {
@@ -208,13 +231,13 @@ impl Extractor<'_, '_> {
 
     fn push(
         &mut self,
-        object: Value,
-        nested: Vec<Value>,
+        object: StixObject,
+        nested: Vec<StixObject>,
         relation: &'static str,
         description: String,
         a: &Alert,
     ) {
-        if !self.seen.insert(stix::id_of(&object).to_string()) {
+        if !self.seen.insert(object.id().to_string()) {
             return;
         }
         self.out.push(Found {
@@ -235,10 +258,13 @@ impl Extractor<'_, '_> {
             }
             let c = &self.ctx.common;
             let o = c.sdo(
-                "attack-pattern",
-                &id::attack_pattern(m, Some(m)),
+                StixObject::AttackPattern,
+                id::attack_pattern(m, Some(m)),
                 &c.now,
-                json!({"name": m, "x_mitre_id": m}),
+                model::AttackPattern {
+                    name: m.to_string(),
+                    x_mitre_id: m.to_string(),
+                },
             );
             let d = describe(&format!("Attack pattern {m}"), "rule.mitre.id", a);
             self.push(o, vec![], "uses", d, a);
@@ -290,10 +316,10 @@ impl Extractor<'_, '_> {
         for (name, field) in names {
             let c = &self.ctx.common;
             let o = c.sdo(
-                "tool",
-                &id::named("tool", &name),
+                StixObject::Tool,
+                id::named("tool", &name),
                 &c.now,
-                json!({"name": name}),
+                model::Tool { name: name.clone() },
             );
             let d = describe(&format!("Tool {name}"), &field, a);
             self.push(o, vec![], "uses", d, a);
@@ -301,18 +327,18 @@ impl Extractor<'_, '_> {
     }
 
     fn user_accounts(&mut self, a: &Alert) {
-        let mut accounts: Vec<(Map<String, Value>, String)> = Vec::new();
+        let mut accounts: Vec<(model::UserAccount, String)> = Vec::new();
         for f in ["data.srcuser", "data.dstuser"] {
             for v in values(a, f) {
-                let mut m = Map::new();
                 let login = v.split('(').next().unwrap_or("").trim().to_string();
-                if !login.is_empty() {
-                    m.insert("account_login".into(), json!(login));
-                }
-                if let Some(uid) = UID_SUFFIX.captures(&v).and_then(|c| c.get(1)) {
-                    m.insert("user_id".into(), json!(uid.as_str()));
-                }
-                if !m.is_empty() {
+                let m = model::UserAccount {
+                    account_login: (!login.is_empty()).then_some(login),
+                    user_id: UID_SUFFIX
+                        .captures(&v)
+                        .and_then(|c| c.get(1))
+                        .map(|uid| uid.as_str().to_string()),
+                };
+                if m.account_login.is_some() || m.user_id.is_some() {
                     accounts.push((m, f.to_string()));
                 }
             }
@@ -334,35 +360,28 @@ impl Extractor<'_, '_> {
         ];
         for f in LOGINS {
             for v in values(a, f) {
-                let mut m = Map::new();
-                m.insert("account_login".into(), json!(v));
-                accounts.push((m, f.to_string()));
+                accounts.push((login(v), f.to_string()));
             }
         }
         for f in UIDS {
             for v in values(a, f) {
-                let mut m = Map::new();
-                m.insert("user_id".into(), json!(v));
-                accounts.push((m, f.to_string()));
+                accounts.push((user_id(v), f.to_string()));
             }
         }
         for f in ["data.win.eventdata.targetObject", "syscheck.path"] {
             for v in values(a, f) {
                 if let Some(sid) = SID.find(&v) {
-                    let mut m = Map::new();
-                    m.insert("user_id".into(), json!(sid.as_str()));
-                    accounts.push((m, f.to_string()));
+                    accounts.push((user_id(sid.as_str().to_string()), f.to_string()));
                 }
             }
         }
         for (m, field) in accounts {
             let label = m
-                .get("account_login")
-                .or_else(|| m.get("user_id"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let (o, _) = self.sco("user-account", Value::Object(m));
+                .account_login
+                .clone()
+                .or_else(|| m.user_id.clone())
+                .unwrap_or_default();
+            let (o, _) = self.sco(StixObject::UserAccount, m);
             let d = describe(&format!("User-Account {label}"), &field, a);
             self.push(o, vec![], "related-to", d, a);
         }
@@ -386,7 +405,7 @@ impl Extractor<'_, '_> {
                     tracing::debug!(field = f, "skipping a URL without host");
                     continue;
                 }
-                let (o, _) = self.sco("url", json!({"value": v}));
+                let (o, _) = self.sco(StixObject::Url, single(v.as_str()));
                 let d = describe(&format!("Url {v}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -402,7 +421,7 @@ impl Extractor<'_, '_> {
                 if !EMAIL.is_match(&v) {
                     continue;
                 }
-                let (o, _) = self.sco("email-addr", json!({"value": v}));
+                let (o, _) = self.sco(StixObject::EmailAddr, single(v.as_str()));
                 let d = describe(&format!("Email-Addr {v}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -414,8 +433,8 @@ impl Extractor<'_, '_> {
     fn file_for_path(
         &self,
         path: &str,
-        mut props: Map<String, Value>,
-    ) -> (Value, Vec<Value>, String) {
+        mut props: model::File,
+    ) -> (StixObject, Vec<StixObject>, String) {
         let fb = &self.ctx.opts.filename_behaviour;
         let (dir, base) = split_path(path);
         let name = if fb.contains(&FilenameBehaviour::RemovePath) && !base.is_empty() {
@@ -423,16 +442,25 @@ impl Extractor<'_, '_> {
         } else {
             path
         };
-        props.insert("name".into(), json!(name));
+        props.name = name.to_string();
+        if name != path {
+            // The full path stays searchable in OpenCTI (`search-additional-filenames`).
+            props.x_opencti_additional_names = vec![path.to_string()];
+        }
         let mut nested = Vec::new();
         if fb.contains(&FilenameBehaviour::CreateDir) {
             if let Some(d) = dir.filter(|d| !d.is_empty()) {
-                let (dobj, did) = self.sco("directory", json!({"path": d}));
-                props.insert("parent_directory_ref".into(), json!(did));
+                let (dobj, did) = self.sco(
+                    StixObject::Directory,
+                    model::Directory {
+                        path: d.to_string(),
+                    },
+                );
+                props.parent_directory_ref = Some(did);
                 nested.push(dobj);
             }
         }
-        let (f, fid) = self.sco("file", Value::Object(props));
+        let (f, fid) = self.sco(StixObject::File, props);
         (f, nested, fid)
     }
 
@@ -471,7 +499,7 @@ impl Extractor<'_, '_> {
                 let props = if matches!(*f, "syscheck.path" | "data.osquery.columns.path") {
                     file_metadata(a)
                 } else {
-                    Map::new()
+                    model::File::default()
                 };
                 let (o, nested, _) = self.file_for_path(&v, props);
                 let d = describe(&format!("StixFile {v}"), f, a);
@@ -489,7 +517,7 @@ impl Extractor<'_, '_> {
             "data.pwd",
         ] {
             for v in values(a, f) {
-                let (o, _) = self.sco("directory", json!({"path": v}));
+                let (o, _) = self.sco(StixObject::Directory, model::Directory { path: v.clone() });
                 let d = describe(&format!("Directory {v}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -503,17 +531,19 @@ impl Extractor<'_, '_> {
                 if !REGISTRY.is_match(&key) {
                     continue;
                 }
-                let mut props = json!({"key": key});
+                let mut props = model::WindowsRegistryKey {
+                    key: key.clone(),
+                    values: Vec::new(),
+                };
                 if f == "syscheck.path" {
                     if let Some(name) = values(a, "syscheck.value_name").into_iter().next() {
-                        let mut val = json!({"name": name});
-                        if let Some(t) = values(a, "syscheck.value_type").into_iter().next() {
-                            val["data_type"] = json!(t);
-                        }
-                        props["values"] = json!([val]);
+                        props.values.push(model::RegistryValue {
+                            name,
+                            data_type: values(a, "syscheck.value_type").into_iter().next(),
+                        });
                     }
                 }
-                let (o, _) = self.sco("windows-registry-key", props);
+                let (o, _) = self.sco(StixObject::WindowsRegistryKey, props);
                 let d = describe(&format!("Windows-Registry-Key {key}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -537,12 +567,12 @@ impl Extractor<'_, '_> {
         let v6 = self.on(EnrichType::Ipv6Addr);
         for f in FIELDS {
             for v in values(a, f) {
-                let (t, label) = match v.parse::<IpAddr>() {
-                    Ok(IpAddr::V4(_)) if v4 => ("ipv4-addr", "IPv4-Addr"),
-                    Ok(IpAddr::V6(_)) if v6 => ("ipv6-addr", "IPv6-Addr"),
+                let (t, label): (fn(_) -> _, _) = match v.parse::<IpAddr>() {
+                    Ok(IpAddr::V4(_)) if v4 => (StixObject::Ipv4Addr, "IPv4-Addr"),
+                    Ok(IpAddr::V6(_)) if v6 => (StixObject::Ipv6Addr, "IPv6-Addr"),
                     _ => continue,
                 };
-                let (o, _) = self.sco(t, json!({"value": v}));
+                let (o, _) = self.sco(t, single(v.as_str()));
                 let d = describe(&format!("{label} {v}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -568,7 +598,7 @@ impl Extractor<'_, '_> {
                 let Some(mac) = normalise_mac(&v) else {
                     continue;
                 };
-                let (o, _) = self.sco("mac-addr", json!({"value": mac}));
+                let (o, _) = self.sco(StixObject::MacAddr, single(mac.as_str()));
                 let d = describe(&format!("Mac-Addr {mac}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -578,15 +608,15 @@ impl Extractor<'_, '_> {
     fn user_agents(&mut self, a: &Alert) {
         for f in ["data.aws.userAgent", "data.office365.UserAgent"] {
             for v in values(a, f) {
-                let (o, _) = self.sco("user-agent", json!({"value": v}));
+                let (o, _) = self.sco(StixObject::UserAgent, single(v.as_str()));
                 let d = describe(&format!("User-Agent {v}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
         }
     }
 
-    fn account_ref(&self, props: Value, nested: &mut Vec<Value>) -> String {
-        let (o, rid) = self.sco("user-account", props);
+    fn account_ref(&self, props: model::UserAccount, nested: &mut Vec<StixObject>) -> String {
+        let (o, rid) = self.sco(StixObject::UserAccount, props);
         nested.push(o);
         rid
     }
@@ -595,12 +625,12 @@ impl Extractor<'_, '_> {
         &self,
         path: &str,
         hashes: BTreeMap<String, String>,
-        nested: &mut Vec<Value>,
+        nested: &mut Vec<StixObject>,
     ) -> String {
-        let mut props = Map::new();
-        if !hashes.is_empty() {
-            props.insert("hashes".into(), json!(hashes));
-        }
+        let props = model::File {
+            hashes,
+            ..Default::default()
+        };
         let (f, more, fid) = self.file_for_path(path, props);
         nested.extend(more);
         nested.push(f);
@@ -617,43 +647,41 @@ impl Extractor<'_, '_> {
         if let Some(cmd) = w("commandLine") {
             let mut nested = Vec::new();
             let pid = w("processId").and_then(|p| parse_pid(&p));
-            let mut props = json!({"command_line": cmd, "pid": pid, "cwd": w("currentDirectory")});
+            let mut props = model::Process {
+                command_line: Some(cmd.clone()),
+                pid,
+                cwd: w("currentDirectory"),
+                ..Default::default()
+            };
             if let Some(u) = w("user") {
-                props["creator_user_ref"] =
-                    json!(self.account_ref(json!({"account_login": u}), &mut nested));
+                props.creator_user_ref = Some(self.account_ref(login(u), &mut nested));
             }
             if let Some(img) = w("image") {
                 let hashes = w("hashes")
                     .map(|h| parse_sysmon_hashes(&h))
                     .unwrap_or_default();
-                props["image_ref"] = json!(self.image_ref(&img, hashes, &mut nested));
+                props.image_ref = Some(self.image_ref(&img, hashes, &mut nested));
             }
             let ppid = w("parentProcessId").and_then(|p| parse_pid(&p));
             let pcmd = w("parentCommandLine");
             if ppid.is_some() || pcmd.is_some() {
-                let mut pprops = json!({"pid": ppid, "command_line": pcmd});
+                let parent_id = id::process(agent, ppid, pcmd.as_deref());
+                let mut pprops = model::Process {
+                    pid: ppid,
+                    command_line: pcmd,
+                    ..Default::default()
+                };
                 if let Some(u) = w("parentUser") {
-                    pprops["creator_user_ref"] =
-                        json!(self.account_ref(json!({"account_login": u}), &mut nested));
+                    pprops.creator_user_ref = Some(self.account_ref(login(u), &mut nested));
                 }
                 if let Some(img) = w("parentImage") {
-                    pprops["image_ref"] = json!(self.image_ref(&img, BTreeMap::new(), &mut nested));
+                    pprops.image_ref = Some(self.image_ref(&img, BTreeMap::new(), &mut nested));
                 }
-                let parent_id = id::process(agent, ppid, pcmd.as_deref());
-                nested.push(self.ctx.common.sco_with_id(
-                    "process",
-                    &parent_id,
-                    pprops,
-                    &self.ctx.enrich_labels,
-                ));
+                nested.push(self.process(parent_id.clone(), pprops));
                 // Fixed: the reference emitted the parent but never linked it.
-                props["parent_ref"] = json!(parent_id);
+                props.parent_ref = Some(parent_id);
             }
-            let pid_id = id::process(agent, pid, Some(&cmd));
-            let o = self
-                .ctx
-                .common
-                .sco_with_id("process", &pid_id, props, &self.ctx.enrich_labels);
+            let o = self.process(id::process(agent, pid, Some(&cmd)), props);
             let d = describe(
                 &format!(
                     "Process {}",
@@ -693,30 +721,27 @@ impl Extractor<'_, '_> {
         let aud = |k: &str| values(a, &format!("data.audit.{k}")).into_iter().next();
         let mut nested = Vec::new();
         let pid = aud("pid").and_then(|p| parse_pid(&p));
-        let mut props = json!({"command_line": cmd, "pid": pid});
+        let mut props = model::Process {
+            command_line: Some(cmd.clone()),
+            pid,
+            ..Default::default()
+        };
         if let Some(uid) = aud("auid").filter(|u| u != "4294967295") {
-            props["creator_user_ref"] =
-                json!(self.account_ref(json!({"user_id": uid}), &mut nested));
+            props.creator_user_ref = Some(self.account_ref(user_id(uid), &mut nested));
         }
         if let Some(img) = aud("file.name") {
-            props["image_ref"] = json!(self.image_ref(&img, BTreeMap::new(), &mut nested));
+            props.image_ref = Some(self.image_ref(&img, BTreeMap::new(), &mut nested));
         }
         if let Some(ppid) = aud("ppid").and_then(|p| parse_pid(&p)) {
             let parent_id = id::process(agent, Some(ppid), None);
-            nested.push(self.ctx.common.sco_with_id(
-                "process",
-                &parent_id,
-                json!({"pid": ppid}),
-                &self.ctx.enrich_labels,
-            ));
-            props["parent_ref"] = json!(parent_id);
+            let pprops = model::Process {
+                pid: Some(ppid),
+                ..Default::default()
+            };
+            nested.push(self.process(parent_id.clone(), pprops));
+            props.parent_ref = Some(parent_id);
         }
-        let o = self.ctx.common.sco_with_id(
-            "process",
-            &id::process(agent, pid, Some(&cmd)),
-            props,
-            &self.ctx.enrich_labels,
-        );
+        let o = self.process(id::process(agent, pid, Some(&cmd)), props);
         let d = describe(
             &format!(
                 "Process {}",
@@ -744,8 +769,11 @@ impl Extractor<'_, '_> {
         if self.on(EnrichType::Software) {
             if let Some(name) = s("package.name") {
                 let (o, sid) = self.sco(
-                    "software",
-                    json!({"name": name, "version": s("package.version")}),
+                    StixObject::Software,
+                    model::Software {
+                        name: name.clone(),
+                        version: s("package.version"),
+                    },
                 );
                 software = Some((o, sid, name));
             }
@@ -759,18 +787,20 @@ impl Extractor<'_, '_> {
                 let vid = id::named("vulnerability", &cve);
                 // No labels: vulnerabilities usually exist in OpenCTI already (§9.3 #17).
                 let o = c.sdo(
-                    "vulnerability",
-                    &vid,
+                    StixObject::Vulnerability,
+                    vid.clone(),
                     &c.now,
-                    json!({
-                        "name": cve,
-                        "x_opencti_cvss_base_score": score,
-                        "x_opencti_cvss_base_severity": s("severity").map(|x| x.to_uppercase()),
-                        "x_opencti_cvss_attack_vector": s("cvss.cvss3.vector.attack_vector"),
-                        "x_opencti_cvss_integrity_impact": s("cvss.cvss3.vector.integrity_impact"),
-                        "x_opencti_cvss_availability_impact": s("cvss.cvss3.vector.availability"),
-                        "x_opencti_cvss_confidentiality_impact": s("cvss.cvss3.vector.confidentiality_impact"),
-                    }),
+                    model::Vulnerability {
+                        name: cve.clone(),
+                        x_opencti_cvss_base_score: score,
+                        x_opencti_cvss_base_severity: s("severity").map(|x| x.to_uppercase()),
+                        x_opencti_cvss_attack_vector: s("cvss.cvss3.vector.attack_vector"),
+                        x_opencti_cvss_integrity_impact: s("cvss.cvss3.vector.integrity_impact"),
+                        x_opencti_cvss_availability_impact: s("cvss.cvss3.vector.availability"),
+                        x_opencti_cvss_confidentiality_impact: s(
+                            "cvss.cvss3.vector.confidentiality_impact",
+                        ),
+                    },
                 );
                 vuln = Some((o, self.ref_id(&vid), cve));
             }
@@ -778,17 +808,10 @@ impl Extractor<'_, '_> {
         if let Some((so, sid, name)) = software {
             let mut nested = Vec::new();
             if let Some((_, vid, _)) = &vuln {
-                let mut extra = json!({"description": s("title")});
-                if let Some(p) = s("published").and_then(|p| stix::normalise_time(&p)) {
-                    extra["start_time"] = json!(p);
-                }
-                nested.push(c.relationship(
-                    "has",
-                    &sid,
-                    vid,
-                    &stix_time(self.ctx, &a.timestamp),
-                    extra,
-                ));
+                let mut r = c.relationship("has", &sid, vid, &stix_time(self.ctx, &a.timestamp));
+                r.props.description = s("title");
+                r.props.start_time = s("published").and_then(|p| stix::normalise_time(&p));
+                nested.push(StixObject::Relationship(r));
             }
             let d = describe(
                 &format!("Software {name}"),
@@ -878,11 +901,11 @@ impl Extractor<'_, '_> {
         let mut endpoint = |e: &Option<(String, IpAddr)>| -> Option<String> {
             let (v, ip) = e.as_ref()?;
             let t = if ip.is_ipv4() {
-                "ipv4-addr"
+                StixObject::Ipv4Addr
             } else {
-                "ipv6-addr"
+                StixObject::Ipv6Addr
             };
-            let (o, rid) = self.sco(t, json!({"value": v}));
+            let (o, rid) = self.sco(t, single(v.as_str()));
             nested.push(o);
             Some(rid)
         };
@@ -903,8 +926,15 @@ impl Extractor<'_, '_> {
             showp(dport)
         );
         let (o, _) = self.sco(
-            "network-traffic",
-            json!({"src_ref": src_ref, "dst_ref": dst_ref, "src_port": sport, "dst_port": dport, "protocols": protocols, "description": summary}),
+            StixObject::NetworkTraffic,
+            model::NetworkTraffic {
+                src_ref,
+                dst_ref,
+                src_port: sport,
+                dst_port: dport,
+                protocols,
+                description: summary.clone(),
+            },
         );
         let d = describe(&format!("Network-Traffic {summary}"), "", a);
         self.push(o, nested, "related-to", d, a);
@@ -922,7 +952,7 @@ impl Extractor<'_, '_> {
                 if v.len() > 253 || !v.contains('.') || !DOMAIN.is_match(&v) {
                     continue;
                 }
-                let (o, _) = self.sco("domain-name", json!({"value": v}));
+                let (o, _) = self.sco(StixObject::DomainName, single(v.as_str()));
                 let d = describe(&format!("Domain-Name {v}"), f, a);
                 self.push(o, vec![], "related-to", d, a);
             }
@@ -931,15 +961,15 @@ impl Extractor<'_, '_> {
 }
 
 /// Size, hashes and times of the file an alert is about (syscheck / osquery).
-fn file_metadata(a: &Alert) -> Map<String, Value> {
-    let mut m = Map::new();
+fn file_metadata(a: &Alert) -> model::File {
+    let mut m = model::File::default();
     let first = |fields: &[&str]| fields.iter().find_map(|f| values(a, f).into_iter().next());
     if let Some(size) =
         first(&["syscheck.size_after", "syscheck.size_before"]).and_then(|s| s.parse::<u64>().ok())
     {
-        m.insert("size".into(), json!(size));
+        m.size = Some(size);
     }
-    let mut hashes = BTreeMap::new();
+    let hashes = &mut m.hashes;
     for (name, fields) in [
         (
             "MD5",
@@ -970,9 +1000,6 @@ fn file_metadata(a: &Alert) -> Map<String, Value> {
             hashes.insert(name.to_string(), h);
         }
     }
-    if !hashes.is_empty() {
-        m.insert("hashes".into(), json!(hashes));
-    }
     let time = |fields: &[&str]| {
         fields.iter().find_map(|f| {
             values(a, f).into_iter().find_map(|v| {
@@ -985,19 +1012,13 @@ fn file_metadata(a: &Alert) -> Map<String, Value> {
             })
         })
     };
-    if let Some(t) = time(&["data.osquery.columns.ctime"]) {
-        m.insert("ctime".into(), json!(t));
-    }
-    if let Some(t) = time(&[
+    m.ctime = time(&["data.osquery.columns.ctime"]);
+    m.mtime = time(&[
         "syscheck.mtime_after",
         "syscheck.mtime_before",
         "data.osquery.columns.mtime",
-    ]) {
-        m.insert("mtime".into(), json!(t));
-    }
-    if let Some(t) = time(&["data.osquery.columns.atime"]) {
-        m.insert("atime".into(), json!(t));
-    }
+    ]);
+    m.atime = time(&["data.osquery.columns.atime"]);
     m
 }
 
@@ -1070,11 +1091,11 @@ pub fn link(
     incident_id: &str,
     _incident_created: &str,
     found: Vec<Found>,
-) -> Vec<Value> {
+) -> Vec<StixObject> {
     let c = &ctx.common;
     let mut out = Vec::new();
     for f in found {
-        let oid = stix::id_of(&f.object).to_string();
+        let oid = f.object.id().to_string();
         let target = match &ctx.entity_alias {
             Some(alias) if *alias == oid => ctx.input.entity.standard_id.clone(),
             _ => oid,
@@ -1085,52 +1106,27 @@ pub fn link(
             // The incident is already related to the entity itself.
             continue;
         }
-        out.push(c.relationship(
-            f.relation,
-            incident_id,
-            &target,
-            &f.alert_time,
-            json!({"description": f.description}),
-        ));
+        let mut r = c.relationship(f.relation, incident_id, &target, &f.alert_time);
+        r.props.description = Some(f.description);
+        out.push(StixObject::Relationship(r));
     }
     out
-}
-
-fn rewrite_refs(v: &mut Value, from: &str, to: &str) {
-    if let Value::Object(m) = v {
-        for (k, x) in m.iter_mut() {
-            if !(k.ends_with("_ref") || k.ends_with("_refs")) {
-                continue;
-            }
-            match x {
-                Value::String(s) if s == from => *s = to.to_string(),
-                Value::Array(a) => {
-                    for e in a {
-                        if e.as_str() == Some(from) {
-                            *e = json!(to);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
 }
 
 /// Drops copies of the enriched entity (an alert field holding its own value) and points their
 /// references at the entity: the entity is never re-sent, so it never gets the enrichment labels
 /// (fixes §9.3 #17, which silently disabled future enrichments).
-pub fn remove_entity_copies(ctx: &Ctx<'_>, objects: Vec<Value>) -> Vec<Value> {
+pub fn remove_entity_copies(ctx: &Ctx<'_>, objects: Vec<StixObject>) -> Vec<StixObject> {
     let Some(alias) = &ctx.entity_alias else {
         return objects;
     };
     let entity_id = &ctx.input.entity.standard_id;
     objects
         .into_iter()
-        .filter(|o| stix::id_of(o) != alias && stix::id_of(o) != entity_id)
+        .filter(|o| o.id() != alias && o.id() != entity_id)
         .map(|mut o| {
             if alias != entity_id {
-                rewrite_refs(&mut o, alias, entity_id);
+                o.rewrite_refs(alias, entity_id);
             }
             o
         })
@@ -1140,6 +1136,7 @@ pub fn remove_entity_copies(ctx: &Ctx<'_>, objects: Vec<Value>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn lookup_handles_dotted_keys() {

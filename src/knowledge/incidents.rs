@@ -7,8 +7,8 @@ use super::sightings::{earlier, stix_time, Sighter};
 use super::Ctx;
 use crate::alert::{Alert, RuleStats};
 use crate::config::IncidentMode;
-use crate::stix::id;
-use serde_json::{json, Value};
+use crate::stix::{id, model, StixObject};
+use serde_json::Value;
 
 /// Rule ids of the Wazuh vulnerability detector meaning "vulnerable" (low…critical).
 pub const VULN_ACTIVE_RULES: &[&str] = &["23503", "23504", "23505", "23506"];
@@ -322,45 +322,36 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
 
 /// The incident and its relationships: to the entity (`targets` for a vulnerability), to each
 /// system it targets, and from each valid indicator (`indicates`).
-pub fn objects(ctx: &Ctx<'_>, inc: &PlannedIncident<'_>) -> Vec<Value> {
+pub fn objects(ctx: &Ctx<'_>, inc: &PlannedIncident<'_>) -> Vec<StixObject> {
     let c = &ctx.common;
     let mut out = vec![c.sdo(
-        "incident",
-        &inc.id,
+        StixObject::Incident,
+        inc.id.clone(),
         &inc.created_stix,
-        json!({
-            "name": inc.name,
-            "description": inc.description,
-            "incident_type": "alert",
-            "severity": inc.severity.as_str(),
-            "first_seen": inc.first_seen,
-            "last_seen": inc.last_seen,
-            "source": ctx.opts.system_name,
-        }),
+        model::Incident {
+            name: inc.name.clone(),
+            description: inc.description.clone(),
+            incident_type: "alert".into(),
+            severity: inc.severity.as_str().into(),
+            first_seen: inc.first_seen.clone(),
+            last_seen: inc.last_seen.clone(),
+            source: ctx.opts.system_name.clone(),
+        },
     )];
     let to_entity = if ctx.is_vulnerability {
         "targets"
     } else {
         "related-to"
     };
-    out.push(c.relationship(
-        to_entity,
-        &inc.id,
-        &ctx.input.entity.standard_id,
-        &inc.created_stix,
-        json!({}),
-    ));
+    let rel = |t: &str, source: &str, target: &str| {
+        StixObject::Relationship(c.relationship(t, source, target, &inc.created_stix))
+    };
+    out.push(rel(to_entity, &inc.id, &ctx.input.entity.standard_id));
     for t in &inc.targets {
-        out.push(c.relationship("targets", &inc.id, t, &inc.created_stix, json!({})));
+        out.push(rel("targets", &inc.id, t));
     }
     for i in &ctx.indicators {
-        out.push(c.relationship(
-            "indicates",
-            &i.standard_id,
-            &inc.id,
-            &inc.created_stix,
-            json!({}),
-        ));
+        out.push(rel("indicates", &i.standard_id, &inc.id));
     }
     out
 }

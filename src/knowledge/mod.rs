@@ -20,7 +20,7 @@ pub mod stats;
 use crate::alert::SearchResult;
 use crate::config::{IndexerSettings, KnowledgeOptions, SearchOptions};
 use crate::entity::{Entity, IndicatorInfo, Observable};
-use crate::stix::{self, id, Common};
+use crate::stix::{self, id, Common, StixObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
@@ -287,18 +287,18 @@ impl<'a> Ctx<'a> {
 /// Appends objects, keeping the first of each id.
 #[derive(Default)]
 pub struct Bundle {
-    pub objects: Vec<Value>,
+    pub objects: Vec<StixObject>,
     seen: HashSet<String>,
 }
 
 impl Bundle {
-    pub fn push(&mut self, o: Value) {
-        let id = stix::id_of(&o).to_string();
+    pub fn push(&mut self, o: StixObject) {
+        let id = o.id().to_string();
         if self.seen.insert(id) {
             self.objects.push(o);
         }
     }
-    pub fn extend(&mut self, objs: impl IntoIterator<Item = Value>) {
+    pub fn extend(&mut self, objs: impl IntoIterator<Item = StixObject>) {
         for o in objs {
             self.push(o);
         }
@@ -309,8 +309,8 @@ impl Bundle {
     pub fn ids_of_type(&self, t: &str) -> Vec<String> {
         self.objects
             .iter()
-            .filter(|o| stix::type_of(o) == t)
-            .map(|o| stix::id_of(o).to_string())
+            .filter(|o| o.stix_type() == t)
+            .map(|o| o.id().to_string())
             .collect()
     }
 }
@@ -357,7 +357,7 @@ pub fn build(input: &KnowledgeInput<'_>) -> Result<Knowledge, KnowledgeError> {
     if let Some(cid) = &case_id {
         bundle.push(case::case(&ctx, cid, &sighters, &incidents, &bundle));
     }
-    let objects = enrich::remove_entity_copies(&ctx, bundle.objects);
+    let objects = stix::model::to_values(&enrich::remove_entity_copies(&ctx, bundle.objects));
 
     if let Some(limit) = input.options.bundle_abort_limit {
         if objects.len() > limit {

@@ -8,8 +8,8 @@ use super::sightings::{capped_alerts, external_reference, stix_time, Sighter};
 use super::{stats, Bundle, Ctx};
 use crate::alert::{Alert, RuleStats};
 use crate::config::TimeBound;
-use crate::stix::id;
-use serde_json::{json, Value};
+use crate::stix::{id, model, StixObject};
+use serde_json::Value;
 
 /// At most this many "Matches" rows per alert note.
 const MAX_MATCHES: usize = 50;
@@ -70,7 +70,7 @@ fn alert_note(
     a: &Alert,
     position: Option<(usize, u64)>,
     refs: Vec<String>,
-) -> Value {
+) -> StixObject {
     let c = &ctx.common;
     let cap = ctx.opts.max_notes_per_alert_rule;
     let mut content = String::from("## Summary\n\n|Key|Value|\n|---|-----|\n");
@@ -110,16 +110,20 @@ fn alert_note(
     let canonical = serde_json_canonicalizer::to_string(&a.source).unwrap_or_default();
     let nid = id::note(Some(&a.timestamp), &canonical, None);
     c.sdo(
-        "note",
-        &nid,
+        StixObject::Note,
+        nid,
         &stix_time(ctx, &a.timestamp),
-        json!({
-            "abstract": format!("Wazuh alert \"{}\" for sighting at {}", truncate(&a.rule.description, 200), a.timestamp),
-            "content": content,
-            "note_types": ["analysis"],
-            "object_refs": refs,
-            "external_references": [external_reference(ctx, a)],
-        }),
+        model::Note {
+            abstract_: format!(
+                "Wazuh alert \"{}\" for sighting at {}",
+                truncate(&a.rule.description, 200),
+                a.timestamp
+            ),
+            content,
+            note_types: vec!["analysis".into()],
+            object_refs: refs,
+            external_references: vec![external_reference(ctx, a)],
+        },
     )
 }
 
@@ -132,7 +136,7 @@ pub fn alert_notes(
     sighting_ids: &[(String, String)],
     incidents: &[PlannedIncident<'_>],
     case_id: &Option<String>,
-) -> Vec<Value> {
+) -> Vec<StixObject> {
     let mut out = Vec::new();
     for s in sighters {
         let picked = capped_alerts(
@@ -187,7 +191,7 @@ fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 
 /// The enrichment summary note: exact totals, the settings that shaped the search (reference
 /// issue #63) and an exact per-rule overview.
-pub fn summary(ctx: &Ctx<'_>, sighters: &[Sighter<'_>], bundle: &Bundle) -> Value {
+pub fn summary(ctx: &Ctx<'_>, sighters: &[Sighter<'_>], bundle: &Bundle) -> StixObject {
     let c = &ctx.common;
     let r = ctx.input.result;
     let ix = ctx.input.indexer;
@@ -344,14 +348,15 @@ pub fn summary(ctx: &Ctx<'_>, sighters: &[Sighter<'_>], bundle: &Bundle) -> Valu
         refs.extend(bundle.ids_of_type("incident"));
     }
     c.sdo(
-        "note",
-        &id::note(Some(&c.now), &content, None),
+        StixObject::Note,
+        id::note(Some(&c.now), &content, None),
         &c.now,
-        json!({
-            "abstract": format!("Wazuh enrichment at {}", c.now),
-            "content": content,
-            "note_types": ["analysis"],
-            "object_refs": refs,
-        }),
+        model::Note {
+            abstract_: format!("Wazuh enrichment at {}", c.now),
+            content,
+            note_types: vec!["analysis".into()],
+            object_refs: refs,
+            external_references: Vec::new(),
+        },
     )
 }

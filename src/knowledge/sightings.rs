@@ -4,8 +4,8 @@
 use super::markdown::cell;
 use super::{stats, Ctx};
 use crate::alert::{Agent, AgentStats, Alert, RuleStats};
-use crate::stix::{self, id};
-use serde_json::{json, Value};
+use crate::stix::model::{self, single, ExternalReference};
+use crate::stix::{self, id, StixObject};
 use std::collections::BTreeMap;
 
 /// One system that saw the entity: an agent (id > 0, `WAZUH_AGENTS_AS_SYSTEMS`) or the SIEM.
@@ -203,7 +203,7 @@ pub fn sighters<'a>(ctx: &Ctx<'a>) -> Vec<Sighter<'a>> {
 }
 
 /// Author, SIEM and agent identities, and each agent's `related-to` its SIEM.
-pub fn identities(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<Value> {
+pub fn identities(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<StixObject> {
     let c = &ctx.common;
     let mut out = vec![
         c.identity(
@@ -222,42 +222,43 @@ pub fn identities(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<Value> {
         }
         out.push(c.identity(&s.id, &s.name, "system", Some(&desc)));
         // Fixed: the reference hashed "relates-to" with swapped arguments (§9.3 #15).
-        out.push(c.relationship("related-to", &s.id, &ctx.siem_id, &c.now, json!({})));
+        out.push(StixObject::Relationship(c.relationship(
+            "related-to",
+            &s.id,
+            &ctx.siem_id,
+            &c.now,
+        )));
     }
     out
 }
 
 /// Each agent system's IP address and hostname, related to it over the agent's own time frame
 /// (fixes §9.3 #16: only for agent systems, so never dangling).
-pub fn agent_observables(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<Value> {
+pub fn agent_observables(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<StixObject> {
     let c = &ctx.common;
     let mut out = Vec::new();
     for s in sighters {
         let Some(agent) = &s.agent else { continue };
         let start = stix_time(ctx, &s.first_seen);
         let stop = stix_time(ctx, &s.last_seen);
-        let times = if stop > start {
-            json!({"start_time": start, "stop_time": stop})
-        } else {
-            json!({"start_time": start})
-        };
-        let mut add = |obj: Value, what: &str| {
-            let target = stix::id_of(&obj).to_string();
-            let mut extra = times.clone();
-            extra["description"] = json!(format!(
+        let mut add = |obj: StixObject, what: &str| {
+            let mut r = c.relationship("related-to", &s.id, obj.id(), &c.now);
+            r.props.description = Some(format!(
                 "The Wazuh agent had this {what} in the given time frame"
             ));
+            r.props.start_time = Some(start.clone());
+            r.props.stop_time = (stop > start).then(|| stop.clone());
             out.push(obj);
-            out.push(c.relationship("related-to", &s.id, &target, &c.now, extra));
+            out.push(StixObject::Relationship(r));
         };
         if ctx.opts.create_agent_ip_observable {
             if let Some(ip) = agent.ip.as_deref().map(str::trim) {
                 match ip.parse::<std::net::IpAddr>() {
                     Ok(std::net::IpAddr::V4(_)) => {
-                        add(c.sco("ipv4-addr", json!({"value": ip}), &[]), "IP address")
+                        add(c.sco(StixObject::Ipv4Addr, single(ip), &[]), "IP address")
                     }
                     Ok(std::net::IpAddr::V6(_)) => {
-                        add(c.sco("ipv6-addr", json!({"value": ip}), &[]), "IP address")
+                        add(c.sco(StixObject::Ipv6Addr, single(ip), &[]), "IP address")
                     }
                     Err(_) => tracing::debug!(agent = %agent.id, "agent.ip is not an IP address"),
                 }
@@ -265,7 +266,7 @@ pub fn agent_observables(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<Value> 
         }
         if ctx.opts.create_agent_hostname_observable && !agent.name.trim().is_empty() {
             add(
-                c.sco("hostname", json!({"value": agent.name.trim()}), &[]),
+                c.sco(StixObject::Hostname, single(agent.name.trim()), &[]),
                 "hostname",
             );
         }
@@ -324,12 +325,12 @@ pub fn alert_url(app_url: &str, a: &Alert) -> String {
     )
 }
 
-pub fn external_reference(ctx: &Ctx<'_>, a: &Alert) -> Value {
-    json!({
-        "source_name": "Wazuh alert",
-        "description": alert_table(a),
-        "url": alert_url(&ctx.opts.app_url, a),
-    })
+pub fn external_reference(ctx: &Ctx<'_>, a: &Alert) -> ExternalReference {
+    ExternalReference {
+        source_name: "Wazuh alert".into(),
+        description: Some(alert_table(a)),
+        url: Some(alert_url(&ctx.opts.app_url, a)),
+    }
 }
 
 /// The newest alerts of a system, at most `per_rule` per rule and `total` overall.
@@ -349,9 +350,9 @@ pub fn capped_alerts<'a>(alerts: &[&'a Alert], per_rule: usize, total: usize) ->
     out
 }
 
-pub fn sighting(ctx: &Ctx<'_>, s: &Sighter<'_>) -> Value {
+pub fn sighting(ctx: &Ctx<'_>, s: &Sighter<'_>) -> StixObject {
     let c = &ctx.common;
-    let refs: Vec<Value> = capped_alerts(
+    let refs: Vec<ExternalReference> = capped_alerts(
         &s.alerts,
         ctx.opts.max_extrefs_per_alert_rule,
         ctx.opts.max_extrefs,
@@ -366,18 +367,18 @@ pub fn sighting(ctx: &Ctx<'_>, s: &Sighter<'_>) -> Value {
         ctx.env, s.count, s.name, first, last
     );
     c.sdo(
-        "sighting",
-        &sighting_id(ctx, s),
+        StixObject::Sighting,
+        sighting_id(ctx, s),
         &c.now,
-        json!({
-            "first_seen": first,
-            "last_seen": last,
-            "count": s.count.min(999_999_999),
-            "description": description,
-            "sighting_of_ref": sighting_of_ref(ctx),
-            "where_sighted_refs": [s.id],
-            "x_opencti_sighting_of_ref": ctx.input.sighting_of,
-            "external_references": if refs.is_empty() { Value::Null } else { Value::Array(refs) },
-        }),
+        model::Sighting {
+            first_seen: first,
+            last_seen: last,
+            count: s.count.min(999_999_999),
+            description,
+            sighting_of_ref: sighting_of_ref(ctx),
+            where_sighted_refs: vec![s.id.clone()],
+            x_opencti_sighting_of_ref: ctx.input.sighting_of.clone(),
+            external_references: refs,
+        },
     )
 }

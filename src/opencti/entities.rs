@@ -23,10 +23,12 @@ fn to_enrich_error(e: ApiError) -> EnrichError {
     }
 }
 
-fn indicator_info(n: &Value) -> IndicatorInfo {
+/// An indicator as the pipeline sees it, from a GraphQL node or a STIX object (whose `id` is its
+/// standard id).
+pub fn indicator_info(n: &Value) -> IndicatorInfo {
     let s = |k: &str| n.get(k).and_then(Value::as_str).map(String::from);
     IndicatorInfo {
-        standard_id: s("standard_id").unwrap_or_default(),
+        standard_id: s("standard_id").or_else(|| s("id")).unwrap_or_default(),
         name: s("name").unwrap_or_default(),
         pattern: s("pattern"),
         pattern_type: s("pattern_type"),

@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod handler;
+pub mod metered;
 pub mod result;
 
 use std::sync::atomic::AtomicBool;
@@ -137,11 +138,16 @@ pub async fn run_with(
     );
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
+        settings.indexer.index.clone(),
         health.clone(),
         shutdown.child_token(),
     ));
     // The pipeline records searches and indexer reachability in the same metrics and flags.
-    let mut ctx = pipeline::Context::new(settings.clone(), Arc::new(client.clone()), Some(indexer));
+    let source = Arc::new(metered::Metered {
+        inner: Arc::new(client.clone()),
+        metrics: metrics.clone(),
+    });
+    let mut ctx = pipeline::Context::new(settings.clone(), source, Some(indexer));
     ctx.metrics = metrics.clone();
     ctx.health = health.clone();
     if settings
@@ -252,20 +258,24 @@ pub async fn run_with(
 }
 
 /// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
+/// The check is a `size: 0` search on the alert index pattern, so credentials, permissions and
+/// TLS are verified too; searches update the flag in between (`pipeline::search`).
 async fn watch_indexer(
     indexer: Arc<crate::indexer::IndexerClient>,
+    index: String,
     health: crate::ops::Health,
     cancel: CancellationToken,
 ) {
     let mut last: Option<bool> = None;
     loop {
-        let ok = match indexer.ping().await {
-            Ok(()) => true,
+        let ok = match indexer.check(&index).await {
+            Ok(_) => true,
             Err(e) => {
-                if last != Some(false) {
-                    tracing::warn!(error = %e, "the Wazuh indexer is not reachable");
+                let usable = pipeline::search::reachable_after(&e);
+                if last != Some(usable) {
+                    tracing::warn!(error = %e, "Wazuh indexer check failed");
                 }
-                false
+                usable
             }
         };
         if ok && last != Some(true) {

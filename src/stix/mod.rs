@@ -1,15 +1,19 @@
 //! The STIX 2.1 objects the connector emits, their deterministic ids and a structural validator.
 //!
-//! Objects are built as `serde_json::Value`s through the constructors below: the bundle is plain
-//! JSON anyway, OpenCTI's extension properties (`x_opencti_*`) are open-ended, and one
-//! constructor per object kind keeps the common properties (author, markings, confidence) in a
-//! single place ([`Common`]).
+//! Objects are typed ([`model`]: one serde struct per kind, one [`StixObject`] enum tagged by
+//! `type`) and built through [`Common`], which keeps the common properties (author, markings,
+//! confidence) in a single place and computes ids from the typed fields with [`id`]. They become
+//! JSON only at the bundle boundary ([`model::to_values`]).
 
 pub mod id;
+pub mod model;
 pub mod validate;
 pub mod vectors;
 
-use serde_json::{json, Map, Value};
+pub use model::StixObject;
+use model::{Relationship, Sco, ScoMeta, Sdo, SdoMeta, SPEC_VERSION};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Properties shared by every object the connector creates (spec §5.0).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,59 +62,68 @@ pub fn normalise_time(s: &str) -> Option<String> {
     parse_time(s).map(timestamp)
 }
 
-fn insert_all(m: &mut Map<String, Value>, props: Value) {
-    if let Value::Object(p) = props {
-        for (k, v) in p {
-            if !v.is_null() {
-                m.insert(k, v);
-            }
-        }
-    }
-}
-
 impl Common {
-    /// An SDO or SRO: `type`, `spec_version`, `id`, `created_by_ref`, `created`, `modified`,
-    /// `confidence`, `object_marking_refs` and the given properties (nulls dropped).
-    pub fn sdo(&self, stix_type: &str, id: &str, created: &str, props: Value) -> Value {
-        let mut m = Map::new();
-        m.insert("type".into(), json!(stix_type));
-        m.insert("spec_version".into(), json!("2.1"));
-        m.insert("id".into(), json!(id));
-        if id != self.author_id {
-            m.insert("created_by_ref".into(), json!(self.author_id));
+    fn sdo_meta(&self, id: String, created: &str) -> SdoMeta {
+        SdoMeta {
+            spec_version: SPEC_VERSION.into(),
+            created_by_ref: (id != self.author_id).then(|| self.author_id.clone()),
+            id,
+            created: created.to_string(),
+            modified: self.now.clone(),
+            confidence: self.confidence,
+            object_marking_refs: self.markings.clone(),
         }
-        m.insert("created".into(), json!(created));
-        m.insert("modified".into(), json!(self.now));
-        m.insert("confidence".into(), json!(self.confidence));
-        if !self.markings.is_empty() {
-            m.insert("object_marking_refs".into(), json!(self.markings));
-        }
-        insert_all(&mut m, props);
-        Value::Object(m)
     }
 
-    /// An SCO with its STIX deterministic id; `labels` only when non-empty.
-    pub fn sco(&self, stix_type: &str, props: Value, labels: &[String]) -> Value {
-        let id = id::sco(stix_type, &props);
-        self.sco_with_id(stix_type, &id, props, labels)
+    /// An SDO or SRO with the given id: `wrap` is the [`StixObject`] variant (for example
+    /// `StixObject::Incident`); `created_by_ref` is left out on the author itself.
+    pub fn sdo<T>(
+        &self,
+        wrap: fn(Sdo<T>) -> StixObject,
+        id: String,
+        created: &str,
+        props: T,
+    ) -> StixObject {
+        wrap(Sdo {
+            meta: self.sdo_meta(id, created),
+            props,
+        })
+    }
+
+    /// An SCO with its STIX deterministic id, computed by [`id::sco`] from the typed properties;
+    /// `labels` only when non-empty.
+    pub fn sco<T: Serialize>(
+        &self,
+        wrap: fn(Sco<T>) -> StixObject,
+        props: T,
+        labels: &[String],
+    ) -> StixObject {
+        // Serialising these property structs cannot fail (string keys only).
+        let data = serde_json::to_value(&props).unwrap_or(Value::Null);
+        let mut o = self.sco_with_id(wrap, String::new(), props, labels);
+        *o.id_mut() = id::sco(o.stix_type(), &data);
+        o
     }
 
     /// An SCO with a given id (Process, whose id recipe is this project's).
-    pub fn sco_with_id(&self, stix_type: &str, id: &str, props: Value, labels: &[String]) -> Value {
-        let mut m = Map::new();
-        m.insert("type".into(), json!(stix_type));
-        m.insert("spec_version".into(), json!("2.1"));
-        m.insert("id".into(), json!(id));
-        m.insert("created_by_ref".into(), json!(self.author_id));
-        m.insert("confidence".into(), json!(self.confidence));
-        if !self.markings.is_empty() {
-            m.insert("object_marking_refs".into(), json!(self.markings));
-        }
-        if !labels.is_empty() {
-            m.insert("labels".into(), json!(labels));
-        }
-        insert_all(&mut m, props);
-        Value::Object(m)
+    pub fn sco_with_id<T>(
+        &self,
+        wrap: fn(Sco<T>) -> StixObject,
+        id: String,
+        props: T,
+        labels: &[String],
+    ) -> StixObject {
+        wrap(Sco {
+            meta: ScoMeta {
+                spec_version: SPEC_VERSION.into(),
+                id,
+                created_by_ref: self.author_id.clone(),
+                confidence: self.confidence,
+                object_marking_refs: self.markings.clone(),
+                labels: labels.to_vec(),
+            },
+            props,
+        })
     }
 
     /// An identity (author, SIEM or agent system).
@@ -120,34 +133,40 @@ impl Common {
         name: &str,
         identity_class: &str,
         description: Option<&str>,
-    ) -> Value {
+    ) -> StixObject {
         self.sdo(
-            "identity",
-            id,
+            StixObject::Identity,
+            id.to_string(),
             &self.now,
-            json!({"name": name, "identity_class": identity_class, "description": description}),
+            model::Identity {
+                name: name.to_string(),
+                identity_class: identity_class.to_string(),
+                description: description.map(str::to_string),
+            },
         )
     }
 
-    /// A relationship with pycti's deterministic id (over type, source and target only).
+    /// A relationship with pycti's deterministic id (over type, source and target only);
+    /// description and times are set on the result's `props` where wanted.
     pub fn relationship(
         &self,
         relationship_type: &str,
         source: &str,
         target: &str,
         created: &str,
-        extra: Value,
-    ) -> Value {
+    ) -> Sdo<Relationship> {
         let rid = id::relationship(relationship_type, source, target, None, None);
-        let mut props = json!({
-            "relationship_type": relationship_type,
-            "source_ref": source,
-            "target_ref": target,
-        });
-        if let (Value::Object(p), Value::Object(e)) = (&mut props, extra) {
-            p.extend(e);
+        Sdo {
+            meta: self.sdo_meta(rid, created),
+            props: Relationship {
+                relationship_type: relationship_type.to_string(),
+                source_ref: source.to_string(),
+                target_ref: target.to_string(),
+                description: None,
+                start_time: None,
+                stop_time: None,
+            },
         }
-        self.sdo("relationship", &rid, created, props)
     }
 }
 

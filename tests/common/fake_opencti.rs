@@ -372,14 +372,21 @@ impl FakeOpenCti {
 
     /// Wait (≤ 30 s) until the work was ended (`toProcessed`) and everything pushed was imported.
     pub async fn wait_for_work(&self, id: &str) -> WorkRecord {
-        self.wait_until(Duration::from_secs(30), |g| {
+        self.wait_for_work_within(id, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|| panic!("work {id} not finished in time: {:?}", self.work(id)))
+    }
+
+    /// Like [`Self::wait_for_work`] with a caller-chosen bound; `None` if not finished in time
+    /// (the benchmark harness uses it for slow tiers instead of panicking).
+    pub async fn wait_for_work_within(&self, id: &str, timeout: Duration) -> Option<WorkRecord> {
+        self.wait_until(timeout, |g| {
             g.works
                 .get(id)
                 .filter(|w| w.processed_calls > 0 && w.imported >= w.expected)
                 .cloned()
         })
         .await
-        .unwrap_or_else(|| panic!("work {id} not finished in time: {:?}", self.work(id)))
     }
 
     /// Wait (≤ 30 s) for `n` playbook replies.

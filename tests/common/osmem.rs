@@ -90,6 +90,11 @@ impl Osmem {
         self.url.trim_start_matches("http://").to_string()
     }
 
+    /// The server's process id (the benchmark harness reads its CPU time from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Kills the server (for fault tests).
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
