@@ -75,7 +75,7 @@ async fn debug_log_of_a_full_request_holds_no_secret() {
     }
     assert!(
         log.contains("TLS certificate verification of OpenCTI is DISABLED"),
-        "no warning for OPENCTI_SSL_VERIFY=false"
+        "no warning for OPENCTI_SSL_VERIFY=false:\n{log}"
     );
     println!(
         "RELIABILITY|Secrets in a debug log (full request, real binary)|fault_secrets|1|1|0|0|0|{}|0|0|{} log lines ({debug_lines} at debug) searched for the token, the indexer password and Basic header, the broker credentials: none found|",
