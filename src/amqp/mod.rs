@@ -68,7 +68,12 @@ pub async fn connect(
     };
     let props = ConnectionProperties::default()
         .with_connection_name(name.into())
-        .configure_backoff(|b| b.with_max_times(8).with_max_delay(Duration::from_secs(10)))
+        // Recovery never gives up: a broker that is down for minutes must not leave the daemon
+        // without a consumer. Only the first connect is bounded (by `first_connect` below).
+        .configure_backoff(|b| {
+            b.without_max_times()
+                .with_max_delay(Duration::from_secs(10))
+        })
         .enable_auto_recover();
     let tls = lapin::tcp::OwnedTLSConfig {
         identity: None,

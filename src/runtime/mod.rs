@@ -174,6 +174,10 @@ pub async fn run_with(
 
     let mut tasks: JoinSet<()> = JoinSet::new();
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    // Set when the broker cancelled the consumer for good (e.g. the queue was deleted): the
+    // daemon drains and exits non-zero so the container restarts and registers again (which
+    // re-declares the queues).
+    let mut consumer_lost = false;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -216,7 +220,8 @@ pub async fn run_with(
                     health.set_consuming(true);
                 }
                 None => {
-                    tracing::error!("the broker ended the consumer");
+                    tracing::error!("the broker ended the consumer (was the listen queue deleted?); restarting is needed to register again");
+                    consumer_lost = true;
                     break;
                 }
             }
@@ -252,6 +257,11 @@ pub async fn run_with(
     let _ = conn.close(200, "shutdown".into()).await;
     if let Some(s) = ops_server {
         let _ = s.handle.await;
+    }
+    if consumer_lost {
+        return Err(RunError::Setup(
+            "the broker ended the consumer of the listen queue; exiting so that the connector is restarted and registers again".into(),
+        ));
     }
     tracing::info!("stopped");
     Ok(())
