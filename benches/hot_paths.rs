@@ -2,8 +2,7 @@
 //! total (`BENCHMARKS.md`): building the search body, parsing the indexer's answer, building the
 //! knowledge, and turning it into push-queue messages. The response has the shape the daemon
 //! gets for an observable in 10,000 alerts: `WAZUH_OPENSEARCH_LIMIT` newest alerts (from the
-//! sample alerts), an exact total, and the aggregation buckets (25 agents × their rules, 53
-//! rules overall). `benches/search.rs` and `benches/knowledge.rs` cover query building per
+//! sample alerts), an exact total, and the lean aggregation tree (25 agents × their rules). `benches/search.rs` and `benches/knowledge.rs` cover query building per
 //! entity type and the 1,000/10,000-hit parse and build cases.
 
 use std::collections::HashMap;
@@ -66,30 +65,25 @@ fn response(total: u64, hits: usize) -> Vec<u8> {
         src["data"]["dstip"] = json!(IP);
         json!({"_index": "wazuh-alerts-4.x-2026.11.01", "_id": format!("doc{i}"), "_score": null, "_source": src, "sort": [stamp(i).0]})
     };
-    let metrics = |n: u64, level: u64| {
-        json!({"doc_count": n, "first": {"value": stamp(10_000).0}, "last": {"value": stamp(0).0},
-               "first_alt": {"value": null}, "last_alt": {"value": null}, "level": {"value": level as f64}})
-    };
-    let rule_bucket = |r: usize, n: u64| {
-        let s = &base[r % base.len()]["rule"];
-        let mut b = metrics(n, s["level"].as_u64().unwrap_or(3));
-        b["key"] = s["id"].clone();
-        b["sample"] =
-            json!({"hits": {"hits": [{"_source": {"rule": {"description": s["description"]}}}]}});
-        b
-    };
+    // The lean aggregation tree the daemon asks for (`search::envelope::aggregations`):
+    // agents → rules, each (agent, rule) bucket with its span and newest sample.
     let per_agent = total / AGENTS as u64;
+    let rule_bucket = |r: usize, a: usize, n: u64| {
+        let s = &base[r % base.len()]["rule"];
+        json!({"key": s["id"].clone(), "doc_count": n,
+               "ts": {"count": n, "min": stamp(10_000).0, "max": stamp(0).0},
+               "ts_alt": {"count": 0, "min": null, "max": null},
+               "sample": {"hits": {"hits": [{"_source": {
+                   "rule": {"description": s["description"], "level": s["level"]},
+                   "agent": {"name": format!("bench-host-{:02}", a + 1), "ip": format!("10.60.{a}.{}", 10 + a)}}}]}}})
+    };
     let agent_bucket = |a: usize| {
-        let mut b = metrics(per_agent, 12);
-        b["key"] = json!(format!("{:03}", a + 1));
-        b["sample"] = json!({"hits": {"hits": [{"_source": {"agent": {"name": format!("bench-host-{:02}", a + 1), "ip": format!("10.60.{a}.{}", 10 + a)}}}]}});
         let rules: Vec<Value> = (0..base.len())
             .filter(|r| r % AGENTS == a % AGENTS || r % 5 == a % 5)
-            .map(|r| rule_bucket(r, per_agent / 12 + 1))
+            .map(|r| rule_bucket(r, a, per_agent / 12 + 1))
             .collect();
-        b["rules"] =
-            json!({"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": rules});
-        b
+        json!({"key": format!("{:03}", a + 1), "doc_count": per_agent,
+               "rules": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": rules}})
     };
     serde_json::to_vec(&json!({
         "took": 40, "timed_out": false,
@@ -97,8 +91,7 @@ fn response(total: u64, hits: usize) -> Vec<u8> {
         "hits": {"total": {"value": total, "relation": "eq"}, "max_score": null,
                  "hits": (0..hits).map(hit).collect::<Vec<_>>()},
         "aggregations": {
-            "agents": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": (0..AGENTS).map(agent_bucket).collect::<Vec<_>>()},
-            "rules": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": (0..base.len()).map(|r| rule_bucket(r, total / base.len() as u64)).collect::<Vec<_>>()}
+            "agents": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": (0..AGENTS).map(agent_bucket).collect::<Vec<_>>()}
         }
     }))
     .expect("json")

@@ -159,22 +159,21 @@ fn response(hits: usize) -> Vec<u8> {
                            "data": {"srcip": "141.98.81.37", "srcport": "51234", "srcuser": "admin"}},
                "sort": [1795795200000_i64]})
     };
+    // The lean aggregation tree (`search::envelope::aggregations`).
     let bucket = |i: usize| {
         json!({"key": format!("{:03}", i + 1), "doc_count": 500,
-        "first": {"value": 1795795200000.0_f64}, "last": {"value": 1795881600000.0_f64},
-        "first_alt": {"value": null}, "last_alt": {"value": null}, "level": {"value": 10.0},
-        "sample": {"hits": {"hits": [{"_source": {"agent": {"name": "web", "ip": "10.0.0.1"}}}]}},
-        "rules": {"buckets": [{"key": "5710", "doc_count": 500, "first": {"value": 1795795200000.0_f64},
-            "last": {"value": 1795881600000.0_f64}, "level": {"value": 5.0},
-            "sample": {"hits": {"hits": [{"_source": {"rule": {"description": "sshd"}}}]}}}]}})
+        "rules": {"sum_other_doc_count": 0, "buckets": [{"key": "5710", "doc_count": 500,
+            "ts": {"count": 500, "min": 1795795200000.0_f64, "max": 1795881600000.0_f64},
+            "ts_alt": {"count": 0, "min": null, "max": null},
+            "sample": {"hits": {"hits": [{"_source": {"rule": {"description": "sshd", "level": 5},
+                "agent": {"name": "web", "ip": "10.0.0.1"}}}]}}}]}})
     };
     serde_json::to_vec(&json!({
         "took": 12, "timed_out": false,
         "_shards": {"total": 3, "successful": 3, "skipped": 0, "failed": 0},
         "hits": {"total": {"value": 10000, "relation": "eq"}, "max_score": null,
                  "hits": (0..hits).map(hit).collect::<Vec<_>>()},
-        "aggregations": {"agents": {"buckets": (0..20).map(bucket).collect::<Vec<_>>()},
-                         "rules": {"buckets": []}}
+        "aggregations": {"agents": {"buckets": (0..20).map(bucket).collect::<Vec<_>>()}}
     }))
     .unwrap()
 }

@@ -364,6 +364,26 @@ async fn envelope_filters_apply_on_the_indexer() {
     assert_eq!(a006.rules.len(), 2);
 }
 
+/// Searches an IPv4 address with a long timeout: osmem-server computes aggregations far slower
+/// than OpenSearch, and on a loaded test machine one request can take several seconds.
+async fn search_ip_patiently(os: &Osmem, ip: &str) -> SearchResult {
+    let s = IndexerSettings {
+        timeout: Duration::from_secs(90),
+        retries: 0,
+        ..settings(&os.url)
+    };
+    let client = IndexerClient::new(&s).unwrap();
+    run(
+        &client,
+        &s,
+        "IPv4-Addr",
+        json!({"value": ip}),
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn exact_statistics_beyond_the_limit() {
     let os = Osmem::start().await;
@@ -385,23 +405,7 @@ async fn exact_statistics_beyond_the_limit() {
         })
         .collect();
     os.bulk_index("wazuh-alerts-4.x-2026.11.01", docs).await;
-    // osmem-server computes aggregations far slower than OpenSearch; on a loaded test machine
-    // this one request can take several seconds.
-    let s = IndexerSettings {
-        timeout: Duration::from_secs(90),
-        retries: 0,
-        ..settings(&os.url)
-    };
-    let client = IndexerClient::new(&s).unwrap();
-    let r = run(
-        &client,
-        &s,
-        "IPv4-Addr",
-        json!({"value": "141.98.81.37"}),
-        &SearchOptions::default(),
-    )
-    .await
-    .unwrap();
+    let r = search_ip_patiently(&os, "141.98.81.37").await;
     assert_eq!(r.total, 2000);
     assert_eq!(
         r.alerts.len(),
@@ -458,6 +462,57 @@ async fn exact_statistics_beyond_the_limit() {
         .collect();
     assert_eq!(overall.get("5710"), Some(&(1000, 5, "rule 5710")));
     assert_eq!(overall.get("5712"), Some(&(1000, 10, "rule 5712")));
+}
+
+/// One agent with 60 distinct rules overflows the lean agents → rules tree (50 rules per
+/// agent): the client must notice and fetch exact statistics, so the agent's span and highest
+/// level include the 10 rare rules the lean tree left out, and the overall rules list all 60.
+#[tokio::test]
+async fn statistics_stay_exact_when_an_agent_has_more_rules_than_the_bucket_bound() {
+    let os = Osmem::start().await;
+    os.apply_wazuh_template().await;
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let ts = |m: i64| {
+        (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let doc = |rule: usize, level: u8, minute: i64| {
+        json!({
+            "@timestamp": ts(minute), "timestamp": ts(minute),
+            "rule": {"id": format!("{}", 100_000 + rule), "level": level, "description": format!("rule {rule}")},
+            "agent": {"id": "007", "name": "host-007", "ip": "10.0.0.7"},
+            "data": {"srcip": "45.83.64.77"}
+        })
+    };
+    // Rules 0–49: two alerts each, level 3, minutes 100…199. Rules 50–59: one alert each (so
+    // they fall outside the 50 most frequent), the oldest and the newest alerts, and rule 59
+    // is the only level-15 rule.
+    let mut docs: Vec<Value> = (0..50)
+        .flat_map(|r| [doc(r, 3, 100 + 2 * r as i64), doc(r, 3, 101 + 2 * r as i64)])
+        .collect();
+    docs.extend((50..59).map(|r| doc(r, 4, r as i64 - 50)));
+    docs.push(doc(59, 15, 10_000));
+    os.bulk_index("wazuh-alerts-4.x-2026.11.01", docs).await;
+    let r = search_ip_patiently(&os, "45.83.64.77").await;
+    assert_eq!(r.total, 110);
+    assert_eq!(r.agents.len(), 1);
+    let a = &r.agents[0];
+    assert_eq!(a.count, 110);
+    assert_eq!(
+        (a.first_seen.as_str(), a.last_seen.as_str()),
+        (ts(0).as_str(), ts(10_000).as_str())
+    );
+    assert_eq!(
+        a.max_rule_level, 15,
+        "the level of a rule outside the 50 most frequent counts"
+    );
+    assert_eq!(a.agent.name, "host-007");
+    assert_eq!(r.rules.len(), 60, "overall statistics list every rule");
+    let r59 = r.rules.iter().find(|x| x.rule_id == "100059").unwrap();
+    assert_eq!(
+        (r59.count, r59.level, r59.description.as_str()),
+        (1, 15, "rule 59")
+    );
+    assert_eq!(r.rules.iter().map(|x| x.count).sum::<u64>(), 110);
 }
 
 #[tokio::test]

@@ -154,14 +154,28 @@ fn rule_exclusion_is_a_query_filter() {
 
 #[test]
 fn aggregations_are_bounded() {
+    // The lean tree sent with every search: agents → rules, span and newest sample per bucket.
     let r = SearchRequest::new(q(), &settings(), &KnowledgeOptions::default(), now());
     let aggs = &r.body["aggs"];
+    assert_eq!(aggs.as_object().unwrap().len(), 1, "one bucket tree");
     assert_eq!(aggs["agents"]["terms"]["field"], "agent.id");
     assert_eq!(aggs["agents"]["terms"]["size"], envelope::MAX_AGENT_BUCKETS);
+    let rules = &aggs["agents"]["aggs"]["rules"];
+    assert_eq!(rules["terms"]["size"], envelope::MAX_RULES_PER_AGENT);
     assert_eq!(
-        aggs["agents"]["aggs"]["rules"]["terms"]["size"],
-        envelope::MAX_RULES_PER_AGENT
+        rules["aggs"]["ts"],
+        json!({"stats": {"field": "@timestamp"}})
     );
+    assert_eq!(
+        rules["aggs"]["ts_alt"],
+        json!({"stats": {"field": "timestamp"}})
+    );
+    assert_eq!(rules["aggs"]["sample"]["top_hits"]["size"], 1);
+    // The exact fallback: same query and filters, no hits, statistics computed separately.
+    let exact = r.exact_stats_body();
+    assert_eq!(exact["query"], r.body["query"]);
+    assert_eq!(exact["size"], 0);
+    let aggs = &exact["aggs"];
     assert_eq!(aggs["rules"]["terms"]["size"], envelope::MAX_RULE_BUCKETS);
     assert_eq!(
         aggs["agents"]["aggs"]["first"],

@@ -170,6 +170,12 @@ pub fn error_reason(body: &[u8]) -> String {
 /// Parses a `_search` response body into a [`SearchResult`] (public for benchmarks and the
 /// `check` tooling). `timed_out: true` is an error; shard failures are logged and kept.
 pub fn parse_search_response(bytes: &[u8], query: Value) -> Result<SearchResult, IndexerError> {
+    parse_search(bytes, query).map(|(r, _)| r)
+}
+
+/// [`parse_search_response`], plus whether the lean statistics overflowed (see
+/// `search::envelope::aggregations`).
+fn parse_search(bytes: &[u8], query: Value) -> Result<(SearchResult, bool), IndexerError> {
     let resp: response::SearchResponse<'_> = serde_json::from_slice(bytes)
         .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
     if resp.timed_out {
@@ -327,8 +333,31 @@ impl IndexerClient {
         let bytes = self
             .send(&format!("{}/_search", req.index), Some(&req.body))
             .await?;
-        let mut result = parse_search_response(&bytes, req.query.clone())?;
+        let (mut result, incomplete) = parse_search(&bytes, req.query.clone())?;
         drop(bytes);
+        if incomplete {
+            // Rare: more than 50 rules on one agent, or more than 1,000 agents. One more
+            // request computes the statistics separately so they stay exact.
+            tracing::info!(
+                total = result.total,
+                "lean statistics overflowed; asking the indexer for exact per-agent and per-rule statistics"
+            );
+            let bytes = self
+                .send(
+                    &format!("{}/_search", req.index),
+                    Some(&req.exact_stats_body()),
+                )
+                .await?;
+            let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
+                .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+            if resp.timed_out {
+                return Err(IndexerError::SearchTimedOut);
+            }
+            let (agents, rules, _) = response::stats_of(resp.aggregations.unwrap_or_default());
+            result.agents = agents;
+            result.rules = rules;
+            result.took_ms += resp.took;
+        }
         if let Some(state) = &req.state {
             // The alert results stand on their own: a failing state lookup is logged and
             // leaves `vulnerable_agents` empty rather than losing the sightings.

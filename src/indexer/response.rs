@@ -116,7 +116,17 @@ pub(crate) struct SampleHit {
     pub source: Value,
 }
 
-/// Time span and level statistics shared by agent and rule buckets.
+/// A `stats` aggregation (only min and max are used).
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct Stats {
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+/// Time span and level statistics shared by agent and rule buckets: `first`/`last`/… in the
+/// exact form, `ts`/`ts_alt` in the lean form (see `search::envelope::aggregations`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Bucket {
     pub key: Value,
@@ -131,6 +141,10 @@ pub(crate) struct Bucket {
     pub last_alt: Metric,
     #[serde(default)]
     pub level: Metric,
+    #[serde(default)]
+    pub ts: Option<Stats>,
+    #[serde(default)]
+    pub ts_alt: Option<Stats>,
     #[serde(default)]
     pub sample: TopHits,
 }
@@ -215,16 +229,19 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
 }
 
 fn rule_stats(b: &RuleBucket) -> RuleStats {
-    let (first_seen, last_seen) = span(&b.first, &b.first_alt, &b.last, &b.last_alt);
+    let sample = b.sample.hits.hits.first().map(|h| &h.source);
+    let (first_seen, last_seen) = bucket_span(b);
+    // Lean buckets carry the level in the newest alert (a rule's level is a property of the
+    // rule); exact buckets have a `max` aggregation.
+    let level = match b.level.value {
+        Some(_) => level(&b.level),
+        None => sample.map(sample_level).unwrap_or(0),
+    };
     RuleStats {
         rule_id: key_string(&b.key),
-        level: level(&b.level),
-        description: b
-            .sample
-            .hits
-            .hits
-            .first()
-            .and_then(|h| str_at(&h.source, &["rule", "description"]))
+        level,
+        description: sample
+            .and_then(|s| str_at(s, &["rule", "description"]))
             .unwrap_or_default()
             .to_string(),
         count: b.doc_count,
@@ -233,9 +250,110 @@ fn rule_stats(b: &RuleBucket) -> RuleStats {
     }
 }
 
+/// `rule.level` of a sampled `_source` (a number; a numeric string is accepted too).
+fn sample_level(s: &Value) -> u8 {
+    let v = s.get("rule").and_then(|r| r.get("level"));
+    let n = match v {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(t)) => t.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    level(&Metric { value: n })
+}
+
+/// A bucket's span: from `ts`/`ts_alt` (lean) or `first`/`last`/… (exact).
+fn bucket_span(b: &Bucket) -> (String, String) {
+    let m = |v: Option<f64>| Metric { value: v };
+    match (&b.ts, &b.ts_alt) {
+        (None, None) => span(&b.first, &b.first_alt, &b.last, &b.last_alt),
+        (ts, alt) => span(
+            &m(ts.as_ref().and_then(|s| s.min)),
+            &m(alt.as_ref().and_then(|s| s.min)),
+            &m(ts.as_ref().and_then(|s| s.max)),
+            &m(alt.as_ref().and_then(|s| s.max)),
+        ),
+    }
+}
+
+/// Agent statistics derived from the lean tree: span and level over the agent's rules, name
+/// and IP from its newest sampled alert. Exact when the agent's rules did not overflow.
+fn lean_agent_stats(ab: &AgentBucket) -> AgentStats {
+    let rules: Vec<(RuleStats, Option<&Value>)> = ab
+        .rules
+        .as_ref()
+        .map(|t| {
+            t.buckets
+                .iter()
+                .map(|b| (rule_stats(b), b.sample.hits.hits.first().map(|h| &h.source)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let nonempty = |s: &&String| !s.is_empty();
+    let first_seen = rules.iter().map(|r| &r.0.first_seen).filter(nonempty).min();
+    let last_seen = rules.iter().map(|r| &r.0.last_seen).filter(nonempty).max();
+    // The newest sample names the agent (names can change; the newest one wins).
+    let newest = rules
+        .iter()
+        .filter(|r| r.1.is_some())
+        .max_by(|a, b| a.0.last_seen.cmp(&b.0.last_seen))
+        .and_then(|r| r.1);
+    AgentStats {
+        agent: Agent {
+            id: key_string(&ab.stats.key),
+            name: newest
+                .and_then(|s| str_at(s, &["agent", "name"]))
+                .unwrap_or_default()
+                .to_string(),
+            ip: newest
+                .and_then(|s| str_at(s, &["agent", "ip"]))
+                .map(str::to_string),
+        },
+        count: ab.stats.doc_count,
+        first_seen: first_seen.cloned().unwrap_or_default(),
+        last_seen: last_seen.cloned().unwrap_or_default(),
+        max_rule_level: rules.iter().map(|r| r.0.level).max().unwrap_or(0),
+        rules: rules.into_iter().map(|r| r.0).collect(),
+    }
+}
+
+/// Overall per-rule statistics merged from the agents' rule buckets (most frequent first,
+/// then by rule id; at most `MAX_RULE_BUCKETS`). Description and level come from the agent
+/// whose alert of that rule is the newest.
+pub(crate) fn merge_rules(agents: &[AgentStats]) -> Vec<RuleStats> {
+    let mut by_id: std::collections::HashMap<&str, RuleStats> = std::collections::HashMap::new();
+    for r in agents.iter().flat_map(|a| a.rules.iter()) {
+        match by_id.get_mut(r.rule_id.as_str()) {
+            None => {
+                by_id.insert(&r.rule_id, r.clone());
+            }
+            Some(m) => {
+                m.count += r.count;
+                if !r.first_seen.is_empty()
+                    && (m.first_seen.is_empty() || r.first_seen < m.first_seen)
+                {
+                    m.first_seen.clone_from(&r.first_seen);
+                }
+                if r.last_seen > m.last_seen {
+                    m.last_seen.clone_from(&r.last_seen);
+                    m.description.clone_from(&r.description);
+                    m.level = r.level;
+                }
+            }
+        }
+    }
+    let mut out: Vec<RuleStats> = by_id.into_values().collect();
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+    });
+    out.truncate(crate::search::envelope::MAX_RULE_BUCKETS);
+    out
+}
+
 fn agent_stats(ab: &AgentBucket) -> AgentStats {
     let b = &ab.stats;
-    let (first_seen, last_seen) = span(&b.first, &b.first_alt, &b.last, &b.last_alt);
+    let (first_seen, last_seen) = bucket_span(b);
     let sample = b.sample.hits.hits.first().map(|h| &h.source);
     AgentStats {
         agent: Agent {
@@ -260,9 +378,43 @@ fn agent_stats(ab: &AgentBucket) -> AgentStats {
     }
 }
 
+/// Per-agent and overall per-rule statistics from either aggregation form, and whether they
+/// are incomplete (the lean tree overflowed, so the exact fallback must be asked for).
+pub(crate) fn stats_of(aggs: Aggregations) -> (Vec<AgentStats>, Vec<RuleStats>, bool) {
+    if let Some(t) = aggs.agents.as_ref().filter(|t| t.sum_other_doc_count > 0) {
+        tracing::warn!(
+            other_alerts = t.sum_other_doc_count,
+            "more agents than the aggregation bound; statistics cover the largest ones"
+        );
+    }
+    match (aggs.agents, aggs.rules) {
+        // Lean form: one agents → rules tree, the rest derived.
+        (Some(agents), None) => {
+            let overflow = agents.sum_other_doc_count > 0
+                || agents
+                    .buckets
+                    .iter()
+                    .any(|b| b.rules.as_ref().is_some_and(|r| r.sum_other_doc_count > 0));
+            let list: Vec<AgentStats> = agents.buckets.iter().map(lean_agent_stats).collect();
+            let rules = merge_rules(&list);
+            (list, rules, overflow)
+        }
+        (agents, rules) => (
+            agents
+                .map(|t| t.buckets.iter().map(agent_stats).collect())
+                .unwrap_or_default(),
+            rules
+                .map(|t| t.buckets.iter().map(rule_stats).collect())
+                .unwrap_or_default(),
+            false,
+        ),
+    }
+}
+
 /// Converts a parsed response; hits without a usable timestamp or with an absurd `_source`
-/// are skipped with a warning (they still count in the totals and statistics).
-pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> SearchResult {
+/// are skipped with a warning (they still count in the totals and statistics). The flag says
+/// the statistics are incomplete (see [`stats_of`]).
+pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> (SearchResult, bool) {
     let mut alerts = Vec::with_capacity(resp.hits.hits.len());
     for h in resp.hits.hits {
         let Some(raw) = h.source else {
@@ -285,13 +437,7 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> SearchResult 
             Err(e) => tracing::warn!(error = %e, "alert skipped"),
         }
     }
-    let aggs = resp.aggregations.unwrap_or_default();
-    if let Some(t) = aggs.agents.as_ref().filter(|t| t.sum_other_doc_count > 0) {
-        tracing::warn!(
-            other_alerts = t.sum_other_doc_count,
-            "more agents than the aggregation bound; statistics cover the largest ones"
-        );
-    }
+    let (agents, rules, incomplete) = stats_of(resp.aggregations.unwrap_or_default());
     let shard_failures = resp
         .shards
         .failures
@@ -313,7 +459,7 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> SearchResult 
     } else {
         shard_failures
     };
-    SearchResult {
+    let result = SearchResult {
         total: resp
             .hits
             .total
@@ -321,18 +467,13 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> SearchResult 
             .unwrap_or(alerts.len() as u64),
         took_ms: resp.took,
         alerts,
-        agents: aggs
-            .agents
-            .map(|t| t.buckets.iter().map(agent_stats).collect())
-            .unwrap_or_default(),
-        rules: aggs
-            .rules
-            .map(|t| t.buckets.iter().map(rule_stats).collect())
-            .unwrap_or_default(),
+        agents,
+        rules,
         shard_failures,
         query,
         vulnerable_agents: None,
-    }
+    };
+    (result, incomplete)
 }
 
 pub(crate) fn to_state(resp: StateResponse) -> VulnerabilityState {
@@ -357,5 +498,104 @@ pub(crate) fn to_state(resp: StateResponse) -> VulnerabilityState {
     VulnerabilityState {
         agents: aggs.agents.buckets.len() as u64,
         agent_names: names,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule_bucket(id: &str, n: u64, min: &str, max: &str, level: Value, desc: &str) -> Value {
+        let ms = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .timestamp_millis() as f64
+        };
+        json!({"key": id, "doc_count": n,
+            "ts": {"count": n, "min": ms(min), "max": ms(max)},
+            "ts_alt": {"count": 0, "min": null, "max": null},
+            "sample": {"hits": {"hits": [{"_source": {
+                "rule": {"description": desc, "level": level},
+                "agent": {"name": format!("name-of-{id}"), "ip": "10.0.0.1"}}}]}}})
+    }
+
+    fn lean(agents: Value, other: u64) -> Aggregations {
+        serde_json::from_value(json!({"agents": {"buckets": agents, "sum_other_doc_count": other}}))
+            .unwrap()
+    }
+
+    #[test]
+    fn lean_tree_gives_agent_spans_levels_and_merged_rules() {
+        let aggs = lean(
+            json!([
+                {"key": "001", "doc_count": 5, "rules": {"sum_other_doc_count": 0, "buckets": [
+                    rule_bucket("5710", 3, "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z", json!(5), "old text"),
+                    rule_bucket("5712", 2, "2026-11-02T00:00:00Z", "2026-11-04T00:00:00Z", json!("10"), "brute force"),
+                ]}},
+                {"key": "002", "doc_count": 4, "rules": {"sum_other_doc_count": 0, "buckets": [
+                    rule_bucket("5710", 4, "2026-10-30T00:00:00Z", "2026-11-05T00:00:00Z", json!(6), "new text"),
+                ]}}
+            ]),
+            0,
+        );
+        let (agents, rules, incomplete) = stats_of(aggs);
+        assert!(!incomplete);
+        assert_eq!(agents[0].agent.id, "001");
+        assert_eq!(agents[0].count, 5);
+        assert_eq!(agents[0].first_seen, "2026-11-01T00:00:00.000Z");
+        assert_eq!(agents[0].last_seen, "2026-11-04T00:00:00.000Z");
+        assert_eq!(
+            agents[0].max_rule_level, 10,
+            "numeric strings are read as levels"
+        );
+        // The newest rule sample (5712, last seen on the 4th) names the agent.
+        assert_eq!(agents[0].agent.name, "name-of-5712");
+        // Overall: 5710 = 3 + 4 over both agents, the newest description and level win.
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].rule_id, "5710");
+        assert_eq!(rules[0].count, 7);
+        assert_eq!(rules[0].first_seen, "2026-10-30T00:00:00.000Z");
+        assert_eq!(rules[0].last_seen, "2026-11-05T00:00:00.000Z");
+        assert_eq!(
+            (rules[0].level, rules[0].description.as_str()),
+            (6, "new text")
+        );
+        assert_eq!((rules[1].rule_id.as_str(), rules[1].count), ("5712", 2));
+    }
+
+    #[test]
+    fn lean_tree_overflow_is_reported() {
+        let full = |other: u64| {
+            json!([{"key": "001", "doc_count": 9, "rules": {"sum_other_doc_count": other, "buckets": [
+                rule_bucket("5710", 3, "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z", json!(5), "x")]}}])
+        };
+        assert!(stats_of(lean(full(6), 0)).2, "an agent's rules overflowed");
+        assert!(stats_of(lean(full(0), 12)).2, "the agents overflowed");
+        assert!(!stats_of(lean(full(0), 0)).2);
+        assert!(
+            !stats_of(Aggregations::default()).2,
+            "no aggregations: nothing to complete"
+        );
+    }
+
+    #[test]
+    fn merged_rules_order_by_count_then_id_and_are_bounded() {
+        let mk = |id: String, count: u64| RuleStats {
+            rule_id: id,
+            count,
+            ..RuleStats::default()
+        };
+        let agents = vec![AgentStats {
+            rules: (0..300)
+                .map(|i| mk(format!("r{i:03}"), 1 + (i % 3) as u64))
+                .collect(),
+            ..AgentStats::default()
+        }];
+        let merged = merge_rules(&agents);
+        assert_eq!(merged.len(), crate::search::envelope::MAX_RULE_BUCKETS);
+        assert_eq!((merged[0].rule_id.as_str(), merged[0].count), ("r002", 3));
+        assert!(merged.windows(2).all(|w| w[0].count > w[1].count
+            || (w[0].count == w[1].count && w[0].rule_id < w[1].rule_id)));
     }
 }
