@@ -428,7 +428,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Per concurrency and tier, over the kinds.
 fn summary(cells: &[Cell]) -> String {
     let mut s = String::from(
-        "| conc. | tier (hits) | requests | failed | counts exact | req/s (sum over kinds) | median p50 ms | worst p99 ms | median daemon CPU ms/req | max daemon CPU ms/req | median indexer CPU ms/req | median objects | median KB | peak RSS MB | p50 vs reference 0.35 s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| conc. | tier (hits) | requests | failed | counts exact | req/s (mean over kinds) | median p50 ms | worst p99 ms | median daemon CPU ms/req | max daemon CPU ms/req | median indexer CPU ms/req | median objects | median KB | peak RSS MB | reference 0.35 s ÷ median p50 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let mut keys: Vec<(usize, u64, String)> = cells
         .iter()
@@ -445,7 +445,7 @@ fn summary(cells: &[Cell]) -> String {
         let p50 = median(g.iter().map(|c| c.p50).collect());
         let _ = writeln!(
             s,
-            "| {conc} | {tier} ({hits}) | {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0}× |",
+            "| {conc} | {tier} ({hits}) | {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.2}× |",
             g.iter().map(|c| c.n).sum::<usize>(),
             g.iter().map(|c| c.failed).sum::<usize>(),
             if g.iter().all(|c| c.counts_ok) { "yes" } else { "NO" },

@@ -266,18 +266,21 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                         ))
                     })?;
             }
-            for (i, part) in parts.iter().enumerate() {
-                let msg = crate::amqp::push_message(
+            let messages = parts.iter().enumerate().map(|(i, part)| {
+                crate::amqp::push_message(
                     part,
                     applicant,
                     req.work_id.as_deref(),
                     req.draft_id.as_deref(),
                     i as u64 + 1,
-                );
-                publisher
-                    .publish(&msg)
-                    .await
-                    .map_err(|e| DeliveryError(e.to_string()))?;
+                )
+            });
+            let sent = publisher
+                .publish_all(messages)
+                .await
+                .map_err(|e| DeliveryError(e.to_string()))?;
+            // One pre-split bundle (of one object) per message, as before.
+            for _ in 0..sent {
                 shared.metrics.bundle_sent(1);
             }
             Ok(())
