@@ -9,6 +9,7 @@ use std::time::Duration;
 use base64::Engine;
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
@@ -55,7 +56,13 @@ fn uri(c: &MqConnection) -> AMQPUri {
     }
 }
 
-/// Connect with auto-recovery; the first connection attempt is bounded by `first_connect`.
+/// Connect; the connection attempt is bounded by `first_connect`.
+///
+/// lapin's automatic recovery is deliberately off: after a broker restart under load it could
+/// bring the connection back without the consumer, or bring back a consumer the daemon had
+/// already replaced (its prefetched deliveries then sat unprocessed). The daemon owns recovery
+/// instead: a failed consumer, or one its watchdog finds dead, is replaced by a new connection,
+/// consumer and publisher (`runtime::reconnect`).
 pub async fn connect(
     c: &MqConnection,
     name: &str,
@@ -66,15 +73,7 @@ pub async fn connect(
         port: c.port,
         reason,
     };
-    let props = ConnectionProperties::default()
-        .with_connection_name(name.into())
-        // Recovery never gives up: a broker that is down for minutes must not leave the daemon
-        // without a consumer. Only the first connect is bounded (by `first_connect` below).
-        .configure_backoff(|b| {
-            b.without_max_times()
-                .with_max_delay(Duration::from_secs(10))
-        })
-        .enable_auto_recover();
+    let props = ConnectionProperties::default().with_connection_name(name.into());
     let tls = lapin::tcp::OwnedTLSConfig {
         identity: None,
         cert_chain: match &c.ssl_ca {
@@ -123,6 +122,38 @@ pub async fn consume(
         .await
         .map_err(b)?;
     Ok((ch, consumer))
+}
+
+/// Whether a consumer set up by [`consume`] still receives deliveries. lapin's automatic
+/// recovery can bring a connection back without the consumer (seen after a broker restart under
+/// load: the connection was "running", the listen queue had messages and no consumer), so the
+/// daemon checks this periodically and rebuilds the connection when it fails.
+///
+/// Dead: the connection or channel is not connected, the broker does not answer a passive
+/// declaration of the queue within 5 s, or the queue has ready messages and no consumer at all
+/// while this process has room for more (`can_take_more`). With several replicas a dead
+/// consumer of ours may go unnoticed while another replica consumes; nothing waits then.
+pub async fn consumer_alive(
+    conn: &Connection,
+    channel: &Channel,
+    queue: &str,
+    can_take_more: bool,
+) -> bool {
+    if !conn.status().connected() || !channel.status().connected() {
+        return false;
+    }
+    let declare = channel.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    );
+    match tokio::time::timeout(Duration::from_secs(5), declare).await {
+        Ok(Ok(q)) => !(can_take_more && q.message_count() > 0 && q.consumer_count() == 0),
+        _ => false,
+    }
 }
 
 /// The push-queue message for one bundle (protocol §5.3).

@@ -29,6 +29,9 @@ struct DeliveryError(String);
 
 const RECEIVED: &str = "Connector ready to process the operation";
 const WORK_PING_PERIOD: Duration = Duration::from_secs(300);
+/// Retries of a result's publication across a broker reconnection (× the delay: one minute).
+const PUBLISH_ATTEMPTS: u32 = 12;
+const PUBLISH_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 fn mode_str(m: Mode) -> &'static str {
     match m {
@@ -235,10 +238,16 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
     let bundle = result::bundle(objects);
     match shared.settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
-            let publisher = shared
-                .publisher
-                .as_ref()
-                .ok_or_else(|| DeliveryError("no AMQP publisher".into()))?;
+            // Cloned out of the lock: the daemon swaps it when it rebuilds the connection.
+            let current_publisher = || {
+                shared
+                    .publisher
+                    .read()
+                    .ok()
+                    .and_then(|p| p.clone())
+                    .ok_or_else(|| DeliveryError("no AMQP publisher".into()))
+            };
+            current_publisher()?;
             let applicant = req
                 .applicant_id
                 .as_deref()
@@ -266,19 +275,34 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                         ))
                     })?;
             }
-            let messages = parts.iter().enumerate().map(|(i, part)| {
-                crate::amqp::push_message(
-                    part,
-                    applicant,
-                    req.work_id.as_deref(),
-                    req.draft_id.as_deref(),
-                    i as u64 + 1,
-                )
-            });
-            let sent = publisher
-                .publish_all(messages)
-                .await
-                .map_err(|e| DeliveryError(e.to_string()))?;
+            let messages: Vec<Value> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    crate::amqp::push_message(
+                        part,
+                        applicant,
+                        req.work_id.as_deref(),
+                        req.draft_id.as_deref(),
+                        i as u64 + 1,
+                    )
+                })
+                .collect();
+            // The expectations are announced: the messages must get through, or the work would
+            // wait for them forever. A broker outage is ridden out on the publisher the daemon
+            // rebuilds (every 5 s for up to a minute); only then is the request given back.
+            let mut attempt = 0;
+            let sent = loop {
+                match current_publisher()?.publish_all(messages.clone()).await {
+                    Ok(n) => break n,
+                    Err(e) if attempt < PUBLISH_ATTEMPTS => {
+                        attempt += 1;
+                        tracing::warn!(error = %e, attempt, "could not publish the result; retrying on the current broker connection");
+                        tokio::time::sleep(PUBLISH_RETRY_DELAY).await;
+                    }
+                    Err(e) => return Err(DeliveryError(e.to_string())),
+                }
+            };
             // One pre-split bundle (of one object) per message, as before.
             for _ in 0..sent {
                 shared.metrics.bundle_sent(1);

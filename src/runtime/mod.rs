@@ -33,7 +33,8 @@ pub struct Shared {
     /// Prometheus metrics (served when `CONNECTOR_EXPOSE_METRICS=true`).
     pub metrics: crate::ops::Metrics,
 
-    pub publisher: Option<Publisher>,
+    /// The push-queue publisher (AMQP protocol); replaced when the connection is rebuilt.
+    pub publisher: std::sync::RwLock<Option<Publisher>>,
     pub connector_user_id: Option<String>,
     pub attempts: attempts::Attempts,
     /// Set once the platform turned out to lack `stixBundlePush(work_id:)`.
@@ -116,12 +117,8 @@ pub async fn run_with(
         metrics.clone(),
     ));
 
-    let conn = amqp::connect(
-        &reg.connection,
-        &format!("connector-wazuh {}", settings.connector.id),
-        Duration::from_secs(60),
-    )
-    .await?;
+    let conn_name = format!("connector-wazuh {}", settings.connector.id);
+    let mut conn = amqp::connect(&reg.connection, &conn_name, Duration::from_secs(60)).await?;
     let publisher = match settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
             Some(Publisher::new(&conn, &reg.push_exchange, &reg.push_routing).await?)
@@ -131,7 +128,7 @@ pub async fn run_with(
     let concurrency = settings.connector.concurrency;
     let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
     let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
-    let (channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
+    let (mut channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
     let indexer = Arc::new(
         crate::indexer::IndexerClient::new(&settings.indexer)
             .map_err(|e| RunError::Setup(e.to_string()))?,
@@ -164,7 +161,7 @@ pub async fn run_with(
         ctx,
         enricher,
         metrics: metrics.clone(),
-        publisher,
+        publisher: std::sync::RwLock::new(publisher),
         connector_user_id: reg.connector_user_id.clone(),
         attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
@@ -178,11 +175,45 @@ pub async fn run_with(
     // daemon drains and exits non-zero so the container restarts and registers again (which
     // re-declares the queues).
     let mut consumer_lost = false;
+    // Consumer watchdog (see `amqp::consumer_alive`): a dead consumer is replaced by a new
+    // connection, channel, consumer and publisher, in place, without exiting.
+    let mut probe = tokio::time::interval(CONSUMER_PROBE_PERIOD);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut rebuild = false;
     loop {
+        if rebuild {
+            rebuild = false;
+            health.set_consuming(false);
+            tracing::warn!("the listen queue's consumer is gone; reconnecting to the broker");
+            let Some((c, ch, co, p)) =
+                reconnect(&reg, &settings, &conn_name, prefetch, &tag, &shutdown).await
+            else {
+                break;
+            };
+            // In-flight requests keep their old channel: their acks fail and the broker
+            // redelivers them, which the idempotent pipeline absorbs.
+            let old = std::mem::replace(&mut conn, c);
+            channel = ch;
+            consumer = co;
+            if let Ok(mut slot) = shared.publisher.write() {
+                *slot = p;
+            }
+            let _ = old.close(200, "replaced".into()).await;
+            metrics.amqp_reconnect();
+            health.set_consuming(true);
+            tracing::info!(queue = %reg.listen, "consuming enrichment requests again");
+        }
         tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = probe.tick() => {
+                if !amqp::consumer_alive(&conn, &channel, &reg.listen, sem.available_permits() > 0).await {
+                    rebuild = true;
+                }
+            }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            next = consumer.next() => match next {
+            // Only take a delivery when a slot is free, so the loop itself never blocks: the
+            // watchdog and a rebuild must run even while every slot waits on the broker.
+            next = consumer.next(), if sem.available_permits() > 0 => match next {
                 Some(Ok(delivery)) => {
                     let Ok(permit) = sem.clone().acquire_owned().await else { break };
                     let shared = shared.clone();
@@ -210,14 +241,8 @@ pub async fn run_with(
                     });
                 }
                 Some(Err(e)) => {
-                    tracing::warn!(error = %e, "consumer error; waiting for the broker connection to recover");
-                    health.set_consuming(false);
-                    if channel.wait_for_recovery(e).await.is_err() {
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    } else {
-                        metrics.amqp_reconnect();
-                    }
-                    health.set_consuming(true);
+                    tracing::warn!(error = %e, "consumer error; reconnecting to the broker");
+                    rebuild = true;
                 }
                 None => {
                     tracing::error!("the broker ended the consumer (was the listen queue deleted?); restarting is needed to register again");
@@ -265,6 +290,51 @@ pub async fn run_with(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the consumer watchdog checks the listen queue's consumer.
+const CONSUMER_PROBE_PERIOD: Duration = Duration::from_secs(10);
+
+type Rebuilt = (
+    lapin::Connection,
+    lapin::Channel,
+    lapin::Consumer,
+    Option<Publisher>,
+);
+
+/// A new connection, consumer and publisher, retried every 5 s until the broker accepts them or
+/// shutdown is requested (`None`).
+async fn reconnect(
+    reg: &register::Registration,
+    settings: &Settings,
+    conn_name: &str,
+    prefetch: u16,
+    tag: &str,
+    shutdown: &CancellationToken,
+) -> Option<Rebuilt> {
+    loop {
+        let attempt = async {
+            let conn = amqp::connect(&reg.connection, conn_name, Duration::from_secs(30)).await?;
+            let publisher = match settings.connector.queue_protocol {
+                QueueProtocol::Amqp => {
+                    Some(Publisher::new(&conn, &reg.push_exchange, &reg.push_routing).await?)
+                }
+                QueueProtocol::Api => None,
+            };
+            let (channel, consumer) = amqp::consume(&conn, &reg.listen, prefetch, tag).await?;
+            Ok::<_, amqp::AmqpError>((conn, channel, consumer, publisher))
+        };
+        match attempt.await {
+            Ok(r) => return Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, "reconnecting to the broker failed; retrying in 5 s");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return None,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+        }
+    }
 }
 
 /// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
