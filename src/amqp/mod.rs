@@ -222,11 +222,8 @@ impl Publisher {
     /// benchmark (see BENCHMARKS.md). A message whose publish or confirm fails because the
     /// connection dropped is sent again through [`Publisher::publish`] (bounded retries with
     /// recovery); a negative confirm is an error. Returns the number of messages sent.
-    pub async fn publish_all<I>(&self, messages: I) -> Result<usize, AmqpError>
-    where
-        I: IntoIterator<Item = Value>,
-    {
-        let bodies: Vec<String> = messages.into_iter().map(|m| m.to_string()).collect();
+    pub async fn publish_all(&self, messages: &[Value]) -> Result<usize, AmqpError> {
+        let bodies: Vec<String> = messages.iter().map(Value::to_string).collect();
         let mut pending = Vec::with_capacity(bodies.len());
         let mut retry: Vec<usize> = Vec::new();
         for (i, body) in bodies.iter().enumerate() {

@@ -293,7 +293,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
             // rebuilds (every 5 s for up to a minute); only then is the request given back.
             let mut attempt = 0;
             let sent = loop {
-                match current_publisher()?.publish_all(messages.clone()).await {
+                match current_publisher()?.publish_all(&messages).await {
                     Ok(n) => break n,
                     Err(e) if attempt < PUBLISH_ATTEMPTS => {
                         attempt += 1;
