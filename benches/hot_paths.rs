@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
+use connector_wazuh::alert::SearchResult;
 use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::config::Settings;
 use connector_wazuh::entity::Entity;
@@ -148,11 +149,21 @@ fn deliver(objects: &[Value]) -> usize {
 fn one_request(s: &Settings, e: &Entity, body: &[u8]) -> usize {
     let _ = black_box(build_body(s, &e.stix));
     let result = parse_search_response(body, json!({})).expect("parse");
-    let input = KnowledgeInput {
+    let k = knowledge::build(&knowledge_input(s, e, &result)).expect("build");
+    deliver(&k.objects)
+}
+
+/// The knowledge builder's input for the benchmark entity (manual request, fixed clock).
+fn knowledge_input<'a>(
+    s: &'a Settings,
+    e: &'a Entity,
+    result: &'a SearchResult,
+) -> KnowledgeInput<'a> {
+    KnowledgeInput {
         entity: e,
         observable: None,
         indicators: &[],
-        result: &result,
+        result,
         options: &s.knowledge,
         indexer: &s.indexer,
         search: &s.search,
@@ -160,9 +171,7 @@ fn one_request(s: &Settings, e: &Entity, body: &[u8]) -> usize {
         now: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
         automatic: false,
         sighting_of: e.standard_id.clone(),
-    };
-    let k = knowledge::build(&input).expect("build");
-    deliver(&k.objects)
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -181,19 +190,7 @@ fn bench(c: &mut Criterion) {
             |b, body| b.iter(|| parse_search_response(black_box(body), json!({})).expect("parse")),
         );
         let result = parse_search_response(&body, json!({})).expect("parse");
-        let input = KnowledgeInput {
-            entity: &e,
-            observable: None,
-            indicators: &[],
-            result: &result,
-            options: &s.knowledge,
-            indexer: &s.indexer,
-            search: &s.search,
-            tools_in_opencti: &[],
-            now: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
-            automatic: false,
-            sighting_of: e.standard_id.clone(),
-        };
+        let input = knowledge_input(&s, &e, &result);
         g.bench_with_input(
             BenchmarkId::new("knowledge_build", limit),
             &input,

@@ -210,18 +210,12 @@ impl Publisher {
             .with_content_encoding("utf-8".into())
     }
 
-    /// Publish one message and wait for the broker's confirm; waits for connection recovery and
-    /// retries a bounded number of times.
-    pub async fn publish(&self, message: &Value) -> Result<(), AmqpError> {
-        self.publish_body(&message.to_string()).await
-    }
-
     /// Publishes every message, then waits for all their confirms: the broker confirms
     /// persistent messages in batches (after its disk sync), so waiting for each confirm before
     /// sending the next one cost a round trip per object — 84 to 229 of them per request on the
     /// benchmark (see BENCHMARKS.md). A message whose publish or confirm fails because the
-    /// connection dropped is sent again through [`Publisher::publish`] (bounded retries with
-    /// recovery); a negative confirm is an error. Returns the number of messages sent.
+    /// connection dropped is sent once more on its own; a negative confirm, or a second failure, is
+    /// an error (the caller retries on the connection the daemon rebuilds). Returns the number of messages sent.
     pub async fn publish_all(&self, messages: &[Value]) -> Result<usize, AmqpError> {
         let bodies: Vec<String> = messages.iter().map(Value::to_string).collect();
         let mut pending = Vec::with_capacity(bodies.len());
@@ -263,41 +257,25 @@ impl Publisher {
         Ok(bodies.len())
     }
 
+    /// One message, one confirm. lapin's recovery is off (see [`connect`]), so there is nothing
+    /// to wait for here: a failure goes back to the caller.
     async fn publish_body(&self, body: &str) -> Result<(), AmqpError> {
-        let mut last = String::new();
-        for _ in 0..5 {
-            let attempt = async {
-                let confirm = self
-                    .channel
-                    .basic_publish(
-                        self.exchange.as_str().into(),
-                        self.routing.as_str().into(),
-                        BasicPublishOptions::default(),
-                        body.as_bytes(),
-                        Self::properties(),
-                    )
-                    .await?;
-                confirm.await
-            };
-            match attempt.await {
-                Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => return Ok(()),
-                Ok(other) => return Err(AmqpError::Nacked(format!("{other:?}"))),
-                Err(e) => {
-                    last = e.to_string();
-                    tracing::warn!(error = %last, "publish failed; waiting for the broker connection to recover");
-                    if tokio::time::timeout(
-                        Duration::from_secs(30),
-                        self.channel.wait_for_recovery(e),
-                    )
-                    .await
-                    .is_err()
-                    {
-                        break;
-                    }
-                }
-            }
+        let confirm = self
+            .channel
+            .basic_publish(
+                self.exchange.as_str().into(),
+                self.routing.as_str().into(),
+                BasicPublishOptions::default(),
+                body.as_bytes(),
+                Self::properties(),
+            )
+            .await
+            .map_err(|e| AmqpError::Broker(format!("publish failed: {e}")))?;
+        match confirm.await {
+            Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => Ok(()),
+            Ok(other) => Err(AmqpError::Nacked(format!("{other:?}"))),
+            Err(e) => Err(AmqpError::Broker(format!("publish failed: {e}"))),
         }
-        Err(AmqpError::Broker(format!("publish failed: {last}")))
     }
 }
 

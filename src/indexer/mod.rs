@@ -348,15 +348,10 @@ impl IndexerClient {
                     Some(&req.exact_stats_body()),
                 )
                 .await?;
-            let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
-                .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
-            if resp.timed_out {
-                return Err(IndexerError::SearchTimedOut);
-            }
-            let (agents, rules, _) = response::stats_of(resp.aggregations.unwrap_or_default());
-            result.agents = agents;
-            result.rules = rules;
-            result.took_ms += resp.took;
+            let (exact, _) = parse_search(&bytes, Value::Null)?;
+            result.agents = exact.agents;
+            result.rules = exact.rules;
+            result.took_ms += exact.took_ms;
         }
         if let Some(state) = &req.state {
             // The alert results stand on their own: a failing state lookup is logged and
