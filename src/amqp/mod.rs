@@ -204,6 +204,19 @@ impl Publisher {
         })
     }
 
+    /// Sends one persistent message; the returned future resolves with the broker's confirm.
+    async fn send(&self, body: &str) -> lapin::Result<lapin::PublisherConfirm> {
+        self.channel
+            .basic_publish(
+                self.exchange.as_str().into(),
+                self.routing.as_str().into(),
+                BasicPublishOptions::default(),
+                body.as_bytes(),
+                Self::properties(),
+            )
+            .await
+    }
+
     fn properties() -> BasicProperties {
         BasicProperties::default()
             .with_delivery_mode(2)
@@ -221,17 +234,7 @@ impl Publisher {
         let mut pending = Vec::with_capacity(bodies.len());
         let mut retry: Vec<usize> = Vec::new();
         for (i, body) in bodies.iter().enumerate() {
-            match self
-                .channel
-                .basic_publish(
-                    self.exchange.as_str().into(),
-                    self.routing.as_str().into(),
-                    BasicPublishOptions::default(),
-                    body.as_bytes(),
-                    Self::properties(),
-                )
-                .await
-            {
+            match self.send(body).await {
                 Ok(confirm) => pending.push((i, confirm)),
                 Err(e) => {
                     tracing::warn!(error = %e, "pipelined publish failed; sending the rest one by one");
@@ -261,14 +264,7 @@ impl Publisher {
     /// to wait for here: a failure goes back to the caller.
     async fn publish_body(&self, body: &str) -> Result<(), AmqpError> {
         let confirm = self
-            .channel
-            .basic_publish(
-                self.exchange.as_str().into(),
-                self.routing.as_str().into(),
-                BasicPublishOptions::default(),
-                body.as_bytes(),
-                Self::properties(),
-            )
+            .send(body)
             .await
             .map_err(|e| AmqpError::Broker(format!("publish failed: {e}")))?;
         match confirm.await {
