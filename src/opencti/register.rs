@@ -8,19 +8,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{ApiError, OpenCtiClient};
 use super::operations as ops;
+use crate::amqp::MqConnection;
 use crate::config::{MqOverrides, Secret, Settings};
-
-/// Broker connection returned by `registerConnector` (after `MQ_*` overrides).
-#[derive(Debug, Clone)]
-pub struct MqConnection {
-    pub host: String,
-    pub port: u16,
-    pub vhost: String,
-    pub use_ssl: bool,
-    pub user: String,
-    pub pass: Secret,
-    pub ssl_ca: Option<std::path::PathBuf>,
-}
 
 /// What registration returned.
 #[derive(Debug, Clone)]
