@@ -1,5 +1,5 @@
 //! Start-up conversation with the platform: health check, registration (sending only the input
-//! fields the running platform accepts), and the 40-second heartbeat.
+//! fields the running platform accepts), and the heartbeat call.
 
 use std::time::Duration;
 
@@ -169,27 +169,6 @@ pub async fn ping(
         .query(ops::PING_CONNECTOR, vars, None)
         .await
         .map(drop)
-}
-
-/// Ping every `period` until cancelled; failures are logged, never fatal.
-pub async fn ping_loop(
-    client: OpenCtiClient,
-    connector_id: String,
-    period: Duration,
-    cancel: CancellationToken,
-    metrics: crate::ops::Metrics,
-) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = cancel.cancelled() => return,
-        }
-        let r = ping(&client, &connector_id, 0).await;
-        metrics.ping(r.is_ok());
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "connector ping failed; will retry at the next period");
-        }
-    }
 }
 
 #[cfg(test)]
