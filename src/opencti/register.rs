@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{ApiError, OpenCtiClient};
-use super::operations as ops;
+use super::operations;
 use crate::amqp::MqConnection;
 use crate::config::{MqOverrides, Secret, Settings};
 
@@ -142,7 +142,11 @@ pub async fn register(
     let fields = client.register_input_fields().await?;
     let input = register_input(settings, &fields);
     let data = client
-        .query_retry(ops::REGISTER_CONNECTOR, json!({ "input": input }), None)
+        .query_retry(
+            operations::REGISTER_CONNECTOR,
+            json!({ "input": input }),
+            None,
+        )
         .await?;
     parse_registration(&data, &settings.connector.mq)
 }
@@ -166,7 +170,7 @@ pub async fn ping(
         }
     });
     client
-        .query(ops::PING_CONNECTOR, vars, None)
+        .query(operations::PING_CONNECTOR, vars, None)
         .await
         .map(drop)
 }
