@@ -47,10 +47,10 @@ impl ApiError {
 
 /// Bounded retry schedule for calls that must not be lost (work reports, result delivery).
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub first_delay: Duration,
-    pub max_delay: Duration,
+struct RetryPolicy {
+    attempts: u32,
+    first_delay: Duration,
+    max_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -65,7 +65,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Delay before retry number `n` (0-based): exponential, capped.
-    pub fn delay(&self, n: u32) -> Duration {
+    fn delay(&self, n: u32) -> Duration {
         let factor = 2u32.saturating_pow(n.min(16));
         self.first_delay.saturating_mul(factor).min(self.max_delay)
     }
@@ -139,15 +139,6 @@ impl OpenCtiClient {
             token: settings.token.clone(),
             retry: RetryPolicy::default(),
         })
-    }
-
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    pub fn retry_policy(&self) -> RetryPolicy {
-        self.retry
     }
 
     /// One GraphQL call; returns `data`.
