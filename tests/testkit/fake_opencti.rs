@@ -26,7 +26,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use apollo_compiler::ast::Type;
 use apollo_compiler::executable::Selection;
+use apollo_compiler::response::JsonMap;
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
@@ -450,6 +452,10 @@ impl FakeOpenCti {
     pub fn rejected(&self) -> Vec<String> {
         self.app.inner.lock().unwrap().rejected.clone()
     }
+    /// Takes the refused requests (for a test that provokes them on purpose), leaving none.
+    pub fn take_rejected(&self) -> Vec<String> {
+        std::mem::take(&mut self.app.inner.lock().unwrap().rejected)
+    }
     /// Names of the operations received, in order.
     pub fn calls(&self) -> Vec<String> {
         self.app.inner.lock().unwrap().calls.clone()
@@ -472,6 +478,24 @@ impl FakeOpenCti {
         rabbit::delete(&self.amqp, &self.listen_queue()).await;
         rabbit::delete(&self.amqp, &self.push_queue()).await;
         let _ = self.amqp.close(200, "done".into()).await;
+    }
+}
+
+/// Every test that talks to the test OpenCTI checks that it refused nothing: a refused request
+/// fails the test when the platform goes away (unless the test took the refusals it provoked
+/// with [`FakeOpenCti::take_rejected`]).
+impl Drop for FakeOpenCti {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let rejected = self.take_rejected();
+        assert!(
+            rejected.is_empty(),
+            "the test OpenCTI refused {} request(s):\n{}",
+            rejected.len(),
+            rejected.join("\n\n")
+        );
     }
 }
 
@@ -635,26 +659,36 @@ async fn graphql(
         );
     }
     let query = body["query"].as_str().unwrap_or("").to_string();
-    let vars = body.get("variables").cloned().unwrap_or(json!({}));
     let s = schema(&app.version);
+    let refuse = |status: StatusCode, msg: &str, code: &str| {
+        app.inner
+            .lock()
+            .unwrap()
+            .rejected
+            .push(format!("{code}: {msg}\n--- operation:\n{query}"));
+        gql_error(status, msg, code)
+    };
     let doc = match ExecutableDocument::parse_and_validate(s, query.clone(), "request.graphql") {
         Ok(d) => d,
         Err(e) => {
             let msg = e.errors.to_string();
-            app.inner
-                .lock()
-                .unwrap()
-                .rejected
-                .push(format!("{msg}\n--- operation:\n{query}"));
-            return gql_error(StatusCode::BAD_REQUEST, &msg, "GRAPHQL_VALIDATION_FAILED");
+            return refuse(StatusCode::BAD_REQUEST, &msg, "GRAPHQL_VALIDATION_FAILED");
         }
     };
-    let Some(op) = doc.operations.iter().next() else {
-        return gql_error(
+    let Ok(op) = doc.operations.get(body["operationName"].as_str()) else {
+        return refuse(
             StatusCode::BAD_REQUEST,
-            "no operation",
+            "no operation, or an ambiguous one without operationName",
             "GRAPHQL_VALIDATION_FAILED",
         );
+    };
+    // Variables are coerced against the operation's definitions and this version's schema, as
+    // graphql-js does before executing: wrong types, missing required variables and input fields
+    // this version does not have are request errors (Apollo Server 4 answers them with HTTP 200,
+    // `BAD_USER_INPUT` and no `data`).
+    let vars = match coerce_variables(s, op, body.get("variables")) {
+        Ok(v) => v,
+        Err(msg) => return refuse(StatusCode::OK, &msg, "BAD_USER_INPUT"),
     };
     let op_name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
     let fields: Vec<RootField> = op
@@ -715,8 +749,13 @@ async fn graphql(
     }
     let mut data = serde_json::Map::new();
     for (field, sub, args) in &fields {
-        let v = answer(&app, s, field, sub, args, &vars);
-        data.insert(field.clone(), v);
+        match answer(&app, s, field, sub, args, &vars) {
+            Some(v) => data.insert(field.clone(), v),
+            None => {
+                let msg = format!("the test OpenCTI does not implement the root field `{field}`");
+                return refuse(StatusCode::OK, &msg, "UNSUPPORTED_BY_TEST_OPENCTI");
+            }
+        };
     }
     app.changed.notify_waiters();
     Json(json!({ "data": data })).into_response()
@@ -733,7 +772,7 @@ fn answer(
     sub: &[String],
     args: &[(String, String)],
     vars: &Value,
-) -> Value {
+) -> Option<Value> {
     let id = var(vars, "id").as_str().unwrap_or("").to_string();
     let mut g = app.inner.lock().unwrap();
     let visible = |g: &Inner, id: &str| {
@@ -743,7 +782,7 @@ fn answer(
             g.entities.get(id).cloned()
         }
     };
-    match field {
+    Some(match field {
         "about" => json!({"version": app.version}),
         "__type" => {
             let name = args
@@ -867,7 +906,75 @@ fn answer(
         "tools" => {
             json!({"edges": g.tools.iter().map(|t| json!({"node": {"name": t}})).collect::<Vec<_>>()})
         }
-        other => json!({"unsupported_by_fake": other}),
+        _ => return None,
+    })
+}
+
+/// Coerces a request's `variables` against `op`'s variable definitions and the schema
+/// (apollo-compiler for the built-in scalars, enums, input objects and required values; the
+/// platform's custom scalars checked here). `Err` holds a graphql-js style message.
+fn coerce_variables(
+    schema: &Valid<Schema>,
+    op: &apollo_compiler::executable::Operation,
+    variables: Option<&Value>,
+) -> Result<Value, String> {
+    let map = match variables {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(other) => return Err(format!("`variables` must be an object, got {other}")),
+    };
+    let bytes: JsonMap = map
+        .iter()
+        .map(|(k, v)| (k.as_str().into(), v.clone().into()))
+        .collect();
+    if let Err(e) = apollo_compiler::request::coerce_variable_values(schema, op, &bytes) {
+        return Err(format!("Variable coercion failed: {}", e.message()));
+    }
+    for def in &op.variables {
+        if let Some(v) = map.get(def.name.as_str()) {
+            check_custom_scalars(schema, &def.ty, v)
+                .map_err(|e| format!("Variable \"${}\" got invalid value {v}; {e}", def.name))?;
+        }
+    }
+    Ok(Value::Object(map))
+}
+
+/// OpenCTI's custom scalars that the connector may send: `DateTime` is an RFC 3339 date-time,
+/// `StixId`/`StixRef`/`ConstraintString` strings, `ConstraintNumber` a number.
+fn check_custom_scalars(schema: &Valid<Schema>, ty: &Type, v: &Value) -> Result<(), String> {
+    if v.is_null() {
+        return Ok(());
+    }
+    let name = match ty {
+        Type::List(inner) | Type::NonNullList(inner) => {
+            return match v.as_array() {
+                Some(items) => items
+                    .iter()
+                    .try_for_each(|i| check_custom_scalars(schema, inner, i)),
+                None => check_custom_scalars(schema, inner, v),
+            };
+        }
+        Type::Named(n) | Type::NonNullNamed(n) => n,
+    };
+    match (schema.types.get(name), name.as_str()) {
+        (Some(ExtendedType::InputObject(io)), _) => io.fields.iter().try_for_each(|(f, def)| {
+            v.get(f.as_str())
+                .map_or(Ok(()), |fv| check_custom_scalars(schema, &def.ty, fv))
+                .map_err(|e| format!("at \"{f}\": {e}"))
+        }),
+        (_, "DateTime") => match v.as_str() {
+            Some(t) if chrono::DateTime::parse_from_rfc3339(t).is_ok() => Ok(()),
+            _ => Err(format!(
+                "DateTime cannot represent an invalid date-time: {v}"
+            )),
+        },
+        (_, "StixId" | "StixRef" | "ConstraintString") if !v.is_string() => {
+            Err(format!("{name} cannot represent a non-string value: {v}"))
+        }
+        (_, "ConstraintNumber") if !v.is_number() => Err(format!(
+            "ConstraintNumber cannot represent a non-numeric value: {v}"
+        )),
+        _ => Ok(()),
     }
 }
 
