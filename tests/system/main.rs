@@ -23,3 +23,4 @@ mod pattern_search;
 mod runtime_requests;
 mod runtime_shutdown;
 mod test_opencti;
+mod testkit_helpers;
