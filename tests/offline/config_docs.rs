@@ -57,14 +57,3 @@ fn sample_loads_with_an_id() {
     assert_eq!(s.opencti.url, "http://localhost:8080");
     assert_eq!(entries.len(), OPTIONS.len());
 }
-
-#[test]
-fn readme_lists_every_option() {
-    let readme = read("README.md");
-    let missing: Vec<_> = OPTIONS
-        .iter()
-        .filter(|o| !readme.contains(&format!("`{}`", o.env)))
-        .map(|o| o.env)
-        .collect();
-    assert!(missing.is_empty(), "README.md lacks {missing:?}");
-}

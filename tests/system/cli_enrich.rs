@@ -156,7 +156,7 @@ async fn send_pushes_the_bundle_to_opencti() {
     let spec = format!("ipv4-addr:{IP}");
 
     // The platform knows the address (with the id the CLI computes) and an indicator of it.
-    let obs = connector_wazuh::ops::cli::observable::parse_spec(&spec).unwrap();
+    let obs = connector_wazuh::cli::observable::parse_spec(&spec).unwrap();
     let ip = octi.add_entity(obs);
     octi.add_indicator(
         serde_json::json!({"id": "indicator--0a4f4c8e-7d3b-4d59-9a47-3f7f3f1d0c02",

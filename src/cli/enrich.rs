@@ -15,7 +15,7 @@ use crate::entity::IndicatorInfo;
 use crate::indexer::IndexerClient;
 use crate::opencti::client::OpenCtiClient;
 use crate::opencti::entities::indicator_info;
-use crate::opencti::operations as ops;
+use crate::opencti::operations;
 use crate::pipeline::{
     self, BoxFut, Context, EnrichError, Enriched, EntitySource, IndicatorWithObservables, Mode,
     ObservableRef, Request,
@@ -227,7 +227,7 @@ async fn push(client: &OpenCtiClient, connector_id: &str, bundle: &Value) -> Res
     let text = bundle.to_string();
     match client
         .query(
-            ops::STIX_BUNDLE_PUSH,
+            operations::STIX_BUNDLE_PUSH,
             json!({ "connectorId": connector_id, "bundle": text, "work_id": null }),
             None,
         )
@@ -236,7 +236,7 @@ async fn push(client: &OpenCtiClient, connector_id: &str, bundle: &Value) -> Res
         Ok(_) => Ok(()),
         Err(e) if e.is_validation() => client
             .query(
-                ops::STIX_BUNDLE_PUSH_LEGACY,
+                operations::STIX_BUNDLE_PUSH_LEGACY,
                 json!({ "connectorId": connector_id, "bundle": text }),
                 None,
             )
