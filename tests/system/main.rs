@@ -22,5 +22,6 @@ mod ops_demo_loader;
 mod pattern_search;
 mod runtime_requests;
 mod runtime_shutdown;
+mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;

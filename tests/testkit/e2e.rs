@@ -154,6 +154,7 @@ pub fn assert_valid_bundle(
     }
     let errors = connector_wazuh::stix::validate::validate_bundle(&objects, &known);
     assert!(errors.is_empty(), "invalid bundle: {errors:#?}");
+    octi.assert_imports_pass_the_oasis_validator();
     for m in octi.push_messages() {
         assert_eq!(m["bundle"]["type"], "bundle", "{m}");
         assert_eq!(m["bundle"]["spec_version"], "2.1", "{m}");

@@ -54,6 +54,7 @@ pub const TLP_CLEAR: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df
 pub const TLP_GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
 pub const TLP_AMBER: &str = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82";
 pub const TLP_RED: &str = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
+pub const TLP_AMBER_STRICT: &str = "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37";
 const CONNECTOR_EXCHANGE: &str = "amqp.connector.exchange";
 const WORKER_EXCHANGE: &str = "amqp.worker.exchange";
 
@@ -96,6 +97,10 @@ pub enum FailMode {
     Hang(Duration),
     /// Wait this long, then answer normally (a slow platform).
     Delay(Duration),
+    /// Hold the call until the test releases it ([`FakeOpenCti::release_held`]), then answer
+    /// normally: a request stays in flight exactly as long as the test needs, whatever the
+    /// machine's speed.
+    Hold,
 }
 
 /// What the platform knows about one work.
@@ -141,6 +146,12 @@ struct Inner {
     calls: Vec<String>,
     rejected: Vec<String>,
     failures: HashMap<String, (u32, FailMode)>,
+    /// Calls answered with an injected failure, per operation name.
+    faulted: HashMap<String, u32>,
+    /// Objects the worker refused (invalid id, unknown type), with why.
+    refused_objects: Vec<String>,
+    /// Calls held so far ([`FailMode::Hold`]).
+    held: u32,
 }
 
 struct App {
@@ -149,6 +160,8 @@ struct App {
     connector_id: String,
     inner: Mutex<Inner>,
     changed: tokio::sync::Notify,
+    /// Becomes true when the test releases the held calls.
+    released: tokio::sync::watch::Sender<bool>,
 }
 
 /// A running fake platform bound to one unique connector id.
@@ -181,6 +194,7 @@ impl FakeOpenCti {
             connector_id: connector_id.clone(),
             inner: Mutex::default(),
             changed: tokio::sync::Notify::new(),
+            released: tokio::sync::watch::Sender::new(false),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -452,6 +466,68 @@ impl FakeOpenCti {
     pub fn rejected(&self) -> Vec<String> {
         self.app.inner.lock().unwrap().rejected.clone()
     }
+    /// Runs the OASIS validator over every object the worker imported (one Python run); fails
+    /// the test on what it refuses (see [`super::oasis`]).
+    pub fn assert_imports_pass_the_oasis_validator(&self) {
+        let mut seen = HashSet::new();
+        let objects: Vec<Value> = {
+            let g = self.app.inner.lock().unwrap();
+            g.pushed
+                .values()
+                .flatten()
+                .filter(|o| seen.insert(o.to_string()))
+                .cloned()
+                .collect()
+        };
+        assert!(!objects.is_empty(), "nothing was imported");
+        super::oasis::assert_valid(&objects);
+    }
+    /// Waits (≤ 60 s) until `n` calls are held ([`FailMode::Hold`]).
+    pub async fn wait_held(&self, n: u32) {
+        self.wait_until(Duration::from_secs(60), |g| (g.held >= n).then_some(()))
+            .await
+            .unwrap_or_else(|| panic!("fewer than {n} calls held: {}", self.held()));
+    }
+    /// Calls held so far.
+    pub fn held(&self) -> u32 {
+        self.app.inner.lock().unwrap().held
+    }
+    /// Lets every held call (and every later one) answer normally.
+    pub fn release_held(&self) {
+        self.app.released.send_replace(true);
+    }
+    /// Calls of operation `op` that got an injected failure ([`Self::fail_next`]).
+    pub fn faulted(&self, op: &str) -> u32 {
+        self.app
+            .inner
+            .lock()
+            .unwrap()
+            .faulted
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    }
+    /// Objects the worker refuses: invalid ids and unknown types on receipt, and references
+    /// that resolve to nothing the platform holds once everything was imported (an imported
+    /// object, an entity the test added, a TLP marking, the placeholder indicator sightings
+    /// point at while `x_opencti_sighting_of_ref` names the real one).
+    pub fn worker_refusals(&self) -> Vec<String> {
+        let g = self.app.inner.lock().unwrap();
+        let mut out = g.refused_objects.clone();
+        let mut known: HashSet<&str> = g.entities.keys().map(String::as_str).collect();
+        known.extend([TLP_CLEAR, TLP_GREEN, TLP_AMBER, TLP_RED, TLP_AMBER_STRICT]);
+        known.insert(connector_wazuh::stix::id::DUMMY_INDICATOR_ID);
+        let all = g.pushed.values().flatten();
+        known.extend(all.clone().filter_map(|o| o["id"].as_str()));
+        for o in all {
+            let mut refs = Vec::new();
+            refs_in(o, &mut refs);
+            for r in refs.iter().filter(|r| !known.contains(r.as_str())) {
+                out.push(format!("dangling reference {r} in {}", o["id"]));
+            }
+        }
+        out
+    }
     /// Takes the refused requests (for a test that provokes them on purpose), leaving none.
     pub fn take_rejected(&self) -> Vec<String> {
         std::mem::take(&mut self.app.inner.lock().unwrap().rejected)
@@ -470,8 +546,9 @@ impl FakeOpenCti {
             .insert(op.to_string(), (n, mode));
     }
 
-    /// Delete the connector's queues and stop the server.
+    /// Delete the connector's queues and stop the server (held calls are released).
     pub async fn cleanup(self) {
+        self.release_held();
         for t in &self.tasks {
             t.abort();
         }
@@ -496,6 +573,69 @@ impl Drop for FakeOpenCti {
             rejected.len(),
             rejected.join("\n\n")
         );
+        let refused = self.worker_refusals();
+        assert!(
+            refused.is_empty(),
+            "the test OpenCTI's worker refused {} object(s):\n{}",
+            refused.len(),
+            refused.join("\n")
+        );
+    }
+}
+
+/// STIX 2.1 object types, and the ones OpenCTI adds, that the platform's worker imports.
+#[rustfmt::skip]
+const KNOWN_TYPES: &[&str] = &[
+    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
+    "indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
+    "note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+    "relationship", "sighting", "marking-definition", "artifact", "autonomous-system", "directory",
+    "domain-name", "email-addr", "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr",
+    "mutex", "network-traffic", "process", "software", "url", "user-account",
+    "windows-registry-key", "x509-certificate", "case-incident", "case-rfi", "case-rft", "task",
+    "hostname", "cryptographic-key", "cryptocurrency-wallet", "text", "user-agent", "bank-account",
+    "phone-number", "payment-card", "media-content", "persona", "credential", "tracking-number",
+    "channel", "event", "narrative", "data-component", "data-source",
+];
+
+/// What OpenCTI's worker refuses in a bundle on receipt: an unknown type, an id that is not
+/// `<type>--<UUID>` of its own type.
+fn refuse_objects(objects: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in objects {
+        let t = o["type"].as_str().unwrap_or("");
+        let id = o["id"].as_str().unwrap_or("");
+        if !KNOWN_TYPES.contains(&t) {
+            out.push(format!("unknown type {t:?}: {o}"));
+        }
+        match id.split_once("--") {
+            Some((prefix, uuid)) if prefix == t && uuid::Uuid::parse_str(uuid).is_ok() => {}
+            _ => out.push(format!("invalid id {id:?} for a {t:?}")),
+        }
+    }
+    out
+}
+
+/// Every `*_ref`/`*_refs` value in `v` (nested objects and lists included).
+fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k.ends_with("_ref") || k.ends_with("_refs") {
+                    match x {
+                        Value::String(s) => out.push(s.clone()),
+                        Value::Array(a) => {
+                            out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
+                        }
+                        _ => refs_in(x, out),
+                    }
+                } else {
+                    refs_in(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs_in(x, out)),
+        _ => {}
     }
 }
 
@@ -519,7 +659,7 @@ fn tlp_name(id: &str) -> Option<&'static str> {
         TLP_CLEAR => "TLP:CLEAR",
         TLP_GREEN => "TLP:GREEN",
         TLP_AMBER => "TLP:AMBER",
-        "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37" => "TLP:AMBER+STRICT",
+        TLP_AMBER_STRICT => "TLP:AMBER+STRICT",
         TLP_RED => "TLP:RED",
         _ => return None,
     })
@@ -622,6 +762,8 @@ async fn worker(conn: Connection, queue: String, app: Arc<App>) {
                 w.imported += objects.len() as i64;
                 w.update_status();
             }
+            let refused = refuse_objects(&objects);
+            g.refused_objects.extend(refused);
             g.pushed.entry(work_id).or_default().extend(objects);
             msg["bundle"] = bundle;
             g.push_messages.push(msg);
@@ -720,13 +862,17 @@ async fn graphql(
     let failure = {
         let mut g = app.inner.lock().unwrap();
         g.calls.push(op_name.clone());
-        match g.failures.get_mut(&op_name) {
+        let mode = match g.failures.get_mut(&op_name) {
             Some((n, mode)) if *n > 0 => {
                 *n -= 1;
                 Some(*mode)
             }
             _ => None,
+        };
+        if mode.is_some() {
+            *g.faulted.entry(op_name.clone()).or_default() += 1;
         }
+        mode
     };
     match failure {
         Some(FailMode::Status500) => {
@@ -745,6 +891,12 @@ async fn graphql(
             );
         }
         Some(FailMode::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FailMode::Hold) => {
+            app.inner.lock().unwrap().held += 1;
+            app.changed.notify_waiters();
+            let mut released = app.released.subscribe();
+            let _ = released.wait_for(|r| *r).await;
+        }
         None => {}
     }
     let mut data = serde_json::Map::new();
@@ -851,6 +1003,8 @@ fn answer(
                 w.imported += objects.len() as i64;
                 w.update_status();
             }
+            let refused = refuse_objects(&objects);
+            g.refused_objects.extend(refused);
             g.pushed.entry(work_id).or_default().extend(objects);
             g.api_pushes.push(vars.clone());
             json!(true)
