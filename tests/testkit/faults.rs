@@ -474,18 +474,31 @@ impl Daemon {
         }
     }
 
-    /// SIGTERM, then wait (≤ 30 s) for a clean exit.
-    pub async fn terminate(mut self) -> Self {
+    /// Sends `signal` (`TERM`, `KILL`…) to the daemon.
+    pub fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("running");
         let ok = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([format!("-{signal}"), pid.to_string()])
             .status()
             .unwrap();
-        assert!(ok.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("no exit within 30 s of SIGTERM")
-            .unwrap();
+        assert!(ok.success(), "kill -{signal} {pid}");
+    }
+
+    /// Waits (≤ `timeout`) for the daemon to exit.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(status) => status.unwrap(),
+            Err(_) => panic!(
+                "no exit within {timeout:?}; log tail:\n{}",
+                tail(&self.log_text())
+            ),
+        }
+    }
+
+    /// SIGTERM, then wait (≤ 30 s) for a clean exit.
+    pub async fn terminate(mut self) -> Self {
+        self.signal("TERM");
+        let status = self.wait_exit(Duration::from_secs(30)).await;
         assert!(
             status.success(),
             "exit status {status:?}; log tail:\n{}",

@@ -110,6 +110,23 @@ pub async fn depth(conn: &Connection, queue: &str) -> u32 {
         .message_count()
 }
 
+/// Waits (≤ `timeout`) until `queue` holds exactly `n` messages; returns the last depth read.
+pub async fn wait_depth(
+    conn: &Connection,
+    queue: &str,
+    n: u32,
+    timeout: std::time::Duration,
+) -> u32 {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let d = depth(conn, queue).await;
+        if d == n || std::time::Instant::now() >= deadline {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Empties a queue. Fails the test if the queue does not exist.
 pub async fn purge(conn: &Connection, queue: &str) {
     let ch = channel(conn).await;
