@@ -156,7 +156,7 @@ async fn opencti_down_at_start_up() {
     );
     assert!(retries >= 4, "backoff retries: {retries}");
     assert!(
-        consuming_after < DOWN + Duration::from_secs(10),
+        consuming_after < DOWN + Duration::from_secs(30),
         "{consuming_after:?}"
     );
     t.assert_promises(0, &[]);

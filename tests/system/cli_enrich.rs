@@ -18,7 +18,7 @@ fn env(indexer_url: &str) -> HashMap<String, String> {
         ("OPENCTI_TOKEN", "0token-not-needed"),
         ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
         ("WAZUH_OPENSEARCH_URL", indexer_url),
-        ("WAZUH_OPENSEARCH_TIMEOUT", "5s"),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "30s"),
         ("WAZUH_OPENSEARCH_RETRIES", "0"),
     ]
     .iter()

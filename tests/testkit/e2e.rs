@@ -105,7 +105,7 @@ pub fn connector(octi: &FakeOpenCti, indexer_url: &str, extra: &[(&str, &str)]) 
     let mut env: Vec<(&str, &str)> = vec![
         ("WAZUH_OPENSEARCH_URL", indexer_url),
         ("WAZUH_APP_URL", "https://wazuh.example.test/"),
-        ("WAZUH_OPENSEARCH_TIMEOUT", "5s"),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "30s"),
         ("WAZUH_CREATE_OBS_SIGHTINGS", "true"),
     ];
     env.extend_from_slice(extra);

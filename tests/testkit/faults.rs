@@ -513,17 +513,12 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
-/// Waits (≤ 10 s) until the listen queue is empty.
+/// Waits (≤ 30 s) until the listen queue is empty; returns its depth.
 pub async fn listen_queue_drained(octi: &FakeOpenCti) -> u32 {
     let conn = crate::testkit::rabbit::connect().await;
-    let mut depth = u32::MAX;
-    for _ in 0..100 {
-        depth = crate::testkit::rabbit::depth(&conn, &octi.listen_queue()).await;
-        if depth == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let depth =
+        crate::testkit::rabbit::wait_depth(&conn, &octi.listen_queue(), 0, Duration::from_secs(30))
+            .await;
     let _ = conn.close(200, "done".into()).await;
     depth
 }
