@@ -448,6 +448,18 @@ impl Daemon {
         Daemon { child, log }
     }
 
+    /// [`Daemon::spawn`], then waits (≤ 60 s) until it consumes requests.
+    pub async fn spawn_consuming(env: &HashMap<String, String>) -> Daemon {
+        let d = Self::spawn(env);
+        assert!(
+            d.wait_log("consuming enrichment requests", Duration::from_secs(60))
+                .await,
+            "the daemon did not start consuming:\n{}",
+            d.log_text()
+        );
+        d
+    }
+
     /// Waits (≤ `timeout`) for a log line containing `needle`.
     pub async fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
