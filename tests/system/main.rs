@@ -21,6 +21,7 @@ mod indexer_tls;
 mod opencti_tls;
 mod ops_demo_loader;
 mod pattern_search;
+mod recall;
 mod runtime_promises;
 mod runtime_requests;
 mod runtime_shutdown;

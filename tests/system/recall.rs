@@ -1,8 +1,8 @@
 //! Search recall benchmark: does the connector find *every* alert that contains an observable?
 //!
 //! ```text
-//! cargo test --test recall -- --nocapture                            # table + today's floor
-//! CONNECTOR_RECALL_STRICT=1 cargo test --test recall -- --nocapture  # the targets of issue 12
+//! cargo test --test system recall -- --nocapture                            # table + today's floor
+//! CONNECTOR_RECALL_STRICT=1 cargo test --test system recall -- --nocapture  # the targets of issue 12
 //! ```
 //!
 //! The corpus (`tests/fixtures/recall/alerts.bulk.ndjson`, ~1,900 alerts of every Wazuh alert
@@ -19,13 +19,11 @@
 //! type below 0.85 recall. Without `CONNECTOR_RECALL_STRICT` the test asserts a floor today's
 //! queries meet, so a regression fails.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
+use crate::testkit::osmem::Osmem;
 use chrono::{TimeZone, Utc};
-use common::osmem::Osmem;
 use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::config::options::SearchOptions;
 use connector_wazuh::config::Settings;
@@ -34,8 +32,8 @@ use connector_wazuh::pattern::query_for_pattern;
 use connector_wazuh::search::envelope::SearchRequest;
 use serde_json::Value;
 
-const ALERTS: &str = include_str!("fixtures/recall/alerts.bulk.ndjson");
-const LABELS: &str = include_str!("fixtures/recall/labels.json");
+const ALERTS: &str = include_str!("../fixtures/recall/alerts.bulk.ndjson");
+const LABELS: &str = include_str!("../fixtures/recall/labels.json");
 
 /// What today's queries (commit 14d2ac4) must keep reaching: a floor a few points under the
 /// measured figures (see BENCHMARKS.md "Search recall"), raised as the vocabulary improves.
@@ -45,7 +43,7 @@ const FLOOR_PRECISION: f64 = 0.95;
 /// The head of the report written to `CONNECTOR_RECALL_REPORT`.
 const REPORT_HEADER: &str = "# Search recall: what the queries miss
 
-Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test recall`.
+Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test system recall`.
 For each labelled observable or indicator the queries do not fully find: how many of its alerts
 were found, and for the missed alerts the fields that hold the value (as found by
 `scripts/recall-set`). The first list counts missed alert × field: the fields to add first.
