@@ -18,6 +18,7 @@ mod e2e_pipeline;
 mod indexer_fixture;
 mod indexer_osmem;
 mod indexer_tls;
+mod opencti_tls;
 mod ops_demo_loader;
 mod pattern_search;
 mod recall;

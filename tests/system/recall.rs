@@ -1,8 +1,8 @@
 //! Search recall benchmark: does the connector find *every* alert that contains an observable?
 //!
 //! ```text
-//! cargo test --test system recall -- --nocapture                           # table + today's floor
-//! CONNECTOR_RECALL_STRICT=1 cargo test --test system recall -- --nocapture # the targets of issue 12
+//! cargo test --test system recall -- --nocapture                            # table + today's floor
+//! CONNECTOR_RECALL_STRICT=1 cargo test --test system recall -- --nocapture  # the targets of issue 12
 //! ```
 //!
 //! The corpus (`tests/fixtures/recall/alerts.bulk.ndjson`, ~1,900 alerts of every Wazuh alert
@@ -19,13 +19,11 @@
 //! type below 0.85 recall. Without `CONNECTOR_RECALL_STRICT` the test asserts a floor today's
 //! queries meet, so a regression fails.
 
-
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use chrono::{TimeZone, Utc};
 use crate::testkit::osmem::Osmem;
+use chrono::{TimeZone, Utc};
 use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::config::options::SearchOptions;
 use connector_wazuh::config::Settings;
