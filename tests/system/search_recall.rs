@@ -1,8 +1,8 @@
 //! Search recall benchmark: does the connector find *every* alert that contains an observable?
 //!
 //! ```text
-//! cargo test --test recall -- --nocapture                            # table + today's floor
-//! CONNECTOR_RECALL_STRICT=1 cargo test --test recall -- --nocapture  # the targets of issue 12
+//! cargo test --test system search_recall -- --nocapture                            # table + floor
+//! CONNECTOR_RECALL_STRICT=1 cargo test --test system search_recall -- --nocapture  # issue 12 targets
 //! ```
 //!
 //! The corpus (`tests/fixtures/recall/alerts.bulk.ndjson`, ~1,900 alerts of every Wazuh alert
@@ -19,14 +19,10 @@
 //! type below 0.85 recall. Without `CONNECTOR_RECALL_STRICT` the test asserts a floor today's
 //! queries meet, so a regression fails.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use chrono::{TimeZone, Utc};
-use common::osmem::Osmem;
-use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::config::options::SearchOptions;
 use connector_wazuh::config::Settings;
 use connector_wazuh::indexer::IndexerClient;
@@ -34,8 +30,11 @@ use connector_wazuh::pattern::query_for_pattern;
 use connector_wazuh::search::envelope::SearchRequest;
 use serde_json::Value;
 
-const ALERTS: &str = include_str!("fixtures/recall/alerts.bulk.ndjson");
-const LABELS: &str = include_str!("fixtures/recall/labels.json");
+use crate::testkit::osmem::Osmem;
+use crate::testkit::settings;
+
+const ALERTS: &str = include_str!("../fixtures/recall/alerts.bulk.ndjson");
+const LABELS: &str = include_str!("../fixtures/recall/labels.json");
 
 /// What today's queries (commit 14d2ac4) must keep reaching: a floor a few points under the
 /// measured figures (see BENCHMARKS.md "Search recall"), raised as the vocabulary improves.
@@ -45,7 +44,7 @@ const FLOOR_PRECISION: f64 = 0.95;
 /// The head of the report written to `CONNECTOR_RECALL_REPORT`.
 const REPORT_HEADER: &str = "# Search recall: what the queries miss
 
-Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test recall`.
+Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test system search_recall`.
 For each labelled observable or indicator the queries do not fully find: how many of its alerts
 were found, and for the missed alerts the fields that hold the value (as found by
 `scripts/recall-set`). The first list counts missed alert × field: the fields to add first.
@@ -60,20 +59,21 @@ const TARGET_TYPE_RECALL: f64 = 0.85;
 /// is fetched (to compare with the labels; the largest label set has ~630 alerts), the
 /// generator alerts (marked `@sampledata`, the bulk of the corpus) are searched, and so are
 /// private and documentation-range addresses (the realistic sample alerts use them).
-fn settings(url: &str) -> Settings {
-    let env: HashMap<String, String> = [
-        ("OPENCTI_URL", "http://127.0.0.1:9"),
-        ("OPENCTI_TOKEN", "00000000-0000-4000-8000-000000000001"),
-        ("CONNECTOR_ID", "00000000-0000-4000-8000-000000000002"),
-        ("WAZUH_OPENSEARCH_URL", url),
-        ("WAZUH_OPENSEARCH_LIMIT", "5000"),
-        ("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "false"),
-        ("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS", "false"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    load(&LoadInput { file: None, env }).expect("benchmark configuration")
+fn benchmark_settings(url: &str) -> Settings {
+    settings::load(
+        [
+            ("OPENCTI_URL", "http://127.0.0.1:9"),
+            ("OPENCTI_TOKEN", "00000000-0000-4000-8000-000000000001"),
+            ("CONNECTOR_ID", "00000000-0000-4000-8000-000000000002"),
+            ("WAZUH_OPENSEARCH_URL", url),
+            ("WAZUH_OPENSEARCH_LIMIT", "5000"),
+            ("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "false"),
+            ("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS", "false"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    )
 }
 
 /// One labelled entity and what the connector found for it.
@@ -159,7 +159,7 @@ async fn measure() -> Vec<Outcome> {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let settings = settings(&os.url);
+    let settings = benchmark_settings(&os.url);
     let s = &settings.indexer;
     let client = IndexerClient::new(s).expect("indexer client");
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
