@@ -47,7 +47,9 @@ const REPORT_HEADER: &str = "# Search recall: what the queries miss
 Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test system search_recall`.
 For each labelled observable or indicator the queries do not fully find: how many of its alerts
 were found, and for the missed alerts the fields that hold the value (as found by
-`scripts/recall-set`). The first list counts missed alert × field: the fields to add first.
+`scripts/recall-set`; `~field`: the value is inside a longer string there — free text, a
+composite value, a path below the directory — rather than the whole field value). The first
+list counts missed alert × field: the fields to add first.
 ";
 
 /// Issue 12 targets (`CONNECTOR_RECALL_STRICT=1`).
