@@ -1,8 +1,8 @@
 //! Search recall benchmark: does the connector find *every* alert that contains an observable?
 //!
 //! ```text
-//! cargo test --test system search_recall -- --nocapture                            # table + floor
-//! CONNECTOR_RECALL_STRICT=1 cargo test --test system search_recall -- --nocapture  # issue 12 targets
+//! cargo test --test system recall -- --nocapture                            # table + floor
+//! CONNECTOR_RECALL_STRICT=1 cargo test --test system recall -- --nocapture  # issue 12 targets
 //! ```
 //!
 //! The corpus (`tests/fixtures/recall/alerts.bulk.ndjson`, ~1,900 alerts of every Wazuh alert
@@ -44,7 +44,7 @@ const FLOOR_PRECISION: f64 = 0.95;
 /// The head of the report written to `CONNECTOR_RECALL_REPORT`.
 const REPORT_HEADER: &str = "# Search recall: what the queries miss
 
-Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test system search_recall`.
+Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test system recall`.
 For each labelled observable or indicator the queries do not fully find: how many of its alerts
 were found, and for the missed alerts the fields that hold the value (as found by
 `scripts/recall-set`; `~field`: the value is inside a longer string there — free text, a
