@@ -99,7 +99,8 @@ impl Outcome {
     }
 }
 
-async fn load_corpus(os: &Osmem) {
+/// Loads the corpus; returns the ids of its alerts.
+async fn load_corpus(os: &Osmem) -> BTreeSet<String> {
     os.apply_wazuh_template().await;
     let mut by_index: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut lines = ALERTS.lines().filter(|l| !l.trim().is_empty());
@@ -114,9 +115,15 @@ async fn load_corpus(os: &Osmem) {
             .or_default()
             .push(serde_json::from_str(doc).expect("alert line"));
     }
+    let mut ids = BTreeSet::new();
     for (index, docs) in by_index {
+        ids.extend(
+            docs.iter()
+                .map(|d| d["id"].as_str().expect("id").to_string()),
+        );
         os.bulk_index(&index, docs).await;
     }
+    ids
 }
 
 fn query_of(
@@ -153,7 +160,7 @@ fn shown(entity: &Value) -> String {
 
 async fn measure() -> Vec<Outcome> {
     let os = Osmem::start().await;
-    load_corpus(&os).await;
+    let corpus = load_corpus(&os).await;
     let labels: Value = serde_json::from_str(LABELS).expect("labels.json");
     let refs: HashMap<String, Value> = labels["refs"]
         .as_object()
@@ -181,6 +188,10 @@ async fn measure() -> Vec<Outcome> {
                     .collect()
             })
             .unwrap_or_default();
+        assert!(
+            expected.is_subset(&corpus),
+            "labels.json names alerts the corpus lacks (regenerate both with scripts/recall-set)"
+        );
         let mut o = Outcome {
             entity_type: entity["entity_type"].as_str().unwrap().to_string(),
             shown: shown(entity),
