@@ -318,6 +318,7 @@ fn table(outcomes: &[Outcome]) -> (Vec<Row>, Row, String) {
 fn misses(outcomes: &[Outcome]) -> String {
     let mut t = String::new();
     let mut by_field: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_type: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
     for o in outcomes {
         let missed: Vec<&String> = o.expected.difference(&o.found).collect();
         let wrong: Vec<&String> = o.found.difference(&o.expected).collect();
@@ -355,6 +356,11 @@ fn misses(outcomes: &[Outcome]) -> String {
             fields.entry(f).or_default().push(id.as_str());
             for one in f.split(',') {
                 *by_field.entry(one.to_string()).or_default() += 1;
+                *by_type
+                    .entry(&o.entity_type)
+                    .or_default()
+                    .entry(one.to_string())
+                    .or_default() += 1;
             }
         }
         for (f, ids) in fields {
@@ -373,11 +379,22 @@ fn misses(outcomes: &[Outcome]) -> String {
             );
         }
     }
-    let mut fields: Vec<(String, usize)> = by_field.into_iter().collect();
-    fields.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let by_count = |m: BTreeMap<String, usize>| {
+        let mut v: Vec<(String, usize)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    };
     let mut head = String::from("Fields holding missed values (missed alert × field):\n");
-    for (f, n) in fields {
+    for (f, n) in by_count(by_field) {
         let _ = writeln!(head, "  {n:>4}  {f}");
+    }
+    head.push_str("\nThe same, per entity type:\n");
+    for (ty, m) in by_type {
+        let list: Vec<String> = by_count(m)
+            .into_iter()
+            .map(|(f, n)| format!("{f} ({n})"))
+            .collect();
+        let _ = writeln!(head, "  {ty}: {}", list.join(", "));
     }
     format!("{head}\n{t}")
 }
