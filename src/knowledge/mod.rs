@@ -269,7 +269,7 @@ impl<'a> Ctx<'a> {
             opts,
             common: Common {
                 markings: opts.tlps.clone(),
-                author_id: id::AUTHOR_ID.to_string(),
+                author_id: id::author(&opts.author_name),
                 confidence: 100,
                 now: stix::timestamp(input.now),
             },
@@ -357,7 +357,8 @@ pub fn build(input: &KnowledgeInput<'_>) -> Result<Knowledge, KnowledgeError> {
     if let Some(cid) = &case_id {
         bundle.push(case::case(&ctx, cid, &sighters, &incidents, &bundle));
     }
-    let objects = stix::model::to_values(&enrich::remove_entity_copies(&ctx, bundle.objects));
+    let objects = enrich::remove_entity_copies(&ctx, bundle.objects);
+    let objects = stix::model::to_values(&stix::seal::seal(objects));
 
     if let Some(limit) = input.options.bundle_abort_limit {
         if objects.len() > limit {
