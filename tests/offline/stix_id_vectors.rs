@@ -1,5 +1,5 @@
-//! The shared pycti id vectors all pass, and ids behave like pycti's under unicode, surrounding
-//! whitespace and case changes.
+//! The pycti id vectors (the shared set and this project's edge cases) all pass, and ids behave
+//! like pycti's under unicode, surrounding whitespace and case changes.
 
 use connector_wazuh::stix::{id, vectors};
 use proptest::prelude::*;
@@ -12,6 +12,14 @@ fn all_shared_vectors_pass() {
     let lines: Vec<String> = report.mismatches.iter().map(|m| m.to_string()).collect();
     assert!(lines.is_empty(), "{}", lines.join("\n"));
     assert_eq!(report.passed, 56);
+}
+
+#[test]
+fn all_edge_case_vectors_pass() {
+    let report = vectors::check_path("tests/fixtures/stix/edge-id-vectors.json".as_ref()).unwrap();
+    let lines: Vec<String> = report.mismatches.iter().map(|m| m.to_string()).collect();
+    assert!(lines.is_empty(), "{}", lines.join("\n"));
+    assert!(report.passed >= 150, "{}", report.passed);
 }
 
 #[test]
