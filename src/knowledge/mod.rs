@@ -185,6 +185,16 @@ pub fn entity_value(entity: &Entity) -> Option<String> {
     v.map(|v| v.trim().to_string())
 }
 
+/// A registry key as STIX writes it: the hive by its full name (`HKLM\Software` →
+/// `HKEY_LOCAL_MACHINE\Software`). Alerts use both spellings; the search looks for both.
+pub fn registry_key_in_stix_form(key: &str) -> String {
+    use crate::search::paths::{hive_of, HIVES};
+    match hive_of(key) {
+        Some((i, len)) => format!("{}{}", HIVES[i].0, &key[len..]),
+        None => key.to_string(),
+    }
+}
+
 /// `"<entity_type> <value>"`, or the type alone when the entity has no display value.
 pub fn entity_name_value(entity: &Entity) -> String {
     match entity_value(entity) {
@@ -377,4 +387,24 @@ pub fn build(input: &KnowledgeInput<'_>) -> Result<Knowledge, KnowledgeError> {
         objects.len()
     );
     Ok(Knowledge { objects, message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_key_in_stix_form as stix_form;
+
+    #[test]
+    fn registry_keys_name_their_hive_in_full() {
+        assert_eq!(
+            stix_form(r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\Java-Update"),
+            r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\Java-Update"
+        );
+        assert_eq!(
+            stix_form(r"hkcu\Software\x"),
+            r"HKEY_CURRENT_USER\Software\x"
+        );
+        assert_eq!(stix_form(r"HKEY_USERS\S-1-5-18"), r"HKEY_USERS\S-1-5-18");
+        // Not a hive prefix: left as it is.
+        assert_eq!(stix_form(r"HKLMX\a"), r"HKLMX\a");
+    }
 }

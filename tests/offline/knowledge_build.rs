@@ -563,7 +563,8 @@ fn each_context_type_is_extracted_and_linked_with_a_description() {
     assert!(has(
         "windows-registry-key",
         "key",
-        "HKLM\\SOFTWARE\\S-1-5-21-1-2-3-1001\\Run"
+        // STIX form: the alert's abbreviated hive by its full name.
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\S-1-5-21-1-2-3-1001\\Run"
     ));
     let nt = &of_type(&objs, "network-traffic")[0];
     assert_eq!(nt["protocols"], json!(["ipv4", "ipv6", "ssh"]));

@@ -341,7 +341,8 @@ fn windows_values_are_undoubled_and_processes_linked() {
         .find(|p| p["pid"] == 4100)
         .unwrap();
     assert_eq!(child["parent_ref"], parent["id"]);
-    // Process ids are deterministic (the reference used random uuid4s).
+    // Process ids are UUIDv4, as STIX wants, and deterministic (the reference used random
+    // uuid4s, a new process on every run).
     let again = scenario_case("ipv4_with_indicator_per_sighting_default")
         .build()
         .unwrap();
@@ -349,6 +350,27 @@ fn windows_values_are_undoubled_and_processes_linked() {
         ids_of_type(&ours.objects, "process"),
         ids_of_type(&again.objects, "process")
     );
+    for p in ids_of_type(&ours.objects, "process") {
+        let u = uuid::Uuid::parse_str(p.strip_prefix("process--").unwrap()).unwrap();
+        assert_eq!(u.get_version_num(), 4, "{p}");
+    }
+}
+
+#[test]
+fn a_later_enrichment_of_the_same_alerts_sends_the_same_ids() {
+    for name in BUNDLE_SCENARIOS {
+        let case = scenario_case(name);
+        let first = case.build().unwrap();
+        let mut input = case.input();
+        input.now += chrono::Duration::hours(5);
+        let later = connector_wazuh::knowledge::build(&input).unwrap();
+        let ids = |objects: &[Value]| -> Vec<String> {
+            objects.iter().map(|o| o["id"].to_string()).collect()
+        };
+        assert_eq!(ids(&first.objects), ids(&later.objects), "{name}");
+        // Only `modified` tells the runs apart.
+        assert_ne!(first.objects, later.objects, "{name}");
+    }
 }
 
 #[test]

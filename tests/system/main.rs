@@ -22,3 +22,4 @@ mod ops_demo_loader;
 mod pattern_search;
 mod runtime_requests;
 mod runtime_shutdown;
+mod stix_ids;
