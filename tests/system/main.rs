@@ -25,6 +25,7 @@ mod recall;
 mod runtime_promises;
 mod runtime_requests;
 mod runtime_shutdown;
+mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
