@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::alert::{Agent, AgentStats, Alert, RuleStats, SearchResult, VulnerabilityState};
+use crate::knowledge::stats;
 use crate::search::envelope::format_utc;
 
 /// A hit whose `_source` is larger than this is skipped (and logged): no real alert is that
@@ -317,36 +318,13 @@ fn lean_agent_stats(ab: &AgentBucket) -> AgentStats {
 }
 
 /// Overall per-rule statistics merged from the agents' rule buckets (most frequent first,
-/// then by rule id; at most `MAX_RULE_BUCKETS`). Description and level come from the agent
-/// whose alert of that rule is the newest.
+/// then by rule id; at most `MAX_RULE_BUCKETS`).
 pub(crate) fn merge_rules(agents: &[AgentStats]) -> Vec<RuleStats> {
-    let mut by_id: std::collections::HashMap<&str, RuleStats> = std::collections::HashMap::new();
-    for r in agents.iter().flat_map(|a| a.rules.iter()) {
-        match by_id.get_mut(r.rule_id.as_str()) {
-            None => {
-                by_id.insert(&r.rule_id, r.clone());
-            }
-            Some(m) => {
-                m.count += r.count;
-                if !r.first_seen.is_empty()
-                    && (m.first_seen.is_empty() || r.first_seen < m.first_seen)
-                {
-                    m.first_seen.clone_from(&r.first_seen);
-                }
-                if r.last_seen > m.last_seen {
-                    m.last_seen.clone_from(&r.last_seen);
-                    m.description.clone_from(&r.description);
-                    m.level = r.level;
-                }
-            }
-        }
+    let mut out: Vec<RuleStats> = Vec::new();
+    for a in agents {
+        stats::merge_rules(&mut out, &a.rules);
     }
-    let mut out: Vec<RuleStats> = by_id.into_values().collect();
-    out.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.rule_id.cmp(&b.rule_id))
-    });
+    stats::sort_by_count(&mut out);
     out.truncate(crate::search::envelope::MAX_RULE_BUCKETS);
     out
 }

@@ -1,6 +1,6 @@
 //! Stage "inspect": decide whether a request may be looked up at all, and resolve what to look up.
 //!
-//! Order (reference §1.1, with its bugs fixed): resolve the entity (an Indicator is resolved to
+//! Order: resolve the entity (an Indicator is resolved to
 //! **all** the observables it is based on), refuse markings above `WAZUH_MAX_TLP` (pycti's
 //! `check_max_tlp` semantics; for an Indicator both its own and its observables' markings count),
 //! skip our own entities when asked to, skip entities carrying an ignored label. Indicator
@@ -12,7 +12,8 @@ use super::{Context, EnrichError, Mode, Request};
 use crate::config::{KnowledgeOptions, Tlp};
 use crate::entity::IndicatorInfo;
 
-/// Id of the connector's author identity (reference §5.1: a fixed id).
+/// Id of the connector's author identity: fixed, so every deployment attributes its knowledge
+/// to the same identity.
 pub const AUTHOR_IDENTITY_ID: &str = "identity--6384d70e-3e7e-5ea0-90a1-a9f589a60d30";
 
 /// What the later stages work on.

@@ -59,8 +59,8 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The lower bound of the time window, if any, in UTC (fixes §9.3 #18: no `+00:00Z`, no local
-/// time for relative bounds).
+/// The lower bound of the time window, if any, always in UTC with a `Z` suffix (a relative
+/// bound is counted back from `now`, never in local time).
 pub fn window_start(bound: Option<&TimeBound>, now: DateTime<Utc>) -> Option<String> {
     match bound? {
         TimeBound::Absolute(t) => Some(format_utc(*t)),
@@ -191,7 +191,7 @@ impl SearchRequest {
         let include = field_matches(&settings.include_match);
         let exclude = field_matches(&settings.exclude_match);
         filter.extend(include);
-        // Fix (§9.3 #1): the raw filter clauses are always applied (ANDed).
+        // The raw filter clauses narrow the search: they are ANDed with everything else.
         filter.extend(settings.filter.iter().cloned());
         let mut must_not = exclude;
         if !knowledge.rule_exclude_list.is_empty() {
@@ -211,7 +211,7 @@ impl SearchRequest {
         if !must_not.is_empty() {
             bool_q.insert("must_not".into(), Value::Array(must_not));
         }
-        // Fix (§9.3 #1): the configured order is sent (newest first by default).
+        // The configured order decides which alerts make the sample (newest first by default).
         let sort: Vec<Value> = settings
             .order_by
             .iter()
