@@ -184,6 +184,29 @@ pub fn from_alerts(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
     (agents, sorted(rules))
 }
 
+/// [`from_alerts`] for a search whose every matching alert is in the sample, with times
+/// written as the indexer's aggregations write them (UTC, milliseconds, `Z`), so the
+/// statistics, and the ids derived from them, do not depend on which way they were computed.
+pub fn from_sample(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
+    let (mut agents, mut rules) = from_alerts(alerts);
+    let norm = |t: &mut String| {
+        if let Some(at) = crate::stix::parse_time(t) {
+            *t = crate::search::envelope::format_utc(at);
+        }
+    };
+    let norm_rule = |r: &mut RuleStats| {
+        norm(&mut r.first_seen);
+        norm(&mut r.last_seen);
+    };
+    for a in &mut agents {
+        norm(&mut a.first_seen);
+        norm(&mut a.last_seen);
+        a.rules.iter_mut().for_each(norm_rule);
+    }
+    rules.iter_mut().for_each(norm_rule);
+    (agents, rules)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

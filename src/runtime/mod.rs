@@ -337,9 +337,10 @@ async fn reconnect(
     }
 }
 
-/// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
-/// The check is a `size: 0` search on the alert index pattern, so credentials, permissions and
-/// TLS are verified too; searches update the flag in between (`pipeline::search`).
+/// Keep the readiness flag `indexer_reachable` current (one probe every 30 s whatever the
+/// concurrency; logged on change). The probe is a search on the alert index pattern that scans
+/// nothing (`IndexerClient::probe`), so credentials, permissions and TLS are verified too;
+/// searches update the flag in between (`pipeline::search`).
 async fn watch_indexer(
     indexer: Arc<crate::indexer::IndexerClient>,
     index: String,
@@ -348,7 +349,7 @@ async fn watch_indexer(
 ) {
     let mut last: Option<bool> = None;
     loop {
-        let ok = match indexer.check(&index).await {
+        let ok = match indexer.probe(&index).await {
             Ok(_) => true,
             Err(e) => {
                 let usable = pipeline::search::reachable_after(&e);

@@ -1,8 +1,18 @@
 //! The request envelope around an observable's query: time window, include/exclude filters,
-//! raw filter clauses, rule exclusion, newest-first sorting, exact totals and the aggregations
-//! that give exact per-agent and per-rule statistics however many alerts match.
+//! raw filter clauses, rule exclusion, newest-first sorting, exact totals, the server-side
+//! timeout, and the aggregations that give exact per-agent and per-rule statistics however many
+//! alerts match.
+//!
+//! An enrichment first sends the plain search ([`SearchRequest::new`]: the newest alerts and the
+//! exact total, no aggregation). Only when the total exceeds the sample does it pay for one
+//! aggregation request ([`SearchRequest::stats_body`]); when every alert is in the sample, the
+//! statistics are computed from the alerts themselves. Aggregations are what costs an indexer
+//! most (every matching document is visited once per aggregation node), so most enrichments,
+//! which match a handful of alerts, cost the indexer no more than a plain search.
 //!
 //! Everything here is pure: the same inputs always give the same body.
+
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
@@ -59,6 +69,12 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A duration as OpenSearch reads it (`1500ms`), for the body's `timeout` and the
+/// `cancel_after_time_interval` parameter.
+pub fn duration_value(d: Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
 /// The lower bound of the time window, if any, always in UTC with a `Z` suffix (a relative
 /// bound is counted back from `now`, never in local time).
 pub fn window_start(bound: Option<&TimeBound>, now: DateTime<Utc>) -> Option<String> {
@@ -109,7 +125,8 @@ fn newest_sample(fields: &[&str]) -> Value {
     }})
 }
 
-/// The aggregations sent with every alert search: the **lean** form.
+/// The aggregations of the statistics request (sent only when the total exceeds the sample):
+/// the **lean** form.
 ///
 /// Only one bucket tree is computed, agents → rules, and each (agent, rule) bucket carries the
 /// time span (`stats`, min and max in one aggregation) and the newest alert's rule description,
@@ -227,12 +244,14 @@ impl SearchRequest {
                 json!({ o.field.as_str(): spec })
             })
             .collect();
+        // The server-side `timeout` matches the client's: when the client gives up, the
+        // indexer stops too instead of finishing work nobody reads.
         let body = json!({
             "query": {"bool": bool_q},
             "size": settings.limit,
             "sort": sort,
             "track_total_hits": true,
-            "aggs": aggregations(),
+            "timeout": duration_value(settings.timeout),
         });
         SearchRequest {
             index: settings.index.clone(),
@@ -242,15 +261,32 @@ impl SearchRequest {
         }
     }
 
-    /// The body of the exact-statistics fallback: the same query and filters, no hits, and
+    /// The statistics request: the same query and filters, no hits, no total (the plain
+    /// search already counted), and the lean [`aggregations`]. Sent only when the total
+    /// exceeds the sample.
+    pub fn stats_body(&self) -> Value {
+        self.aggregation_body(aggregations())
+    }
+
+    /// The body of the exact-statistics fallback: as [`Self::stats_body`] with
     /// [`exact_aggregations`]. Sent only when the lean aggregations overflowed.
     pub fn exact_stats_body(&self) -> Value {
+        self.aggregation_body(exact_aggregations())
+    }
+
+    fn aggregation_body(&self, aggs: Value) -> Value {
         json!({
             "query": self.body.get("query").cloned().unwrap_or(Value::Null),
             "size": 0,
-            "track_total_hits": true,
-            "aggs": exact_aggregations(),
+            "track_total_hits": false,
+            "timeout": self.body.get("timeout").cloned().unwrap_or(Value::Null),
+            "aggs": aggs,
         })
+    }
+
+    /// How many alerts the plain search returns at most (`WAZUH_OPENSEARCH_LIMIT`).
+    pub fn sample_limit(&self) -> u64 {
+        self.body.get("size").and_then(Value::as_u64).unwrap_or(0)
     }
 
     /// Also counts the agents that currently have this vulnerability / package, when the
@@ -272,6 +308,7 @@ impl SearchRequest {
                         "query": q,
                         "size": 0,
                         "track_total_hits": true,
+                        "timeout": duration_value(settings.timeout),
                         "aggs": {AGG_AGENTS: {
                             "terms": {"field": "agent.id", "size": MAX_STATE_AGENTS},
                             "aggs": {AGG_SAMPLE: {"top_hits": {"size": 1, "_source": {"includes": ["agent.name"]}}}}
