@@ -121,6 +121,7 @@ pub async fn run_with(
         crate::indexer::IndexerClient::new(&settings.indexer)
             .map_err(|e| RunError::Setup(e.to_string()))?,
     );
+    metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
         settings.indexer.index.clone(),
