@@ -6,7 +6,7 @@
 //! Requests are `POST <url>/<index>/_search` with `Content-Type: application/json` (never an
 //! Elasticsearch vendor media type: the indexer is OpenSearch).
 //!
-//! Light on the indexer: an enrichment is one plain search, plus one aggregation request only
+//! Light on the indexer: an enrichment is one plain search, plus one statistics request only
 //! when the total exceeds the sample (see `search::envelope`); searches in flight are bounded by
 //! an adaptive limit ([`limit`]); and no search outlives the client's interest in it — every
 //! search carries the client's timeout in its body (`timeout`, per shard) and in
@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::alert::SearchResult;
 use crate::config::IndexerSettings;
 use crate::knowledge::stats;
-use crate::search::envelope::{duration_value, SearchRequest, StateRequest};
+use crate::search::envelope::{duration_value, SearchRequest, StateRequest, MAX_FACTS_FETCH};
 
 pub use response::MAX_SOURCE_BYTES;
 
@@ -104,6 +104,7 @@ pub struct IndexerClient {
     timeout: Duration,
     retries: u32,
     limiter: Arc<limit::Limiter>,
+    max_facts: u64,
 }
 
 impl std::fmt::Debug for IndexerClient {
@@ -265,7 +266,16 @@ impl IndexerClient {
             timeout: settings.timeout,
             retries: settings.retries,
             limiter: Arc::new(limit::Limiter::new(limit::MAX_IN_FLIGHT)),
+            max_facts: MAX_FACTS_FETCH,
         })
+    }
+
+    /// Up to how many matching alerts the statistics come from the alerts' fields rather than
+    /// from aggregations (default `MAX_FACTS_FETCH`; lower it to exercise the aggregations on
+    /// a small index).
+    pub fn with_max_facts_fetch(mut self, n: u64) -> Self {
+        self.max_facts = n.min(MAX_FACTS_FETCH);
+        self
     }
 
     /// The adaptive in-flight limit shared by this client and its clones.
@@ -407,15 +417,46 @@ impl IndexerClient {
         Ok(result)
     }
 
-    /// The statistics of a search whose total exceeds its sample: one aggregation request,
-    /// and, rarely (more than 50 rules on one agent, or more than 1,000 agents), one more that
-    /// computes them separately so they stay exact.
+    /// The statistics of a search whose total exceeds its sample: one more request — the
+    /// few fields they need of every matching alert when there are at most
+    /// [`Self::with_max_facts_fetch`] of them, else the lean aggregation tree — and, rarely (the tree overflowed:
+    /// more than 50 rules on one agent, or more than 1,000 agents), one more that computes
+    /// them separately so they stay exact.
     async fn add_statistics(
         &self,
         req: &SearchRequest,
         path: &str,
         result: &mut SearchResult,
     ) -> Result<(), IndexerError> {
+        if result.total <= self.max_facts {
+            let facts_path = format!("{path}&filter_path=took,timed_out,hits.hits._source");
+            let bytes = self
+                .send(&facts_path, Some(&req.facts_body(result.total)))
+                .await?;
+            let resp: response::FactsResponse = serde_json::from_slice(&bytes)
+                .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+            drop(bytes);
+            if resp.timed_out {
+                return Err(IndexerError::SearchTimedOut);
+            }
+            let took = resp.took;
+            let (alerts, unusable) = response::facts(resp);
+            // New alerts may have arrived since the count; an alert without a time cannot be
+            // placed. Either way the aggregations below give the exact figures.
+            if unusable == 0 && alerts.len() as u64 == result.total {
+                let (agents, rules) = stats::from_sample(&alerts);
+                result.agents = agents;
+                result.rules = rules;
+                result.took_ms += took;
+                return Ok(());
+            }
+            tracing::info!(
+                total = result.total,
+                fetched = alerts.len(),
+                unusable,
+                "the fetched alerts do not cover the total; asking for aggregations"
+            );
+        }
         let bytes = self.send(path, Some(&req.stats_body())).await?;
         let (mut stats, incomplete) = parse_search(&bytes, Value::Null)?;
         drop(bytes);

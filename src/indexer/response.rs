@@ -454,6 +454,118 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> (SearchResult
     (result, incomplete)
 }
 
+/// The answer to a facts request (`search::envelope::SearchRequest::facts_body`): only the
+/// few fields each alert's statistics need, parsed straight into small structs (no JSON tree
+/// per alert: there may be 10,000 of them).
+#[derive(Debug, Deserialize)]
+pub(crate) struct FactsResponse {
+    #[serde(default)]
+    pub took: u64,
+    #[serde(default)]
+    pub timed_out: bool,
+    #[serde(default)]
+    pub hits: FactHits,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactHits {
+    #[serde(default)]
+    pub hits: Vec<FactHit>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FactHit {
+    #[serde(rename = "_source", default)]
+    pub source: FactSource,
+}
+
+/// A keyword or number field (`rule.id` and `rule.level` come as either).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scalar {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Text(s) => s.clone(),
+            Scalar::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactSource {
+    #[serde(rename = "@timestamp", default)]
+    pub ts: Option<String>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub agent: FactAgent,
+    #[serde(default)]
+    pub rule: FactRule,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactAgent {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactRule {
+    #[serde(default)]
+    pub id: Option<Scalar>,
+    #[serde(default)]
+    pub level: Option<Scalar>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The alerts of a facts answer, as [`Alert`]s carrying no `_source` (statistics only), and
+/// how many hits had no usable timestamp (then the statistics cannot be exact from them).
+pub(crate) fn facts(resp: FactsResponse) -> (Vec<Alert>, usize) {
+    let mut unusable = 0;
+    let mut out = Vec::with_capacity(resp.hits.hits.len());
+    for h in resp.hits.hits {
+        let s = h.source;
+        let Some(timestamp) = s.ts.or(s.timestamp).filter(|t| !t.is_empty()) else {
+            unusable += 1;
+            continue;
+        };
+        let level = match &s.rule.level {
+            Some(Scalar::Number(n)) => n.as_f64(),
+            Some(Scalar::Text(t)) => t.trim().parse::<f64>().ok(),
+            None => None,
+        };
+        out.push(Alert {
+            doc_id: String::new(),
+            index: String::new(),
+            timestamp,
+            alert_id: None,
+            rule: crate::alert::Rule {
+                id: s.rule.id.as_ref().map(Scalar::text).unwrap_or_default(),
+                level: self::level(&Metric { value: level }),
+                description: s.rule.description.unwrap_or_default(),
+                ..Default::default()
+            },
+            agent: Agent {
+                id: s.agent.id.unwrap_or_default(),
+                name: s.agent.name.unwrap_or_default(),
+                ip: s.agent.ip,
+            },
+            source: Value::Null,
+        });
+    }
+    (out, unusable)
+}
+
 pub(crate) fn to_state(resp: StateResponse) -> VulnerabilityState {
     let Some(aggs) = resp.aggregations else {
         return VulnerabilityState::default();
