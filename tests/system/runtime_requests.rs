@@ -374,7 +374,7 @@ async fn api_push_on_6_4_falls_back_to_the_form_without_work_id() {
     assert_eq!(pushes.len(), 1);
     assert!(pushes[0].get("work_id").is_none(), "{:?}", pushes[0]);
     // Exactly one refused operation: the first stixBundlePush with work_id, by design.
-    let rejected = octi.rejected();
+    let rejected = octi.take_rejected();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert!(rejected[0].contains("work_id"));
     c.stop().await;

@@ -474,18 +474,31 @@ impl Daemon {
         }
     }
 
-    /// SIGTERM, then wait (≤ 30 s) for a clean exit.
-    pub async fn terminate(mut self) -> Self {
+    /// Sends `signal` (`TERM`, `KILL`…) to the daemon.
+    pub fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("running");
         let ok = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([format!("-{signal}"), pid.to_string()])
             .status()
             .unwrap();
-        assert!(ok.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("no exit within 30 s of SIGTERM")
-            .unwrap();
+        assert!(ok.success(), "kill -{signal} {pid}");
+    }
+
+    /// Waits (≤ `timeout`) for the daemon to exit.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(status) => status.unwrap(),
+            Err(_) => panic!(
+                "no exit within {timeout:?}; log tail:\n{}",
+                tail(&self.log_text())
+            ),
+        }
+    }
+
+    /// SIGTERM, then wait (≤ 30 s) for a clean exit.
+    pub async fn terminate(mut self) -> Self {
+        self.signal("TERM");
+        let status = self.wait_exit(Duration::from_secs(30)).await;
         assert!(
             status.success(),
             "exit status {status:?}; log tail:\n{}",
@@ -500,17 +513,12 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
-/// Waits (≤ 10 s) until the listen queue is empty.
+/// Waits (≤ 30 s) until the listen queue is empty; returns its depth.
 pub async fn listen_queue_drained(octi: &FakeOpenCti) -> u32 {
     let conn = crate::testkit::rabbit::connect().await;
-    let mut depth = u32::MAX;
-    for _ in 0..100 {
-        depth = crate::testkit::rabbit::depth(&conn, &octi.listen_queue()).await;
-        if depth == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let depth =
+        crate::testkit::rabbit::wait_depth(&conn, &octi.listen_queue(), 0, Duration::from_secs(30))
+            .await;
     let _ = conn.close(200, "done".into()).await;
     depth
 }
