@@ -15,6 +15,7 @@ mod cli_check;
 mod cli_enrich;
 mod e2e_ops;
 mod e2e_pipeline;
+mod indexer_cost;
 mod indexer_fixture;
 mod indexer_osmem;
 mod indexer_tls;
