@@ -1,15 +1,15 @@
 //! `connector-wazuh`: the daemon (`run`, the default) and the operator commands `check` (one line
 //! per dependency check), `enrich` (a one-shot dry run) and `config` (the effective configuration
 //! with the source of every value, secrets masked). The commands live in
-//! `connector_wazuh::ops::cli`; this file parses arguments and prints.
+//! `connector_wazuh::cli`; this file parses arguments and prints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use connector_wazuh::cli;
 use connector_wazuh::config::load::{self, LoadInput};
 use connector_wazuh::config::Settings;
-use connector_wazuh::ops::cli;
 use connector_wazuh::runtime;
 use tokio_util::sync::CancellationToken;
 

@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod handler;
+pub mod heartbeat;
 pub mod metered;
 pub mod result;
 
@@ -51,8 +52,6 @@ pub enum RunError {
     #[error("{0}")]
     Amqp(#[from] amqp::AmqpError),
 }
-
-const PING_PERIOD: Duration = Duration::from_secs(40);
 
 /// Run until `shutdown` is cancelled (SIGTERM/SIGINT) and in-flight requests are done or the grace
 /// period is over.
@@ -103,19 +102,8 @@ pub async fn run_with(
     let reg = register::register(&client, &settings).await?;
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
     health.set_registered(true);
-    let first_ping = register::ping(&client, &reg.connector_id, 0).await;
-    metrics.ping(first_ping.is_ok());
-    if let Err(e) = first_ping {
-        tracing::warn!(error = %e, "first ping failed; will retry");
-    }
     let ping_cancel = shutdown.child_token();
-    let pinger = tokio::spawn(register::ping_loop(
-        client.clone(),
-        reg.connector_id.clone(),
-        PING_PERIOD,
-        ping_cancel.clone(),
-        metrics.clone(),
-    ));
+    let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
 
     let conn_name = format!("connector-wazuh {}", settings.connector.id);
     let mut conn = amqp::connect(&reg.connection, &conn_name, Duration::from_secs(60)).await?;
