@@ -114,16 +114,16 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         vulnerability_state_index: r.opt_text("WAZUH_OPENSEARCH_VULNERABILITY_STATE_INDEX")?,
     };
     let search = SearchOptions {
-        filesearch_options: r.with("WAZUH_SEARCH_FILESEARCH_OPTIONS", |s| {
+        filesearch_options: r.list("WAZUH_SEARCH_FILESEARCH_OPTIONS", |s| {
             parse_enum_set(s, FileSearchOption::ALL, FileSearchOption::parse)
         })?,
-        dirsearch_options: r.with("WAZUH_SEARCH_DIRSEARCH_OPTIONS", |s| {
+        dirsearch_options: r.list("WAZUH_SEARCH_DIRSEARCH_OPTIONS", |s| {
             parse_enum_set(s, DirSearchOption::ALL, DirSearchOption::parse)
         })?,
-        procsearch_options: r.with("WAZUH_SEARCH_PROCSEARCH_OPTIONS", |s| {
+        procsearch_options: r.list("WAZUH_SEARCH_PROCSEARCH_OPTIONS", |s| {
             parse_enum_set(s, ProcSearchOption::ALL, ProcSearchOption::parse)
         })?,
-        regkeysearch_options: r.with("WAZUH_SEARCH_REGKEYSEARCH_OPTIONS", |s| {
+        regkeysearch_options: r.list("WAZUH_SEARCH_REGKEYSEARCH_OPTIONS", |s| {
             parse_enum_set(s, RegKeySearchOption::ALL, RegKeySearchOption::parse)
         })?,
         lookup_agent_ip: r.bool("WAZUH_SEARCH_LOOKUP_AGENT_IP")?,
@@ -141,7 +141,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
     let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
     let knowledge = KnowledgeOptions {
         max_tlp: r.with("WAZUH_MAX_TLP", parse_tlp)?,
-        tlps: r.with("WAZUH_TLPS", parse_tlps)?,
+        tlps: r.list("WAZUH_TLPS", parse_tlps)?,
         hits_abort_limit: r.with_opt("WAZUH_HITS_ABORT_LIMIT", |s| parse_int(s, 1u64, u64::MAX))?,
         bundle_abort_limit: r.with_opt("WAZUH_BUNDLE_ABORT_LIMIT", |s| {
             parse_int(s, 1usize, usize::MAX)
@@ -176,13 +176,13 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         vulnerability_incident_active_only: r.bool("WAZUH_VULNERABILITY_INCIDENT_ACTIVE_ONLY")?,
         create_incident_threshold: r
             .with("WAZUH_CREATE_INCIDENT_THRESHOLD", |s| parse_int(s, 1u8, 15))?,
-        rule_exclude_list: set(r.with("WAZUH_RULE_EXCLUDE_LIST", parse_list)?),
-        incident_rule_exclude_list: set(r.with("WAZUH_INCIDENT_RULE_EXCLUDE_LIST", parse_list)?),
+        rule_exclude_list: set(r.list("WAZUH_RULE_EXCLUDE_LIST", parse_list)?),
+        incident_rule_exclude_list: set(r.list("WAZUH_INCIDENT_RULE_EXCLUDE_LIST", parse_list)?),
         create_agent_ip_observable: r.bool("WAZUH_CREATE_AGENT_IP_OBSERVABLE")?,
         create_agent_hostname_observable: r.bool("WAZUH_CREATE_AGENT_HOSTNAME_OBSERVABLE")?,
         ignore_own_entities: r.bool("WAZUH_IGNORE_OWN_ENTITIES")?,
-        label_ignore_list: set(r.with("WAZUH_LABEL_IGNORE_LIST", parse_list)?),
-        enrich_labels: set(r.with("WAZUH_ENRICH_LABELS", parse_list)?),
+        label_ignore_list: set(r.list("WAZUH_LABEL_IGNORE_LIST", parse_list)?),
+        enrich_labels: set(r.list("WAZUH_ENRICH_LABELS", parse_list)?),
         create_incident_response: r.bool("WAZUH_CREATE_INCIDENT_RESPONSE")?,
         author_name: r.with("WAZUH_AUTHOR_NAME", |s| {
             if s.is_empty() {
@@ -204,10 +204,10 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         indicator_score_threshold: r.with_opt("WAZUH_INDICATOR_SCORE_THRESHOLD", |s| {
             parse_int(s, 0u8, 100)
         })?,
-        enrich_types: r.with("WAZUH_ENRICH_TYPES", |s| {
+        enrich_types: r.list("WAZUH_ENRICH_TYPES", |s| {
             parse_enum_set(s, EnrichType::ALL, EnrichType::parse)
         })?,
-        filename_behaviour: r.with("WAZUH_ENRICH_FILENAME_BEHAVIOUR", |s| {
+        filename_behaviour: r.list("WAZUH_ENRICH_FILENAME_BEHAVIOUR", |s| {
             parse_enum_set(s, FilenameBehaviour::ALL, FilenameBehaviour::parse)
         })?,
         enrich_urls_without_host: r.bool("WAZUH_ENRICH_ENRICH_URLS_WITHOUT_HOST")?,

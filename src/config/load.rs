@@ -15,8 +15,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::build::build;
-use super::parse::{json_to_text, parse_bool, Bad};
-use super::table::spec;
+use super::names::{check_file_keys, env_warnings, reference_key, UnknownKey};
+use super::parse::{json_to_text, parse_bool, redact_userinfo, Bad};
+use super::table::{alias_note, spec, SECTION_VARS};
 pub use super::table::{OptionSpec, DEFAULT_SCOPE, ENV_ALIASES, OPTIONS};
 use super::Settings;
 
@@ -48,6 +49,19 @@ pub struct ConfigEntry {
     /// The value as text; `***` for non-empty secrets.
     pub value_masked: String,
     pub source: Source,
+    /// Set when the value was not read under the option's own name or as written: an alias
+    /// ("deprecated spelling", "reference-only spelling"), the reference connector's `config.yml`
+    /// layout, a section-as-JSON variable, or an empty value that left the default in force.
+    pub note: Option<&'static str>,
+}
+
+/// Everything the loader found: the settings, each option's value and source, and warnings
+/// (unknown or ignored names) to show at start-up.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub entries: Vec<ConfigEntry>,
+    pub warnings: Vec<String>,
 }
 
 /// A configuration problem, displayed as one actionable line.
@@ -63,6 +77,18 @@ pub enum ConfigError {
     Missing {
         name: &'static str,
         doc: &'static str,
+    },
+    #[error("{origin}: unknown key `{key}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownKey {
+        origin: String,
+        key: String,
+        suggestion: Option<String>,
+    },
+    #[error("configuration file {}: `{key}` and `{reference_key}` both set the same option; keep one", path.display())]
+    Conflict {
+        path: PathBuf,
+        key: &'static str,
+        reference_key: &'static str,
     },
     #[error("configuration file {}: not found", path.display())]
     FileNotFound { path: PathBuf },
@@ -81,7 +107,7 @@ impl Bad {
         let shown = if spec(env).secret {
             "***".to_string()
         } else {
-            format!("`{value}`")
+            format!("`{}`", redact_userinfo(value))
         };
         ConfigError::Invalid {
             name: env.to_string(),
@@ -112,19 +138,87 @@ impl LoadInput {
 
 /// Load and validate the settings.
 pub fn load(input: &LoadInput) -> Result<Settings, ConfigError> {
-    load_with_sources(input).map(|(s, _)| s)
+    load_report(input).map(|l| l.settings)
 }
 
 /// Load and validate the settings, also returning every option's effective value and source.
 pub fn load_with_sources(input: &LoadInput) -> Result<(Settings, Vec<ConfigEntry>), ConfigError> {
+    load_report(input).map(|l| (l.settings, l.entries))
+}
+
+/// Load and validate the settings, with every option's source and the start-up warnings.
+pub fn load_report(input: &LoadInput) -> Result<Loaded, ConfigError> {
+    let mut warnings = env_warnings(&input.env);
     let file = read_file(input)?;
+    if let Some((path, root)) = &file {
+        let (unknown, ignored) = check_file_keys(root, "");
+        if let Some(u) = unknown.into_iter().next() {
+            return Err(unknown_key(
+                format!("configuration file {}", path.display()),
+                u,
+            ));
+        }
+        warnings.extend(ignored.into_iter().map(|(key, why)| {
+            format!(
+                "configuration file {}: key `{key}` is ignored: {why}",
+                path.display()
+            )
+        }));
+    }
     let mut r = Resolver {
         env: &input.env,
+        sections: read_sections(&input.env)?,
         file,
         entries: Vec::new(),
     };
     let settings = build(&mut r)?;
-    Ok((settings, r.entries))
+    Ok(Loaded {
+        settings,
+        entries: r.entries,
+        warnings,
+    })
+}
+
+fn unknown_key(origin: String, u: UnknownKey) -> ConfigError {
+    ConfigError::UnknownKey {
+        origin,
+        key: u.key,
+        suggestion: u.suggestion,
+    }
+}
+
+/// The section-as-JSON variables that are set (empty = unset), each checked for unknown keys.
+fn read_sections(
+    env: &HashMap<String, String>,
+) -> Result<HashMap<&'static str, serde_json::Value>, ConfigError> {
+    let mut out = HashMap::new();
+    for (var, section) in SECTION_VARS {
+        let Some(text) = env.get(*var).map(|t| t.trim()).filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: var.to_string(),
+                    problem: "is not a JSON object".into(),
+                    accepted: format!(
+                        "a JSON object of `{section}` keys, e.g. {{\"{}\": …}}",
+                        OPTIONS
+                            .iter()
+                            .find_map(|o| o.key.strip_prefix(&format!("{section}.")))
+                            .unwrap_or("key")
+                    ),
+                })
+            }
+        };
+        let (unknown, _) = check_file_keys(&value, &format!("{section}."));
+        if let Some(u) = unknown.into_iter().next() {
+            return Err(unknown_key(var.to_string(), u));
+        }
+        out.insert(*var, value);
+    }
+    Ok(out)
 }
 
 fn read_file(input: &LoadInput) -> Result<Option<(PathBuf, serde_json::Value)>, ConfigError> {
@@ -156,49 +250,82 @@ fn read_file(input: &LoadInput) -> Result<Option<(PathBuf, serde_json::Value)>, 
 /// Looks each option up (environment, file, default) and records where its value came from.
 pub(crate) struct Resolver<'a> {
     env: &'a HashMap<String, String>,
+    sections: HashMap<&'static str, serde_json::Value>,
     file: Option<(PathBuf, serde_json::Value)>,
     pub(crate) entries: Vec<ConfigEntry>,
 }
+
+/// A value, where it came from, and how it was spelled when not under its own name.
+type Found = (Option<String>, Source, Option<&'static str>);
 
 fn file_lookup<'v>(root: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
     key.split('.').try_fold(root, |v, k| v.get(k))
 }
 
 impl Resolver<'_> {
-    /// The raw text of an option: environment (canonical name or alias), file, default.
+    /// Where the value of `s` comes from, first found wins: its variable, an alias, a
+    /// section-as-JSON variable, the file (either layout), the default. A value set to nothing
+    /// (an empty variable, `null` in the file) is found as `""`.
+    fn find(&self, s: &'static OptionSpec) -> Result<Found, ConfigError> {
+        if let Some(v) = self.env.get(s.env) {
+            return Ok((Some(v.clone()), Source::Env(s.env.to_string()), None));
+        }
+        if let Some((alias, v)) = ENV_ALIASES
+            .iter()
+            .filter(|(_, c)| *c == s.env)
+            .find_map(|(a, _)| self.env.get(*a).map(|v| (*a, v)))
+        {
+            let source = Source::Env(alias.to_string());
+            return Ok((Some(v.clone()), source, Some(alias_note(alias))));
+        }
+        for (var, section) in SECTION_VARS {
+            let field = s
+                .key
+                .strip_prefix(*section)
+                .and_then(|f| f.strip_prefix('.'));
+            if let Some(v) = field.and_then(|f| self.sections.get(var)?.get(f)) {
+                let text = json_to_text(v).unwrap_or_default();
+                return Ok((
+                    Some(text),
+                    Source::Env(var.to_string()),
+                    Some("section JSON"),
+                ));
+            }
+        }
+        if let Some((path, root)) = &self.file {
+            let ours = file_lookup(root, s.key);
+            let reference = reference_key(s.key);
+            let theirs = reference.and_then(|k| file_lookup(root, k));
+            let text = |v: &serde_json::Value| Some(json_to_text(v).unwrap_or_default());
+            match (ours, theirs, reference) {
+                (Some(_), Some(_), Some(reference_key)) => {
+                    return Err(ConfigError::Conflict {
+                        path: path.clone(),
+                        key: s.key,
+                        reference_key,
+                    })
+                }
+                (Some(v), _, _) => return Ok((text(v), Source::File(path.clone()), None)),
+                (None, Some(v), _) => {
+                    let source = Source::File(path.clone());
+                    return Ok((text(v), source, Some("reference layout")));
+                }
+                _ => {}
+            }
+        }
+        Ok(match s.default {
+            Some(d) => (Some(d.to_string()), Source::Default, None),
+            None => (None, Source::Unset, None),
+        })
+    }
+
+    /// The raw text of an option, recorded with its source for `connector-wazuh config`.
     pub(crate) fn raw(&mut self, env: &'static str) -> Result<Option<String>, ConfigError> {
         let s = spec(env);
-        let mut found: Option<(String, Source)> = None;
-        if let Some(v) = self.env.get(env) {
-            found = Some((v.clone(), Source::Env(env.to_string())));
-        } else if let Some((alias, _)) = ENV_ALIASES
-            .iter()
-            .find(|(a, c)| *c == env && self.env.contains_key(*a))
-        {
-            found = self
-                .env
-                .get(*alias)
-                .map(|v| (v.clone(), Source::Env(alias.to_string())));
-        }
-        if found.is_none() {
-            if let Some((path, root)) = &self.file {
-                if let Some(text) = file_lookup(root, s.key).and_then(json_to_text) {
-                    found = Some((text, Source::File(path.clone())));
-                }
-            }
-        }
-        if found.is_none() {
-            if let Some(d) = s.default {
-                found = Some((d.to_string(), Source::Default));
-            }
-        }
-        let (value, source) = match found {
-            Some((v, src)) => (Some(v), src),
-            None => (None, Source::Unset),
-        };
+        let (value, source, note) = self.find(s)?;
         let shown = match &value {
             Some(v) if s.secret && !v.is_empty() => "***".to_string(),
-            Some(v) => v.clone(),
+            Some(v) => redact_userinfo(v),
             None => String::new(),
         };
         self.entries.retain(|e| e.env != env);
@@ -207,6 +334,7 @@ impl Resolver<'_> {
             env: s.env,
             value_masked: shown,
             source,
+            note,
         });
         if value.as_deref().is_none_or(|v| v.trim().is_empty()) && s.required {
             return Err(ConfigError::Missing {
@@ -226,7 +354,24 @@ impl Resolver<'_> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()))
     }
+    /// A single value: set to nothing (empty variable, `null`), the option keeps its default.
     pub(crate) fn with<T>(
+        &mut self,
+        env: &'static str,
+        f: impl FnOnce(&str) -> Result<T, Bad>,
+    ) -> Result<T, ConfigError> {
+        let mut v = self.text(env)?;
+        if let Some(d) = spec(env).default.filter(|d| v.is_empty() && !d.is_empty()) {
+            v = d.to_string();
+            if let Some(e) = self.entries.iter_mut().find(|e| e.env == env) {
+                e.value_masked = redact_userinfo(d);
+                e.note = Some("empty: default");
+            }
+        }
+        f(&v).map_err(|b| b.named(env, &v))
+    }
+    /// A list: set to nothing, it is the empty list.
+    pub(crate) fn list<T>(
         &mut self,
         env: &'static str,
         f: impl FnOnce(&str) -> Result<T, Bad>,
@@ -401,5 +546,145 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("WAZUH_MAX_EXTREFS_PER_ALERT_RULE"), "{e}");
+    }
+
+    fn load_file(yaml: &str, extra: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yml");
+        std::fs::write(&path, yaml).unwrap();
+        let mut env = minimal_env();
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        load_report(&LoadInput {
+            file: Some(path),
+            env,
+        })
+    }
+
+    fn entry<'a>(entries: &'a [ConfigEntry], env: &str) -> &'a ConfigEntry {
+        entries.iter().find(|e| e.env == env).unwrap()
+    }
+
+    // Failed before empty values meant "unset" (`is not JSON`, `is not a boolean`).
+    #[test]
+    fn empty_values_mean_unset() {
+        let (s, entries) = load_env(&[
+            ("WAZUH_OPENSEARCH_FILTER", ""),
+            ("WAZUH_OPENSEARCH_LIMIT", " "),
+            ("WAZUH_AGENTS_AS_SYSTEMS", ""),
+            ("WAZUH_INDICATOR_SCORE_THRESHOLD", ""),
+            ("WAZUH_OPENSEARCH_EXCLUDE_MATCH", ""),
+            ("WAZUH_RULE_EXCLUDE_LIST", ""),
+        ])
+        .unwrap();
+        assert!(s.indexer.filter.is_empty());
+        assert_eq!(s.indexer.limit, 50);
+        assert!(s.knowledge.agents_as_systems);
+        assert_eq!(s.knowledge.indicator_score_threshold, None);
+        assert_eq!(s.indexer.exclude_match.len(), 1);
+        let limit = entry(&entries, "WAZUH_OPENSEARCH_LIMIT");
+        assert_eq!(limit.value_masked, "50");
+        assert_eq!(limit.source, Source::Env("WAZUH_OPENSEARCH_LIMIT".into()));
+        assert_eq!(limit.note, Some("empty: default"));
+    }
+
+    // Failed before the reference layout was read: `max_tlp` at the top level was ignored and the
+    // default TLP:AMBER+STRICT applied.
+    #[test]
+    fn reference_layout_is_read() {
+        let l = load_file(
+            "max_tlp: TLP:GREEN\nopensearch:\n  limit: 7\n  order_by:\n    - field: timestamp\n      order: asc\nsearch:\n  lookup_agent_ip: true\nindicator_score_threshold: null\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(l.settings.knowledge.max_tlp, Tlp::Green);
+        assert_eq!(l.settings.indexer.limit, 7);
+        assert!(!l.settings.indexer.order_by[0].descending);
+        assert!(l.settings.search.lookup_agent_ip);
+        let e = entry(&l.entries, "WAZUH_MAX_TLP");
+        assert!(matches!(e.source, Source::File(_)));
+        assert_eq!(e.note, Some("reference layout"));
+        // Set to null in the file: shown as coming from the file, not as a default.
+        let e = entry(&l.entries, "WAZUH_INDICATOR_SCORE_THRESHOLD");
+        assert!(matches!(e.source, Source::File(_)), "{e:?}");
+        let e = load_file("max_tlp: red\nwazuh:\n  max_tlp: green\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`wazuh.max_tlp` and `max_tlp` both set"), "{e}");
+    }
+
+    // Failed before the section-as-JSON variables were read.
+    #[test]
+    fn section_json_variables() {
+        let (s, entries) = load_env(&[
+            ("WAZUH_SEARCH", r#"{"lookup_agent_ip": true}"#),
+            ("WAZUH_OPENSEARCH", r#"{"limit": 9, "index": "x-*"}"#),
+            ("WAZUH_OPENSEARCH_INDEX", "y-*"),
+        ])
+        .unwrap();
+        assert!(s.search.lookup_agent_ip);
+        assert_eq!(s.indexer.limit, 9);
+        assert_eq!(s.indexer.index, "y-*", "the specific variable wins");
+        let e = entry(&entries, "WAZUH_SEARCH_LOOKUP_AGENT_IP");
+        assert_eq!(e.source, Source::Env("WAZUH_SEARCH".into()));
+        assert_eq!(e.note, Some("section JSON"));
+        let e = load_env(&[("WAZUH_ENRICH", r#"{"typez": "all"}"#)])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "WAZUH_ENRICH: unknown key `wazuh.enrich.typez`; did you mean `wazuh.enrich.types`?"
+        );
+        assert!(load_env(&[("WAZUH_ENRICH", "[1]")]).is_err());
+    }
+
+    // Failed before unknown keys were refused: the typo left verify_tls at its default silently.
+    #[test]
+    fn unknown_file_key_is_an_error_with_suggestion() {
+        let e = load_file("wazuh:\n  opensearch:\n    verfy_tls: false\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(": unknown key `wazuh.opensearch.verfy_tls`; did you mean `wazuh.opensearch.verify_tls`?"),
+            "{e}"
+        );
+        let l = load_file("enrich_agent: true\n", &[("WAZUH_MAX_TPL", "red")]).unwrap();
+        assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
+        assert!(l.warnings[0].contains("WAZUH_MAX_TPL is ignored; did you mean WAZUH_MAX_TLP?"));
+        assert!(l.warnings[1].contains("key `enrich_agent` is ignored"));
+    }
+
+    #[test]
+    fn reference_spellings_are_marked() {
+        let (s, entries) = load_env(&[
+            ("AGENTS_AS_SYSTEMS", "false"),
+            ("WAZUH_SEARCH_LOOKUP_URL_INGORE_TRAILING_SLASH", "true"),
+        ])
+        .unwrap();
+        assert!(!s.knowledge.agents_as_systems);
+        assert!(s.search.lookup_url_ignore_trailing_slash);
+        let e = entry(&entries, "WAZUH_AGENTS_AS_SYSTEMS");
+        assert_eq!(e.source, Source::Env("AGENTS_AS_SYSTEMS".into()));
+        assert_eq!(e.note, Some("reference-only spelling"));
+        let (_, entries) = load_env(&[("QUEUE_PROTOCOL", "api")]).unwrap();
+        let e = entry(&entries, "CONNECTOR_QUEUE_PROTOCOL");
+        assert_eq!(e.note, Some("deprecated spelling"));
+    }
+
+    // Failed before: the error echoed `https://admin:hunter2@…`.
+    #[test]
+    fn url_credentials_never_in_errors_or_listing() {
+        let e = load_env(&[("OPENCTI_URL", "https://admin:hunter2@opencti:8080")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !e.contains("hunter2") && e.contains("https://***@opencti:8080"),
+            "{e}"
+        );
+        let e = load_env(&[("WAZUH_APP_URL", "https://admin:hunter2@dash")])
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
     }
 }

@@ -13,6 +13,7 @@
 
 mod build;
 pub mod load;
+pub mod names;
 pub mod options;
 pub mod parse;
 pub mod table;

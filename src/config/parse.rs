@@ -219,7 +219,18 @@ pub fn parse_matches(s: &str) -> Result<Vec<FieldMatch>, Bad> {
 
 /// `field:asc|desc` list (JSON array of such strings also accepted).
 pub fn parse_order_by(s: &str) -> Result<Vec<OrderBy>, Bad> {
-    const ACC: &str = "a comma list of field:asc or field:desc";
+    const ACC: &str = "a comma list of field:asc or field:desc, or a JSON list of {\"field\":…,\"order\":\"asc\"|\"desc\"}";
+    // The reference connector's `config.yml` writes each item as an object.
+    if let Ok(items) = serde_json::from_str::<Vec<serde_json::Map<String, serde_json::Value>>>(s) {
+        let text: Vec<String> = items
+            .iter()
+            .map(|m| {
+                let get = |k: &str| m.get(k).and_then(json_to_text).unwrap_or_default();
+                format!("{}:{}", get("field"), get("order"))
+            })
+            .collect();
+        return parse_order_by(&text.join(","));
+    }
     parse_list(s)
         .map_err(|b| Bad::new(b.problem, ACC))?
         .iter()
@@ -345,6 +356,20 @@ pub(crate) fn parse_metric_prefix(s: &str) -> Result<String, Bad> {
     }
 }
 
+/// The text with the user-info of a URL (`https://user:password@host`) replaced by `***`, so that
+/// a value can be shown in an error or by `connector-wazuh config` without its credentials.
+pub fn redact_userinfo(s: &str) -> String {
+    let Some(scheme_end) = s.find("://").map(|i| i + 3) else {
+        return s.to_string();
+    };
+    let rest = &s[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &s[..scheme_end], &rest[at..]),
+        None => s.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +404,18 @@ mod tests {
                 descending: false
             }
         );
+        assert_eq!(
+            parse_order_by(r#"[{"field":"timestamp","order":"desc"}]"#).unwrap(),
+            vec![OrderBy {
+                field: "timestamp".into(),
+                descending: true
+            }]
+        );
+        assert_eq!(
+            redact_userinfo("https://u:pw@host:8080/x@y"),
+            "https://***@host:8080/x@y"
+        );
+        assert_eq!(redact_userinfo("https://host/a@b"), "https://host/a@b");
         assert_eq!(
             parse_tlps("red, TLP:GREEN").unwrap(),
             vec![Tlp::Red.marking_id(), Tlp::Green.marking_id()]

@@ -60,11 +60,66 @@ const fn secret(
     }
 }
 
-/// Legacy / alternative environment names accepted for an option (alias → canonical).
+/// Other environment names accepted for an option (alias → canonical). `connector-wazuh config`
+/// marks a value read through one of them.
 pub const ENV_ALIASES: &[(&str, &str)] = &[
     ("QUEUE_PROTOCOL", "CONNECTOR_QUEUE_PROTOCOL"),
     ("OPENCTI_JSON_LOGGING", "CONNECTOR_JSON_LOGGING"),
+    // Spellings used by the reference connector's own compose example, so that a migrating
+    // user's file keeps meaning what its author intended.
+    ("AGENTS_AS_SYSTEMS", "WAZUH_AGENTS_AS_SYSTEMS"),
+    (
+        "WAZUH_ENRICH_URLS_WITHOUT_HOST",
+        "WAZUH_ENRICH_ENRICH_URLS_WITHOUT_HOST",
+    ),
+    (
+        "WAZUH_SEARCH_LOOKUP_URL_INGORE_TRAILING_SLASH",
+        "WAZUH_SEARCH_LOOKUP_URL_IGNORE_TRAILING_SLASH",
+    ),
 ];
+
+/// Which aliases are spellings of the reference connector's documentation (the others are older
+/// names of this connector or pycti's).
+pub const REFERENCE_ALIASES: &[&str] = &[
+    "AGENTS_AS_SYSTEMS",
+    "WAZUH_ENRICH_URLS_WITHOUT_HOST",
+    "WAZUH_SEARCH_LOOKUP_URL_INGORE_TRAILING_SLASH",
+];
+
+/// How a value read through `alias` is marked.
+pub fn alias_note(alias: &str) -> &'static str {
+    if REFERENCE_ALIASES.contains(&alias) {
+        "reference-only spelling"
+    } else {
+        "deprecated spelling"
+    }
+}
+
+/// Whole sections given as one JSON object (`WAZUH_SEARCH='{"lookup_agent_ip":true}'`), as the
+/// reference connector accepts: variable → the `config.yml` section its keys belong to.
+pub const SECTION_VARS: &[(&str, &str)] = &[
+    ("WAZUH_OPENSEARCH", "wazuh.opensearch"),
+    ("WAZUH_SEARCH", "wazuh.search"),
+    ("WAZUH_ENRICH", "wazuh.enrich"),
+];
+
+/// The prefix of this connector's own keys that the reference's `config.yml` layout leaves out
+/// (`max_tlp:` and `opensearch:` at the top level instead of under `wazuh:`).
+pub const WAZUH_SECTION: &str = "wazuh.";
+
+/// Names that are known but have no effect here: (variable, `config.yml` key, why). They are
+/// warned about, never errors, so that files written for the reference connector or for pycti
+/// still start the connector.
+pub const IGNORED: &[(&str, &str, &str)] = &[
+    ("WAZUH_ENRICH_AGENT", "enrich_agent", "the reference connector's documentation lists it, but neither connector has such a setting"),
+    ("CONNECTOR_CONFIDENCE_LEVEL", "connector.confidence_level", "a pycti option; enrichment results carry no confidence here"),
+    ("CONNECTOR_UPDATE_EXISTING_DATA", "connector.update_existing_data", "a pycti option that OpenCTI no longer reads"),
+    ("CONNECTOR_RUN_AND_TERMINATE", "connector.run_and_terminate", "a pycti option for external-import connectors"),
+    ("CONNECTOR_VALIDATE_BEFORE_IMPORT", "connector.validate_before_import", "a pycti option for import connectors"),
+];
+
+/// Variables read outside the option table.
+pub const OTHER_VARS: &[&str] = &["CONNECTOR_CONFIG_FILE"];
 
 /// Default entity types offered for enrichment (the reference's scope).
 pub const DEFAULT_SCOPE: &str = "Artifact,Directory,Domain-Name,Email-Addr,Hostname,IPv4-Addr,IPv6-Addr,Mac-Addr,Network-Traffic,Process,StixFile,Url,User-Account,User-Agent,WindowsRegistryKey,WindowsRegistryValueType,Vulnerability,Indicator";
