@@ -10,7 +10,7 @@ use super::result;
 use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
-use crate::opencti::{operations, ApiError};
+use crate::opencti::operations;
 use crate::pipeline::{ErrorKind, Mode, Request};
 
 /// What to do with the delivery.
@@ -322,43 +322,16 @@ async fn api_push(
     req: &Request,
     bundle: &Value,
 ) -> Result<(), DeliveryError> {
-    let text = bundle.to_string();
-    let id = &shared.settings.connector.id;
-    let legacy = shared
-        .legacy_bundle_push
-        .load(std::sync::atomic::Ordering::Relaxed);
-    if !legacy {
-        match shared
-            .client
-            .query_retry(
-                operations::STIX_BUNDLE_PUSH,
-                json!({ "connectorId": id, "bundle": text, "work_id": req.work_id }),
-                None,
-            )
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_validation() => {
-                tracing::info!(
-                    "stixBundlePush has no work_id on this platform; using the older form"
-                );
-                shared
-                    .legacy_bundle_push
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            Err(e) => return Err(DeliveryError(e.to_string())),
-        }
-    }
     shared
         .client
-        .query_retry(
-            operations::STIX_BUNDLE_PUSH_LEGACY,
-            json!({ "connectorId": id, "bundle": text }),
-            None,
+        .push_bundle(
+            &shared.settings.connector.id,
+            &bundle.to_string(),
+            req.work_id.as_deref(),
+            &shared.legacy_bundle_push,
         )
         .await
-        .map(drop)
-        .map_err(|e: ApiError| {
+        .map_err(|e| {
             shared.metrics.opencti_api_error("stixBundlePush");
             DeliveryError(e.to_string())
         })
