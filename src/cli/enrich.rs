@@ -282,10 +282,7 @@ mod tests {
         assert_eq!(r.stix_objects.len(), 2);
         let b = bundle(
             &target(),
-            &Enriched {
-                objects: vec![json!({"type":"note","id":"note--1"})],
-                message: String::new(),
-            },
+            &Enriched::alerts(vec![json!({"type":"note","id":"note--1"})], ""),
         );
         assert_eq!(b["objects"][0]["id"], "ipv4-addr--1");
         assert_eq!(b["objects"][1]["id"], "note--1");

@@ -8,7 +8,7 @@
 pub mod attempts;
 pub mod handler;
 pub mod heartbeat;
-pub mod metered;
+pub mod observer;
 pub mod result;
 
 use std::sync::atomic::AtomicBool;
@@ -147,8 +147,8 @@ pub async fn run_with(
     Ok(())
 }
 
-/// The pipeline's shared context: OpenCTI reads counted in the metrics, searches recorded in the
-/// metrics and readiness flags; the tool list fetched once now when tool context is wanted.
+/// The pipeline's shared context: its OpenCTI reads and searches reported to the metrics and
+/// readiness flags; the tool list fetched once now when tool context is wanted.
 async fn pipeline_context(
     settings: &Arc<Settings>,
     client: &OpenCtiClient,
@@ -156,13 +156,16 @@ async fn pipeline_context(
     metrics: &Metrics,
     health: &Health,
 ) -> pipeline::Context {
-    let source = Arc::new(metered::Metered {
-        inner: Arc::new(client.clone()),
+    let observer = Arc::new(observer::DaemonObserver {
         metrics: metrics.clone(),
+        health: health.clone(),
     });
-    let mut ctx = pipeline::Context::new(settings.clone(), source, Some(indexer));
-    ctx.metrics = metrics.clone();
-    ctx.health = health.clone();
+    let ctx = pipeline::Context::observed(
+        settings.clone(),
+        Arc::new(client.clone()),
+        Some(indexer),
+        observer,
+    );
     if settings
         .knowledge
         .enrich_types
