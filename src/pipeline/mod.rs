@@ -309,7 +309,7 @@ pub fn with_notes(message: &str, notes: &[String]) -> String {
 
 /// Resolves the references of the entity and of the observables to search (from the request's
 /// `stix_objects` when they are there, else from OpenCTI). Unresolvable ones are left out; the
-/// query builder then skips that part, as the reference does.
+/// query builder then skips that part instead of failing the request.
 async fn resolve_refs(
     ctx: &Context,
     req: &Request,
