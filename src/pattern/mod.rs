@@ -1,7 +1,7 @@
 //! STIX 2.1 patterning: parse an indicator's pattern ([`parse`]) into a typed tree ([`ast`]) and
 //! translate it ([`translate`]) into an OpenSearch query over Wazuh alert fields, reusing the
-//! field tables of [`crate::search::fields`] (one source of truth) and the escaping of
-//! [`crate::search::escape`].
+//! field tables of [`crate::search::fields`] (one source of truth), the query clauses of
+//! [`crate::search::dsl`] and the escaping of [`crate::search::escape`].
 //!
 //! Everything here is pure. What cannot be expressed faithfully over single alert documents is
 //! either approximated with a note ([`Translation::notes`], shown on the work) or refused with a
@@ -9,8 +9,10 @@
 
 pub mod ast;
 mod cidr;
+mod matcher;
 mod parser;
 mod pcre;
+mod target;
 mod translate;
 
 pub use parser::{parse, MAX_DEPTH, MAX_PATTERN_LEN, MAX_TERMS};

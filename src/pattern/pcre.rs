@@ -196,6 +196,7 @@ fn read_escape(chars: &[char], i: usize, whole: &str) -> Result<(Escape, usize),
     Err(refuse(whole, &what))
 }
 
+/// Translates one alternative (anchors already removed); also says whether it uses `.`.
 fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() * 2);
@@ -223,36 +224,7 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                 quantifiable = true;
             }
             '(' => {
-                i += 1;
-                if chars.get(i) == Some(&'?') {
-                    match (chars.get(i + 1), chars.get(i + 2)) {
-                        (Some(':'), _) => i += 2,
-                        (Some('='), _) | (Some('!'), _) => {
-                            return Err(refuse(whole, "a lookahead"))
-                        }
-                        (Some('<'), Some('=')) | (Some('<'), Some('!')) => {
-                            return Err(refuse(whole, "a lookbehind"))
-                        }
-                        (Some('<'), _) | (Some('P'), Some('<')) | (Some('\''), _) => {
-                            // Named group: keep the group, drop the name.
-                            let close = if chars.get(i + 1) == Some(&'\'') {
-                                '\''
-                            } else {
-                                '>'
-                            };
-                            let skip = if chars.get(i + 1) == Some(&'P') { 3 } else { 2 };
-                            let end = chars[i + skip..]
-                                .iter()
-                                .position(|&c| c == close)
-                                .ok_or_else(|| refuse(whole, "an unterminated group name"))?;
-                            i += skip + end + 1;
-                        }
-                        _ => return Err(refuse(
-                            whole,
-                            "an inline option or special group (only a leading (?i) is supported)",
-                        )),
-                    }
-                }
+                i = open_group(&chars, i + 1, whole)?;
                 out.push('(');
                 quantifiable = false;
             }
@@ -272,35 +244,25 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                 i += 1;
                 quantifiable = true;
             }
-            '*' | '+' | '?' | '{' => {
-                let (q, used) = if c == '{' {
-                    match parse_braces(&chars[i..]) {
-                        Some(x) => x,
-                        None => {
-                            // A literal brace, as in PCRE.
-                            out.push_str("\\{");
-                            i += 1;
-                            quantifiable = true;
-                            continue;
-                        }
+            '*' | '+' | '?' | '{' => match quantifier(&chars, i) {
+                None => {
+                    // A brace that does not start a quantifier is literal, as in PCRE.
+                    out.push_str("\\{");
+                    i += 1;
+                    quantifiable = true;
+                }
+                Some((q, used)) => {
+                    if !quantifiable {
+                        return Err(PatternError::invalid(format!(
+                            "MATCHES '{whole}': quantifier {q} has nothing to repeat"
+                        )));
                     }
-                } else {
-                    (c.to_string(), 1)
-                };
-                if !quantifiable {
-                    return Err(PatternError::invalid(format!(
-                        "MATCHES '{whole}': quantifier {q} has nothing to repeat"
-                    )));
+                    i += used;
+                    plain_quantifier(chars.get(i), whole)?;
+                    out.push_str(&q);
+                    quantifiable = false;
                 }
-                i += used;
-                match chars.get(i) {
-                    Some('?') => return Err(refuse(whole, "a lazy quantifier")),
-                    Some('+') => return Err(refuse(whole, "a possessive quantifier")),
-                    _ => {}
-                }
-                out.push_str(&q);
-                quantifiable = false;
-            }
+            },
             '^' | '$' => {
                 return Err(refuse(
                     whole,
@@ -315,6 +277,62 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
         }
     }
     Ok((out, uses_dot))
+}
+
+/// Reads what follows a `(` at `chars[i]`: a plain group, `(?:`, or a named group (its name
+/// dropped); returns the index after the group opener. Lookaround and inline options are
+/// refused.
+fn open_group(chars: &[char], mut i: usize, whole: &str) -> Result<usize, PatternError> {
+    if chars.get(i) != Some(&'?') {
+        return Ok(i);
+    }
+    match (chars.get(i + 1), chars.get(i + 2)) {
+        (Some(':'), _) => i += 2,
+        (Some('='), _) | (Some('!'), _) => return Err(refuse(whole, "a lookahead")),
+        (Some('<'), Some('=')) | (Some('<'), Some('!')) => {
+            return Err(refuse(whole, "a lookbehind"))
+        }
+        (Some('<'), _) | (Some('P'), Some('<')) | (Some('\''), _) => {
+            let close = if chars.get(i + 1) == Some(&'\'') {
+                '\''
+            } else {
+                '>'
+            };
+            let skip = if chars.get(i + 1) == Some(&'P') { 3 } else { 2 };
+            let end = chars
+                .get(i + skip..)
+                .and_then(|rest| rest.iter().position(|&c| c == close))
+                .ok_or_else(|| refuse(whole, "an unterminated group name"))?;
+            i += skip + end + 1;
+        }
+        _ => {
+            return Err(refuse(
+                whole,
+                "an inline option or special group (only a leading (?i) is supported)",
+            ))
+        }
+    }
+    Ok(i)
+}
+
+/// Reads the quantifier at `chars[i]` (`*`, `+`, `?`, `{n,m}`): its text and length, or `None`
+/// for a brace that is not a quantifier.
+fn quantifier(chars: &[char], i: usize) -> Option<(String, usize)> {
+    let (q, used) = if chars[i] == '{' {
+        parse_braces(&chars[i..])?
+    } else {
+        (chars[i].to_string(), 1)
+    };
+    Some((q, used))
+}
+
+/// Refuses a lazy (`*?`) or possessive (`*+`) form of the quantifier just read.
+fn plain_quantifier(next: Option<&char>, whole: &str) -> Result<(), PatternError> {
+    match next {
+        Some('?') => Err(refuse(whole, "a lazy quantifier")),
+        Some('+') => Err(refuse(whole, "a possessive quantifier")),
+        _ => Ok(()),
+    }
 }
 
 /// `{n}`, `{n,}`, `{n,m}` → the quantifier text and its length; `None` if not a quantifier.

@@ -213,9 +213,6 @@ pub(crate) mod tests {
         ) -> BoxFut<'a, Result<Option<IndicatorWithObservables>, EnrichError>> {
             Box::pin(async move { Ok(self.indicators.get(id).cloned()) })
         }
-        fn tool_names(&self) -> BoxFut<'_, Result<Vec<String>, EnrichError>> {
-            Box::pin(async { Ok(vec![]) })
-        }
     }
 
     pub(crate) fn settings() -> crate::config::Settings {

@@ -1,23 +1,27 @@
 //! One pure function per observable type, from the typed observable and the search options to
-//! the OpenSearch query that finds the alerts mentioning it (spec §3).
+//! the OpenSearch query that finds the alerts mentioning it.
 //!
 //! The result is the query part only (a `bool` query); [`super::envelope`] adds the time window,
-//! filters, sorting and aggregations. `Ok(None)` means "no queryable data" (the reference's
-//! `None`, e.g. a private address or a file without hash or name).
+//! filters, sorting and aggregations. `Ok(None)` means "no queryable data" (e.g. a private
+//! address or a file without hash or name).
 //!
-//! Semantics follow the reference connector (fields, variants, path/registry handling) with its
-//! search bugs fixed; each fix is marked `Fix (§9.3 #n)` and listed in `docs/search.md`.
+//! Semantics (fields, spellings, path and registry handling) are described in `docs/search.md`,
+//! including where they differ from the Python connector users migrate from.
 //! Every observable value is escaped for the syntax it is put in: `regexp` values through
 //! [`super::escape::regexp_literal`]/[`super::escape::path_regexp`], `wildcard` values through
 //! [`super::escape::wildcard_literal`]; `match`/`multi_match`/`term` take values literally.
 
 use std::net::IpAddr;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use super::dsl::any_of;
+use super::dsl::{bool_q, multi_match, regexp, term, term_ci, wildcard};
 use super::escape::{path_regexp, regexp_literal, wildcard_literal};
 use super::fields as f;
+pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
+use super::paths::{collapse_backslashes, hive_of, sid_regex, strip_quotes, tokenize};
 use crate::config::options::{
     DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, RegKeySearchOption as R,
     SearchOptions,
@@ -35,82 +39,11 @@ pub enum QueryError {
 pub const EMPTY_FILE_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/// The regexp the reference uses in place of a Windows SID (domain/local user SIDs).
-pub const SID_REGEXP: &str =
-    "S-1-[0-59]-[0-9]{2}-[0-9]{8,10}-[0-9]{8,10}-[0-9]{8,10}-[1-9][0-9]{3,9}";
-
-/// What may precede a command-line argument: real whitespace (not the reference's literal
-/// `\t`…) or a quote.
+/// What may precede a command-line argument: whitespace or a quote.
 const ARG_BEFORE: &str = "(.*[ \t\n\r\"'])?";
 /// What may follow an argument or the executable: the end, whitespace, or a quote that
 /// eventchannel may have stored escaped (`\"`).
 const ARG_AFTER: &str = "((\\\\?[\"']|[ \t\n\r]).*)?";
-
-// ---------------------------------------------------------------------------------------------
-// DSL helpers
-
-fn multi_match(query: &str, fields: &[&str]) -> Value {
-    json!({"multi_match": {"query": query, "fields": fields}})
-}
-
-fn term(field: &str, value: &str) -> Value {
-    json!({"term": {field: {"value": value}}})
-}
-
-fn regexp(field: &str, value: &str, ci: bool) -> Value {
-    json!({"regexp": {field: {"value": value, "case_insensitive": ci}}})
-}
-
-fn wildcard(field: &str, value: &str, ci: bool) -> Value {
-    json!({"wildcard": {field: {"value": value, "case_insensitive": ci}}})
-}
-
-/// A `bool` query; empty clause lists are left out and `minimum_should_match: 1` is set
-/// whenever there is a `should` (as the reference does).
-fn bool_q(must: Vec<Value>, should: Vec<Value>, must_not: Vec<Value>) -> Value {
-    let mut b = serde_json::Map::new();
-    if !must.is_empty() {
-        b.insert("must".into(), Value::Array(must));
-    }
-    if !should.is_empty() {
-        b.insert("should".into(), Value::Array(should));
-    }
-    if !must_not.is_empty() {
-        b.insert("must_not".into(), Value::Array(must_not));
-    }
-    if b.contains_key("should") {
-        b.insert("minimum_should_match".into(), json!(1));
-    }
-    json!({ "bool": b })
-}
-
-/// ORs several queries into one (an Indicator with several based-on observables).
-pub fn any_of(queries: Vec<Value>) -> Value {
-    bool_q(Vec::new(), queries, Vec::new())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Path helpers (Windows semantics, like Python's `ntpath`)
-
-/// `ntpath.isabs`: `C:\x`, `C:/x`, `\x`, `/x`, `\\server\share` are absolute.
-pub fn is_abs_path(p: &str) -> bool {
-    let b = p.as_bytes();
-    if b.first().is_some_and(|c| *c == b'/' || *c == b'\\') {
-        return true;
-    }
-    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
-}
-
-/// `ntpath.basename`: the part after the last `/`, `\` or drive colon.
-pub fn basename(p: &str) -> &str {
-    let p = match p.as_bytes() {
-        [d, b':', ..] if d.is_ascii_alphabetic() => &p[2..],
-        _ => p,
-    };
-    p.rsplit(['/', '\\']).next().unwrap_or(p)
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /// Builds the query for one observable; `Ok(None)` = no queryable data.
 pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, QueryError> {
@@ -203,7 +136,6 @@ fn domain(v: &str, opts: &SearchOptions) -> Value {
     }
     let mut should = vec![exact];
     if opts.lookup_hostnames_in_cmd_line {
-        // Fix: the value is wildcard-escaped (the reference put it in the glob as it was).
         let glob = format!("*{}*", wildcard_literal(v));
         should.extend(
             f::DOMAIN_CMDLINE_FIELDS
@@ -212,8 +144,8 @@ fn domain(v: &str, opts: &SearchOptions) -> Value {
         );
     }
     if opts.lookup_agent_name {
-        // Fix (§9.3 #4): implemented; host names are case-insensitive.
-        should.push(json!({"term": {f::AGENT_NAME_FIELD: {"value": v, "case_insensitive": true}}}));
+        // Host names are case-insensitive.
+        should.push(term_ci(f::AGENT_NAME_FIELD, v));
     }
     bool_q(vec![], should, must_not)
 }
@@ -228,7 +160,6 @@ fn url(v: &str, opts: &SearchOptions) -> Value {
         };
         format!("(.+://)?[^/]*/?{}{slash}", regexp_literal(path))
     } else if opts.lookup_url_ignore_trailing_slash {
-        // Fix (§9.3 #7): the URL is regexp-escaped.
         format!("{}/?", regexp_literal(v.trim_end_matches('/')))
     } else {
         return bool_q(vec![multi_match(v, f::URL_MATCH_FIELDS)], vec![], vec![]);
@@ -243,8 +174,7 @@ fn url(v: &str, opts: &SearchOptions) -> Value {
     )
 }
 
-/// Removes `scheme://host` from a URL when a path follows (the reference's `strip_host`:
-/// `^(?:.+://)?[^/]+(?=/)` removed).
+/// Removes `scheme://host` from a URL when a path follows (`^(?:.+://)?[^/]+(?=/)` removed).
 fn strip_url_host(u: &str) -> &str {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| regex::Regex::new(r"^(?:.+://)?[^/]+/").ok());
@@ -254,7 +184,7 @@ fn strip_url_host(u: &str) -> &str {
     }
 }
 
-/// The six spellings of a MAC address the reference searches (or the value as given).
+/// The six spellings of a MAC address Wazuh decoders write (or the value as given).
 pub fn mac_variants(value: &str, variants: bool) -> Vec<String> {
     let hex: String = value
         .chars()
@@ -279,7 +209,7 @@ pub fn mac_variants(value: &str, variants: bool) -> Vec<String> {
 }
 
 fn hash_queries(hashes: &std::collections::BTreeMap<String, String>) -> Vec<Value> {
-    // Fixed algorithm order (the reference used the export's key order).
+    // A fixed algorithm order keeps the query independent of the export's key order.
     let mut out = Vec::new();
     for (alg, fields) in [
         ("SHA-256", f::HASH_FIELDS_SHA256),
@@ -357,7 +287,7 @@ fn file(obs: &FileObservable, opts: &SearchOptions) -> Option<Value> {
             }
             should.extend(paths.iter().map(|p| multi_match(p, f::FILE_FIELDS)));
         } else if !fo.contains(&F::RequireAbsPath) || paths.iter().all(|p| is_abs_path(p)) {
-            // Fix (§7.2): absoluteness is decided on the raw path, not the escaped one.
+            // Absoluteness is decided on the raw path: escaping adds backslashes.
             let alt = paths
                 .iter()
                 .map(|p| {
@@ -404,7 +334,7 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
             vec![path.to_string()]
         };
         let clauses: Vec<Value> = variants.iter().map(|v| multi_match(v, &fields)).collect();
-        // Fix (§9.3 #8): the spellings are alternatives (should), not all required (must).
+        // The spellings are alternatives: an alert holds one of them.
         return Some(if clauses.len() == 1 {
             bool_q(clauses, vec![], vec![])
         } else {
@@ -427,51 +357,6 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
     };
     should.extend(f::DIR_FIELDS.iter().map(|fl| regexp(fl, &re, ci)));
     Some(bool_q(vec![], should, vec![]))
-}
-
-/// Replaces every run of backslashes by exactly `n` backslashes.
-fn collapse_backslashes(s: &str, n: usize) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_run = false;
-    for c in s.chars() {
-        if c == '\\' {
-            if !in_run {
-                out.extend(std::iter::repeat_n('\\', n));
-            }
-            in_run = true;
-        } else {
-            in_run = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Registry hives with their aliases (full name first).
-pub const HIVES: &[(&str, &str)] = &[
-    ("HKEY_LOCAL_MACHINE", "HKLM"),
-    ("HKEY_CURRENT_USER", "HKCU"),
-    ("HKEY_CLASSES_ROOT", "HKCR"),
-    ("HKEY_USERS", "HKU"),
-    ("HKEY_CURRENT_CONFIG", "HKCC"),
-];
-
-/// The hive a key starts with (case-insensitive) and the length of its prefix.
-fn hive_of(key: &str) -> Option<(usize, usize)> {
-    let upper = key.to_ascii_uppercase();
-    for (i, (full, alias)) in HIVES.iter().enumerate() {
-        for name in [full, alias] {
-            if upper.starts_with(name)
-                && matches!(
-                    upper.as_bytes().get(name.len()),
-                    None | Some(b'\\') | Some(b'/')
-                )
-            {
-                return Some((i, name.len()));
-            }
-        }
-    }
-    None
 }
 
 fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
@@ -502,7 +387,7 @@ fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
         ));
     }
     let (mut p, rest) = match hive {
-        // Fix (§9.3 #3): aliases are HKCU/HKCR (not CU/CR), detected case-insensitively.
+        // The hive is detected case-insensitively and matched in both spellings.
         Some((i, len)) if r.contains(&R::SearchHiveAliases) => {
             let (full, alias) = HIVES[i];
             (format!("({full}|{alias})"), &key[len..])
@@ -539,14 +424,6 @@ fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
     ))
 }
 
-/// The SID pattern as a Rust regex (`None` only if the constant failed to compile, which the
-/// unit tests rule out; then SIDs are searched literally).
-fn sid_regex() -> Option<&'static regex::Regex> {
-    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(SID_REGEXP).ok())
-        .as_ref()
-}
-
 fn reg_value(data: Option<&str>, data_type: Option<&str>) -> Option<Value> {
     let data = data?;
     let digest = match data_type? {
@@ -565,38 +442,6 @@ fn reg_value(data: Option<&str>, data_type: Option<&str>) -> Option<Value> {
     ))
 }
 
-/// Splits a command line like the reference: quoted strings or runs of non-space.
-fn tokenize(cmd: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let b = cmd.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        if b[i] == b'"' || b[i] == b'\'' {
-            let q = b[i];
-            if let Some(end) = b[i + 1..].iter().position(|c| *c == q) {
-                i = i + 1 + end + 1;
-                out.push(&cmd[start..i]);
-                continue;
-            }
-        }
-        while i < b.len() && !b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        out.push(&cmd[start..i]);
-    }
-    out
-}
-
-fn strip_quotes(s: &str) -> &str {
-    let s = s.strip_prefix(['"', '\'']).unwrap_or(s);
-    s.strip_suffix(['"', '\'']).unwrap_or(s)
-}
-
 fn process(cmd_line: &str, opts: &SearchOptions) -> Option<Value> {
     let tokens = tokenize(cmd_line);
     let first = strip_quotes(tokens.first()?);
@@ -606,8 +451,8 @@ fn process(cmd_line: &str, opts: &SearchOptions) -> Option<Value> {
     }
     let args: Vec<&str> = tokens[1..].iter().map(|a| strip_quotes(a)).collect();
     let ci = opts.procsearch_options.contains(&P::CaseInsensitive);
-    // Fix (§9.3 #6): arguments are delimited by real whitespace (or quotes), not by the
-    // literal letters `\`, `t`, `n`, `r`; the executable name must end at a delimiter too.
+    // Arguments are delimited by whitespace or quotes; the executable name must end at a
+    // delimiter too, so `cmd.exe` does not match `xcmd.exe2`.
     let arg_res: Vec<String> = args
         .iter()
         .filter(|a| !a.is_empty())
@@ -619,8 +464,8 @@ fn process(cmd_line: &str, opts: &SearchOptions) -> Option<Value> {
     for fl in f::PROCESS_WIN_FIELDS {
         let is_image = fl.ends_with("mage");
         if is_image {
-            // Fix (§9.3 #6): image fields hold only the executable; they can match only a
-            // command line without arguments.
+            // Image fields hold only the executable; they can match only a command line
+            // without arguments.
             if arg_res.is_empty() {
                 should.push(regexp(fl, &image_re, ci));
             }
@@ -727,6 +572,7 @@ fn traffic(t: &NetworkTrafficObservable, opts: &SearchOptions) -> Option<Value> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn build_default(o: Observable) -> Option<Value> {
         build(&o, &SearchOptions::default()).unwrap()
@@ -809,28 +655,5 @@ mod tests {
             pid: None
         })
         .is_none());
-    }
-
-    #[test]
-    fn any_of_ors_queries() {
-        let q = any_of(vec![json!({"a": 1}), json!({"b": 2})]);
-        assert_eq!(
-            q,
-            json!({"bool": {"should": [{"a": 1}, {"b": 2}], "minimum_should_match": 1}})
-        );
-    }
-
-    #[test]
-    fn paths_follow_ntpath() {
-        assert!(is_abs_path("C:\\x") && is_abs_path("/x") && is_abs_path("\\\\srv\\share"));
-        assert!(!is_abs_path("C:x") && !is_abs_path("(x") && !is_abs_path("x/y"));
-        assert_eq!(basename("C:\\a\\b.exe"), "b.exe");
-        assert_eq!(basename("C:b.exe"), "b.exe");
-        assert_eq!(basename("/a/b/"), "");
-    }
-
-    #[test]
-    fn sid_pattern_compiles() {
-        assert!(sid_regex().is_some());
     }
 }

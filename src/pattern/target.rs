@@ -1,0 +1,228 @@
+//! Where each STIX object path is searched: the alert fields that hold that kind of value
+//! (from [`crate::search::fields`], the one source of truth) and how values compare there.
+
+use super::ast::{ObjectPath, PathStep};
+use super::PatternError;
+use crate::config::options::{RegKeySearchOption, SearchOptions};
+use crate::search::fields as f;
+
+/// Fields that the Wazuh template (or dynamic mapping of JSON numbers) types as `ip`/`long`:
+/// regexps do not work there, so they get a native `term`/`range` next to the regexp.
+/// (The numeric ports are JSON numbers in Suricata, GCP and syscollector alerts.)
+pub(super) const IP_TYPED_FIELDS: &[&str] = &[
+    "data.port.local_ip",
+    "data.port.remote_ip",
+    "data.aws.srcaddr",
+    "data.aws.dstaddr",
+    "data.aws.source_ip_address",
+];
+pub(super) const NUMERIC_FIELDS: &[&str] = &[
+    "data.src_port",
+    "data.dest_port",
+    "data.port.local_port",
+    "data.port.remote_port",
+    "data.gcp.jsonPayload.connection.src_port",
+    "data.gcp.jsonPayload.connection.dest_port",
+    "syscheck.size_after",
+    "syscheck.size_before",
+];
+
+/// How values of a path compare with alert field values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Kind {
+    /// Exact, case-sensitive text.
+    Text,
+    /// Exact text, ASCII case-insensitive (hashes, protocols).
+    TextCi,
+    /// MAC addresses: case-insensitive, and with `WAZUH_SEARCH_LOOKUP_MAC_VARIANTS` also the
+    /// `aabbccddeeff` and `aabb.ccdd.eeff` spellings (as the observable search).
+    Mac,
+    /// IP addresses (CIDR with ISSUBSET).
+    Ip,
+    /// Integers (ports, sizes): ordering comparisons allowed.
+    Number,
+    /// Paths: any run of backslashes matches any run (Wazuh doubles them in EventChannel
+    /// fields); `basename`: a value without separator also matches at the end of a path.
+    Path { ci: bool, basename: bool },
+    /// Registry keys: paths, case-insensitive, with hive aliases (HKLM ↔ HKEY_LOCAL_MACHINE).
+    RegKey { aliases: bool },
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    pub(super) fields: Vec<&'static str>,
+    pub(super) kind: Kind,
+    /// A field whose equal value means "not a sighting" (the syslog host, the agent's own IP).
+    pub(super) exclude: Option<&'static str>,
+}
+
+pub(super) fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, PatternError> {
+    use PathStep::*;
+    let props: Vec<&str> = path
+        .steps
+        .iter()
+        .map(|s| match s {
+            Property(p) => p.as_str(),
+            Index(_) | AnyIndex => "[]",
+        })
+        .collect();
+    let t = |fields: &[&'static str], kind| Target {
+        fields: fields.to_vec(),
+        kind,
+        exclude: None,
+    };
+    let ip_exclude = if opts.lookup_agent_ip {
+        None
+    } else {
+        Some(f::AGENT_IP_FIELD)
+    };
+    let path_kind = Kind::Path {
+        ci: false,
+        basename: false,
+    };
+    let r = match (path.object_type.as_str(), props.as_slice()) {
+        ("ipv4-addr" | "ipv6-addr", ["value"]) => Target {
+            exclude: ip_exclude,
+            ..t(f::IP_FIELDS, Kind::Ip)
+        },
+        ("domain-name" | "hostname", ["value"]) => Target {
+            exclude: Some(f::DOMAIN_EXCLUDE_FIELD),
+            ..t(f::DOMAIN_FIELDS, Kind::Text)
+        },
+        ("url", ["value"]) => {
+            let mut fields = f::URL_MATCH_FIELDS.to_vec();
+            for x in f::URL_REGEXP_FIELDS {
+                if !fields.iter().any(|p| glob_match(p, x)) {
+                    fields.push(x);
+                }
+            }
+            t(&fields, Kind::Text)
+        }
+        ("email-addr", ["value"]) => t(f::EMAIL_FIELDS, Kind::Text),
+        ("mac-addr", ["value"]) => t(f::MAC_FIELDS, Kind::Mac),
+        ("user-agent", ["value"]) => t(f::USER_AGENT_FIELDS, Kind::Text),
+        ("file" | "artifact", ["hashes", algo]) => {
+            let norm: String = algo
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            let fields = match norm.as_str() {
+                "SHA256" => f::HASH_FIELDS_SHA256,
+                "SHA1" => f::HASH_FIELDS_SHA1,
+                "MD5" => f::HASH_FIELDS_MD5,
+                _ => {
+                    return Err(PatternError::unsupported(format!(
+                        "{path}: Wazuh alerts carry only MD5, SHA-1 and SHA-256 hashes, not {algo}"
+                    )))
+                }
+            };
+            t(fields, Kind::TextCi)
+        }
+        ("file", ["name"]) => t(
+            f::FILE_FIELDS,
+            Kind::Path {
+                ci: false,
+                basename: true,
+            },
+        ),
+        ("file", ["size"]) => t(f::FILE_SIZE_FIELDS, Kind::Number),
+        ("file", ["parent_directory_ref", "path"]) | ("directory", ["path"]) => {
+            t(f::DIR_FIELDS, path_kind)
+        }
+        ("windows-registry-key", ["key"]) => t(
+            f::REGKEY_FIELDS,
+            Kind::RegKey {
+                aliases: opts
+                    .regkeysearch_options
+                    .contains(&RegKeySearchOption::SearchHiveAliases),
+            },
+        ),
+        ("windows-registry-key", ["values", "[]", "name"]) => {
+            t(f::REGVALUE_NAME_FIELDS, Kind::Text)
+        }
+        ("windows-registry-key", ["values", "[]", "data"]) => {
+            t(f::REGVALUE_DATA_FIELDS, Kind::Text)
+        }
+        ("process", ["command_line"]) => {
+            let mut fields: Vec<&'static str> = f::PROCESS_WIN_FIELDS
+                .iter()
+                .copied()
+                .filter(|x| x.ends_with("ommandLine"))
+                .collect();
+            fields.push(f::PROCESS_COMMAND_FIELD);
+            t(&fields, path_kind)
+        }
+        ("process", ["name"]) => {
+            let mut fields: Vec<&'static str> = f::PROCESS_WIN_FIELDS
+                .iter()
+                .copied()
+                .filter(|x| x.ends_with("mage"))
+                .collect();
+            fields.extend_from_slice(f::PROCESS_AUDIT_COMMAND_FIELDS);
+            t(
+                &fields,
+                Kind::Path {
+                    ci: true,
+                    basename: true,
+                },
+            )
+        }
+        ("user-account", ["account_login"]) => t(f::USER_FIELDS, Kind::Text),
+        ("user-account", ["user_id"]) => t(f::UID_FIELDS, Kind::Text),
+        ("network-traffic", ["src_ref", "value"]) => Target {
+            exclude: ip_exclude,
+            ..t(f::TRAFFIC_SRC_IP_FIELDS, Kind::Ip)
+        },
+        ("network-traffic", ["dst_ref", "value"]) => Target {
+            exclude: ip_exclude,
+            ..t(f::TRAFFIC_DST_IP_FIELDS, Kind::Ip)
+        },
+        ("network-traffic", ["src_port"]) => t(f::TRAFFIC_SRC_PORT_FIELDS, Kind::Number),
+        ("network-traffic", ["dst_port"]) => t(f::TRAFFIC_DST_PORT_FIELDS, Kind::Number),
+        ("network-traffic", ["protocols", "[]"]) => t(f::TRAFFIC_PROTOCOL_FIELDS, Kind::TextCi),
+        ("vulnerability", ["name"]) => t(f::VULNERABILITY_FIELDS, Kind::Text),
+        ("software", ["name"]) => t(&[f::SOFTWARE_NAME_FIELD], Kind::Text),
+        ("software", ["version"]) => t(&[f::SOFTWARE_VERSION_FIELD], Kind::Text),
+        _ => {
+            return Err(PatternError::unsupported(format!(
+                "object path {path} cannot be searched in Wazuh alerts (no alert field holds it)"
+            )))
+        }
+    };
+    Ok(r)
+}
+
+/// `*`-glob match of a field pattern against a concrete field name.
+pub(super) fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || !name[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(p) => rest = &rest[p + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matching() {
+        assert!(glob_match("*.srcip", "data.srcip"));
+        assert!(glob_match("*sha256*", "syscheck.sha256_after"));
+        assert!(glob_match("data.*.x", "data.a.b.x"));
+        assert!(!glob_match("*.srcip", "data.srcip2"));
+        assert!(!glob_match("data.srcip", "data.srcip.x"));
+    }
+}
