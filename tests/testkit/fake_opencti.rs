@@ -152,6 +152,8 @@ struct Inner {
     refused_objects: Vec<String>,
     /// Calls held so far ([`FailMode::Hold`]).
     held: u32,
+    /// Times the worker started consuming the push queue.
+    worker_connections: u32,
 }
 
 struct App {
@@ -499,6 +501,10 @@ impl FakeOpenCti {
             .await
             .unwrap_or_else(|| panic!("fewer than {n} calls held: {}", self.held()));
     }
+    /// Times the worker started consuming the push queue (more than 1 after a broker outage).
+    pub fn worker_connections(&self) -> u32 {
+        self.app.inner.lock().unwrap().worker_connections
+    }
     /// Calls held so far.
     pub fn held(&self) -> u32 {
         self.app.inner.lock().unwrap().held
@@ -770,6 +776,7 @@ async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
     else {
         return;
     };
+    app.inner.lock().unwrap().worker_connections += 1;
     while let Some(d) = consumer.next().await {
         let Ok(d) = d else {
             return;
