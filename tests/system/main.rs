@@ -13,8 +13,10 @@ mod testkit;
 
 mod cli_check;
 mod cli_enrich;
+mod config_reference_check;
 mod e2e_ops;
 mod e2e_pipeline;
+mod indexer_cost;
 mod indexer_fixture;
 mod indexer_osmem;
 mod indexer_tls;
@@ -25,6 +27,7 @@ mod recall;
 mod runtime_promises;
 mod runtime_requests;
 mod runtime_shutdown;
+mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
