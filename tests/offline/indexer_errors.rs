@@ -196,7 +196,11 @@ async fn requests_are_plain_json_posts_with_basic_auth() {
     assert_eq!(seen.len(), 1);
     let (method, uri, ct, auth) = &seen[0];
     assert_eq!(method, "POST");
-    assert_eq!(uri, "/wazuh-alerts-*/_search");
+    // The client's timeout (800 ms here) also bounds the search on the indexer's side.
+    assert_eq!(
+        uri,
+        "/wazuh-alerts-*/_search?cancel_after_time_interval=800ms"
+    );
     assert_eq!(
         ct, "application/json",
         "never an Elasticsearch vendor media type"
