@@ -209,7 +209,7 @@ impl FakeOpenCti {
         let amqp = rabbit::connect().await;
         declare_queues(&amqp, &connector_id).await;
         let worker = tokio::spawn(worker(
-            rabbit::connect().await,
+            rabbit::connect_when_up().await,
             format!("push_{connector_id}"),
             app.clone(),
         ));
@@ -745,8 +745,9 @@ async fn declare_queues(conn: &Connection, id: &str) {
 }
 
 /// Consume the push queue like the opencti-worker, for the life of the platform: when the
-/// broker drops the connection or cancels the consumer (broker fault tests), it connects and
-/// consumes again (unacknowledged messages come back), as the real worker does.
+/// broker drops the connection or cancels the consumer (broker fault tests), the consumer ends
+/// (the connection does not recover by itself) and the worker connects and consumes again
+/// (unacknowledged messages come back), as the real worker does.
 async fn worker(conn: Connection, queue: String, app: Arc<App>) {
     let mut conn = Some(conn);
     loop {
