@@ -778,8 +778,20 @@ async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
         return;
     };
     app.inner.lock().unwrap().worker_connections += 1;
-    while let Some(d) = consumer.next().await {
-        let Ok(d) = d else {
+    let mut probe = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        let next = tokio::select! {
+            next = consumer.next() => next,
+            _ = probe.tick() => {
+                // The broker's word on whether this consumer still exists: after
+                // stop_app/start_app the client side may neither end nor fail.
+                if !consumer_registered(conn, queue).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(Ok(d)) = next else {
             return;
         };
         let mut msg: Value = serde_json::from_slice(&d.data).unwrap_or(Value::Null);
@@ -809,6 +821,23 @@ async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
         app.changed.notify_waiters();
         let _ = d.ack(BasicAckOptions::default()).await;
     }
+}
+
+/// Whether the broker counts a consumer on `queue` (a passive declare on a fresh channel).
+async fn consumer_registered(conn: &Connection, queue: &str) -> bool {
+    let Ok(ch) = conn.create_channel().await else {
+        return false;
+    };
+    let opts = QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    let registered = matches!(
+        ch.queue_declare(queue.into(), opts, FieldTable::default()).await,
+        Ok(q) if q.consumer_count() > 0
+    );
+    let _ = ch.close(200, "probed".into()).await;
+    registered
 }
 
 /// A root field of an operation: name, sub-field names, literal arguments.
