@@ -36,7 +36,7 @@ fn kept_object_kinds_have_the_reference_ids() {
     for name in BUNDLE_SCENARIOS {
         let ours = scenario_case(name).build().unwrap();
         for kind in KEPT {
-            // per-alert incidents get context objects here (reference issue #73), not there.
+            // per-alert incidents get context objects here, not there.
             let context = matches!(*kind, "tool" | "domain-name" | "software");
             if context && *name == "ipv4_with_indicator_per_alert_threshold_5" {
                 continue;
@@ -187,7 +187,7 @@ fn vulnerability_incident_severity_comes_from_cvss() {
         .unwrap();
     let reference = reference_objects("vulnerability_threshold_7_active_incident");
     assert_eq!(of_type(reference, "incident")[0]["severity"], "low");
-    // CVSS 10 (the alert's score: the entity has none) → critical (reference issue #69).
+    // CVSS 10 (the alert's score: the entity has none) → critical.
     assert_eq!(
         of_type(&ours.objects, "incident")[0]["severity"],
         "critical"
@@ -290,7 +290,7 @@ fn the_enriched_entity_is_never_re_emitted_with_labels() {
         .unwrap();
     let reference = reference_objects("ipv4_with_indicator_per_sighting_default");
     let copy = id::sco("ipv4-addr", &serde_json::json!({"value": "141.98.81.37"}));
-    // The reference re-sent the entity with `wazuh_ignore` (§9.3 #17) …
+    // The reference re-sent the entity with `wazuh_ignore` …
     let r = reference.iter().find(|o| o["id"] == copy.as_str()).unwrap();
     assert_eq!(r["labels"][0], "wazuh_ignore");
     // … ours never sends it, and every other address is kept.
