@@ -36,21 +36,7 @@ pub struct PlannedIncident<'a> {
 fn merged_rules(sighters: &[Sighter<'_>]) -> Vec<RuleStats> {
     let mut out: Vec<RuleStats> = Vec::new();
     for s in sighters {
-        for r in &s.rules {
-            match out.iter_mut().find(|x| x.rule_id == r.rule_id) {
-                Some(x) => {
-                    x.count += r.count;
-                    x.level = x.level.max(r.level);
-                    if earlier(&r.first_seen, &x.first_seen) {
-                        x.first_seen = r.first_seen.clone();
-                    }
-                    if earlier(&x.last_seen, &r.last_seen) {
-                        x.last_seen = r.last_seen.clone();
-                    }
-                }
-                None => out.push(r.clone()),
-            }
-        }
+        super::stats::merge_rules(&mut out, &s.rules);
     }
     out.sort_by(
         |a, b| match (a.rule_id.parse::<u64>(), b.rule_id.parse::<u64>()) {

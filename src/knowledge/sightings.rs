@@ -27,12 +27,7 @@ pub struct Sighter<'a> {
     pub alerts: Vec<&'a Alert>,
 }
 
-pub(crate) fn earlier(a: &str, b: &str) -> bool {
-    match (stix::parse_time(a), stix::parse_time(b)) {
-        (Some(x), Some(y)) => x < y,
-        _ => a < b,
-    }
-}
+pub(crate) use super::stats::earlier;
 
 /// Sorts alerts newest first (by parsed time, then document id), parsing each time once.
 pub(crate) fn sort_newest_first(alerts: &mut [&Alert]) {
@@ -86,24 +81,6 @@ fn without_excluded(
     a.last_seen = last;
     a.max_rule_level = a.rules.iter().map(|r| r.level).max().unwrap_or(0);
     Some(a)
-}
-
-fn merge_rules(into: &mut Vec<RuleStats>, from: &[RuleStats]) {
-    for r in from {
-        match into.iter_mut().find(|x| x.rule_id == r.rule_id) {
-            Some(x) => {
-                x.count += r.count;
-                x.level = x.level.max(r.level);
-                if earlier(&r.first_seen, &x.first_seen) {
-                    x.first_seen = r.first_seen.clone();
-                }
-                if earlier(&x.last_seen, &r.last_seen) {
-                    x.last_seen = r.last_seen.clone();
-                }
-            }
-            None => into.push(r.clone()),
-        }
-    }
 }
 
 /// An agent system's name, `web-01 (agent 007)`: OpenCTI identifies a system by its name, and
@@ -169,7 +146,7 @@ pub fn sighters<'a>(ctx: &Ctx<'a>) -> Vec<Sighter<'a>> {
                     if earlier(&s.last_seen, &a.last_seen) {
                         s.last_seen = a.last_seen.clone();
                     }
-                    merge_rules(&mut s.rules, &a.rules);
+                    stats::merge_rules(&mut s.rules, &a.rules);
                 }
             }
         }

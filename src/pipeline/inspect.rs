@@ -1,6 +1,6 @@
 //! Stage "inspect": decide whether a request may be looked up at all, and resolve what to look up.
 //!
-//! Order (reference §1.1, with its bugs fixed): resolve the entity (an Indicator is resolved to
+//! Order: resolve the entity (an Indicator is resolved to
 //! **all** the observables it is based on), refuse markings above `WAZUH_MAX_TLP` (pycti's
 //! `check_max_tlp` semantics; for an Indicator both its own and its observables' markings count),
 //! skip our own entities when asked to, skip entities carrying an ignored label. Indicator

@@ -13,11 +13,14 @@ mod testkit;
 
 mod cli_check;
 mod cli_enrich;
+mod config_reference_check;
 mod e2e_ops;
 mod e2e_pipeline;
+mod indexer_cost;
 mod indexer_fixture;
 mod indexer_osmem;
 mod indexer_tls;
+mod opencti_tls;
 mod ops_demo_loader;
 mod pattern_search;
 mod recall;
