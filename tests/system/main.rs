@@ -13,6 +13,7 @@ mod testkit;
 
 mod cli_check;
 mod cli_enrich;
+mod config_reference_check;
 mod e2e_ops;
 mod e2e_pipeline;
 mod indexer_fixture;

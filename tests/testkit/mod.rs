@@ -15,5 +15,6 @@ pub mod faults;
 pub mod knowledge;
 pub mod osmem;
 pub mod rabbit;
+pub mod reference_files;
 pub mod settings;
 pub mod tls_front;
