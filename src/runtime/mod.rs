@@ -121,6 +121,7 @@ pub async fn run_with(
         crate::indexer::IndexerClient::new(&settings.indexer)
             .map_err(|e| RunError::Setup(e.to_string()))?,
     );
+    metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
         settings.indexer.index.clone(),
@@ -325,9 +326,10 @@ async fn reconnect(
     }
 }
 
-/// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
-/// The check is a `size: 0` search on the alert index pattern, so credentials, permissions and
-/// TLS are verified too; searches update the flag in between (`pipeline::search`).
+/// Keep the readiness flag `indexer_reachable` current (one probe every 30 s whatever the
+/// concurrency; logged on change). The probe is a search on the alert index pattern that scans
+/// nothing (`IndexerClient::probe`), so credentials, permissions and TLS are verified too;
+/// searches update the flag in between (`pipeline::search`).
 async fn watch_indexer(
     indexer: Arc<crate::indexer::IndexerClient>,
     index: String,
@@ -336,7 +338,7 @@ async fn watch_indexer(
 ) {
     let mut last: Option<bool> = None;
     loop {
-        let ok = match indexer.check(&index).await {
+        let ok = match indexer.probe(&index).await {
             Ok(_) => true,
             Err(e) => {
                 let usable = pipeline::search::reachable_after(&e);

@@ -33,11 +33,18 @@ async fn broker_connections_closed_mid_stream_lose_nothing() {
         works.push((w, ip));
     }
     // Let a few finish, then cut every connection while others are in flight.
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let done_before = works
-        .iter()
-        .filter(|(w, _)| octi.work(w).is_some_and(|r| r.processed_calls > 0))
-        .count();
+    let done = || {
+        works
+            .iter()
+            .filter(|(w, _)| octi.work(w).is_some_and(|r| r.processed_calls > 0))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while done() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no request finished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let done_before = done();
     crate::testkit::rabbit::close_all_connections();
     for (w, ip) in &works {
         let rec = octi.wait_for_work(w).await;
@@ -50,14 +57,9 @@ async fn broker_connections_closed_mid_stream_lose_nothing() {
         );
     }
     let conn = crate::testkit::rabbit::connect().await;
-    let mut depth = u32::MAX;
-    for _ in 0..50 {
-        depth = crate::testkit::rabbit::depth(&conn, &octi.listen_queue()).await;
-        if depth == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let depth =
+        crate::testkit::rabbit::wait_depth(&conn, &octi.listen_queue(), 0, Duration::from_secs(30))
+            .await;
     assert_eq!(depth, 0, "requests left in the listen queue");
     eprintln!(
         "finished before the cut: {done_before}/20; redelivered and reprocessed: {}",

@@ -112,6 +112,8 @@ async fn indexer_killed_mid_run_and_restarted() {
     assert!(at_kill < 200);
     t.assert_promises(0, &["indexer"]);
     assert_eq!(t.in_error, 0, "{t:#?}");
+    // The fault fired: searches in flight failed and their requests were redelivered.
+    assert!(t.redelivered > 0, "no request was redelivered: {t:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,12 +122,14 @@ async fn indexer_slower_than_the_timeout_for_a_while() {
     let proxy = FlakyProxy::start(&osmem.url).await;
     let s = setup(Some(&proxy), osmem, &[("WAZUH_OPENSEARCH_TIMEOUT", "1s")]).await;
     let load = Load::prepare(&s.octi, 60);
-    proxy.delay_for(Duration::from_millis(1500), Duration::from_secs(4));
+    // Long enough that a search started in its first seconds fails all three attempts (1 s
+    // timeout, 0.25 s and 0.5 s backoff).
+    proxy.delay_for(Duration::from_millis(1500), Duration::from_secs(6));
     load.publish(&s.octi).await;
     let t = finish(
         s,
         &load,
-        "Indexer slower than the timeout (1.5 s > 1 s) for 4 s",
+        "Indexer slower than the timeout (1.5 s > 1 s) for 6 s",
         "fault_indexer::indexer_slower_than_the_timeout_for_a_while",
         || {
             let r = proxy.rules.lock().unwrap();
@@ -138,6 +142,13 @@ async fn indexer_slower_than_the_timeout_for_a_while() {
     .await;
     t.assert_promises(0, &["indexer"]);
     assert_eq!(t.in_error, 0, "{t:#?}");
+    // The fault fired: searches were held past the timeout, failed after their retries, and
+    // their requests were redelivered.
+    assert!(
+        proxy.rules.lock().unwrap().delayed > 0,
+        "no search was delayed"
+    );
+    assert!(t.redelivered > 0, "no request was redelivered: {t:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

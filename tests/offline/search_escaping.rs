@@ -8,110 +8,8 @@ use connector_wazuh::config::options::*;
 use connector_wazuh::entity::{FileObservable, Observable};
 use connector_wazuh::search::query;
 use proptest::prelude::*;
-use serde_json::Value;
 
-/// Lucene regexp (as OpenSearch receives it) → anchored `regex` pattern.
-fn lucene_to_regex(lucene: &str, ci: bool) -> Result<regex::Regex, String> {
-    let mut out = String::from(if ci { "(?i)^(?:" } else { "^(?:" });
-    let chars: Vec<char> = lucene.chars().collect();
-    let mut i = 0;
-    let mut in_class = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            let next = *chars.get(i + 1).ok_or("dangling backslash")?;
-            out.push_str(&regex::escape(&next.to_string()));
-            i += 2;
-            continue;
-        }
-        if in_class {
-            match c {
-                ']' => {
-                    in_class = false;
-                    out.push(']');
-                }
-                '^' if chars[i - 1] == '[' => out.push('^'),
-                '-' => out.push('-'),
-                _ => out.push_str(&regex::escape(&c.to_string())),
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            '[' => {
-                in_class = true;
-                out.push('[');
-            }
-            '.' => out.push_str("(?s:.)"),
-            '(' | ')' | '|' | '?' | '*' | '+' | '{' | '}' | ',' => out.push(c),
-            '0'..='9' => out.push(c),
-            '#' | '@' | '&' | '~' | '<' | '>' | '"' | ']' => {
-                return Err(format!("unescaped Lucene operator {c:?} in {lucene:?}"))
-            }
-            _ => out.push_str(&regex::escape(&c.to_string())),
-        }
-        i += 1;
-    }
-    if in_class {
-        return Err("unclosed class".into());
-    }
-    out.push_str(")$");
-    regex::Regex::new(&out).map_err(|e| format!("{e} in {out:?}"))
-}
-
-/// Wildcard pattern → anchored regex.
-fn wildcard_to_regex(glob: &str) -> regex::Regex {
-    let mut out = String::from("^");
-    let mut it = glob.chars();
-    while let Some(c) = it.next() {
-        match c {
-            '\\' => out.push_str(&regex::escape(&it.next().unwrap().to_string())),
-            '*' => out.push_str("(?s:.*)"),
-            '?' => out.push_str("(?s:.)"),
-            _ => out.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    out.push('$');
-    regex::Regex::new(&out).unwrap()
-}
-
-/// All `regexp` clause values for `field` in a query (with their case-insensitivity).
-fn regexps(q: &Value, field: &str, out: &mut Vec<(String, bool)>) {
-    match q {
-        Value::Object(m) => {
-            if let Some(r) = m.get("regexp").and_then(|r| r.get(field)) {
-                out.push((
-                    r["value"].as_str().unwrap().to_string(),
-                    r["case_insensitive"].as_bool().unwrap(),
-                ));
-            }
-            m.values().for_each(|v| regexps(v, field, out));
-        }
-        Value::Array(a) => a.iter().for_each(|v| regexps(v, field, out)),
-        _ => {}
-    }
-}
-
-fn single_regexp(q: &Value, field: &str) -> regex::Regex {
-    let mut found = Vec::new();
-    regexps(q, field, &mut found);
-    assert_eq!(found.len(), 1, "{q}");
-    let (v, ci) = &found[0];
-    lucene_to_regex(v, *ci).unwrap()
-}
-
-/// A different last character (never a backslash, never equal ignoring ASCII case).
-fn change_last(s: &str) -> String {
-    let mut chars: Vec<char> = s.chars().collect();
-    let last = chars.pop().unwrap();
-    let repl = if last.eq_ignore_ascii_case(&'\u{1}') {
-        '\u{2}'
-    } else {
-        '\u{1}'
-    };
-    chars.push(repl);
-    chars.into_iter().collect()
-}
+use crate::testkit::lucene::*;
 
 /// Arbitrary text: any Unicode scalar (incl. control characters) with metacharacters and
 /// backslashes made frequent.
@@ -124,36 +22,19 @@ fn text(max: usize) -> impl Strategy<Value = String> {
         .prop_map(|v| v.into_iter().collect())
 }
 
-fn case_sensitive_files() -> SearchOptions {
-    let mut o = SearchOptions::default();
-    o.filesearch_options
-        .remove(&FileSearchOption::CaseInsensitive);
-    o.dirsearch_options
-        .remove(&DirSearchOption::CaseInsensitive);
-    o.regkeysearch_options
-        .remove(&RegKeySearchOption::CaseInsensitive);
-    o.procsearch_options.clear();
-    o
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
 
     #[test]
     fn file_names_match_exactly(name in text(80)) {
-        let obs = Observable::File(FileObservable { name: Some(name.clone()), ..Default::default() });
-        let q = query::build(&obs, &case_sensitive_files()).unwrap().unwrap();
-        let re = single_regexp(&q, "data.win.eventdata.image");
-        prop_assert!(re.is_match(&name), "{re} !~ {name:?}");
-        prop_assert!(!re.is_match(&change_last(&name)), "{re} matches a look-alike");
-        prop_assert!(!re.is_match(&format!("{}x", name)), "{re} matches a longer value");
+        prop_assert_eq!(exact_match(Kind::FileName, &name), Ok(()));
     }
 
     #[test]
     fn file_names_match_case_insensitively_in_any_directory(name in "[a-zA-Z0-9 ._()\\[\\]{}+$^-]{1,40}") {
         let obs = Observable::File(FileObservable { name: Some(name.clone()), ..Default::default() });
         let q = query::build(&obs, &SearchOptions::default()).unwrap().unwrap();
-        let re = single_regexp(&q, "syscheck.path");
+        let re = single_regexp(&q, "syscheck.path").unwrap();
         prop_assert!(re.is_match(&name.to_uppercase()));
         prop_assert!(re.is_match(&format!("C:\\\\Users\\\\x\\\\{}", name)), "property violated");
         prop_assert!(re.is_match(&format!("/tmp/{}", name)), "property violated");
@@ -162,49 +43,17 @@ proptest! {
 
     #[test]
     fn directories_match_exactly_and_their_contents(path in text(60)) {
-        let obs = Observable::Directory { path: format!("/{path}") };
-        let q = match query::build(&obs, &case_sensitive_files()).unwrap() {
-            Some(q) => q,
-            None => return Ok(()), // only separators: nothing to search
-        };
-        let re = single_regexp(&q, "data.home");
-        let trimmed = format!("/{path}").trim_end_matches(['/', '\\']).to_string();
-        prop_assert!(re.is_match(&trimmed), "{re} !~ {trimmed:?}");
-        prop_assert!(re.is_match(&format!("{}/sub", trimmed)), "property violated");
-        if !trimmed.ends_with(['/', '\\']) && trimmed.len() > 1 {
-            prop_assert!(!re.is_match(&change_last(&trimmed)), "{re} matches a look-alike");
-        }
+        prop_assert_eq!(exact_match(Kind::Directory, &path), Ok(()));
     }
 
     #[test]
     fn registry_keys_match_exactly(rest in text(60)) {
-        let key = format!("HKLM\\{rest}");
-        let obs = Observable::WindowsRegistryKey { key: key.clone() };
-        let Some(q) = query::build(&obs, &case_sensitive_files()).unwrap() else {
-            return Ok(());
-        };
-        let re = single_regexp(&q, "syscheck.path");
-        let k = key.trim_end_matches('\\');
-        prop_assert!(re.is_match(k), "{re} !~ {k:?}");
-        prop_assert!(re.is_match(&k.replacen("HKLM", "HKEY_LOCAL_MACHINE", 1)));
-        if k.len() > 5 {
-            prop_assert!(!re.is_match(&change_last(k)), "{re} matches a look-alike");
-        }
+        prop_assert_eq!(exact_match(Kind::RegistryKey, &rest), Ok(()));
     }
 
     #[test]
     fn urls_match_exactly(url in text(80)) {
-        let o = SearchOptions { lookup_url_ignore_trailing_slash: true, ..SearchOptions::default() };
-        let obs = Observable::Url { value: url.clone() };
-        let q = query::build(&obs, &o).unwrap().unwrap();
-        let re = single_regexp(&q, "data.url");
-        let u = url.trim_end_matches('/');
-        prop_assert!(re.is_match(u), "{re} !~ {u:?}");
-        prop_assert!(re.is_match(&format!("{}/", u)), "property violated");
-        if !u.is_empty() {
-            prop_assert!(!re.is_match(&change_last(u)));
-        }
-        prop_assert!(!re.is_match(&format!("{}x", u)), "property violated");
+        prop_assert_eq!(exact_match(Kind::Url, &url), Ok(()));
     }
 
     #[test]
@@ -298,7 +147,7 @@ fn huge_values_stay_exact() {
     let q = query::build(&obs, &case_sensitive_files())
         .unwrap()
         .unwrap();
-    let re = single_regexp(&q, "data.file");
+    let re = single_regexp(&q, "data.file").unwrap();
     assert!(re.is_match(&name));
     assert!(!re.is_match(&change_last(&name)));
 }

@@ -4,89 +4,17 @@
 
 use crate::testkit::knowledge::*;
 use connector_wazuh::alert::Alert;
-use connector_wazuh::config::{FilenameBehaviour, IncidentMode};
+use connector_wazuh::config::FilenameBehaviour;
 use connector_wazuh::knowledge;
 use connector_wazuh::stix::StixObject;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-fn sample_alerts() -> Vec<Alert> {
-    let text = std::fs::read_to_string("tests/fixtures/wazuh/alerts.ndjson").unwrap();
-    let mut alerts: Vec<Alert> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| {
-            Alert::from_source(
-                &format!("doc{i}"),
-                "wazuh-alerts-4.x-2024.06.01",
-                serde_json::from_str(l).unwrap(),
-            )
-            .unwrap()
-        })
-        .collect();
-    // The kinds the samples lack: an IPv6 address, a MAC address and a URL.
-    alerts.push(
-        Alert::from_source(
-            "extra",
-            "wazuh-alerts-4.x-2024.06.01",
-            json!({"@timestamp": "2024-06-01T10:00:00.000Z", "id": "1.extra",
-                   "agent": {"id": "001", "name": "web-01", "ip": "10.0.0.1"},
-                   "rule": {"id": "100", "level": 12, "description": "test", "groups": ["web"]},
-                   "data": {"srcip": "2001:db8::1", "srcmac": "00-1A-2B-3C-4D-5E",
-                            "url": "https://evil.example/x"}}),
-        )
-        .unwrap(),
-    );
-    alerts
-}
-
-/// Bundles of every reference scenario that produces one, and of the sample alerts in each
-/// incident mode and file-name behaviour.
-fn bundles() -> Vec<(String, Vec<Value>)> {
-    let mut out = Vec::new();
-    for s in reference()["scenarios"].as_array().unwrap() {
-        let name = s["name"].as_str().unwrap();
-        if let Ok(k) = scenario_case(name).build() {
-            out.push((name.to_string(), k.objects));
-        }
-    }
-    let alerts = sample_alerts();
-    for (mode, fb) in [
-        (
-            IncidentMode::PerSighting,
-            vec![FilenameBehaviour::CreateDir],
-        ),
-        (IncidentMode::PerAlert, vec![FilenameBehaviour::RemovePath]),
-        (
-            IncidentMode::PerQuery,
-            vec![FilenameBehaviour::CreateDir, FilenameBehaviour::RemovePath],
-        ),
-    ] {
-        for entity in [ip_entity(true), vuln_entity()] {
-            let mut o = base_options();
-            o.hits_abort_limit = None;
-            o.bundle_abort_limit = None;
-            o.create_incident = mode;
-            o.filename_behaviour = fb.iter().copied().collect();
-            let c = Case::new(
-                entity,
-                vec![indicator()],
-                result_of(alerts.clone(), None),
-                o,
-            );
-            let name = format!("samples {mode:?} {fb:?} {}", c.entity.entity_type);
-            out.push((name, c.build().unwrap().objects));
-        }
-    }
-    out
-}
-
 #[test]
 fn every_emitted_object_round_trips_through_the_typed_model() {
     let mut kinds = BTreeSet::new();
     let mut count = 0;
-    for (name, objects) in bundles() {
+    for (name, objects) in emitted_bundles() {
         for v in objects {
             let typed: StixObject =
                 serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{name}: {e}: {v}"));

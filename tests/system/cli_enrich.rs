@@ -18,7 +18,7 @@ fn env(indexer_url: &str) -> HashMap<String, String> {
         ("OPENCTI_TOKEN", "0token-not-needed"),
         ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
         ("WAZUH_OPENSEARCH_URL", indexer_url),
-        ("WAZUH_OPENSEARCH_TIMEOUT", "5s"),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "30s"),
         ("WAZUH_OPENSEARCH_RETRIES", "0"),
     ]
     .iter()
@@ -44,6 +44,7 @@ async fn ip_bundle_has_one_sighting_per_agent() {
         crate::testkit::cli::run(&["enrich", &format!("ipv4-addr:{IP}")], &env(&os.url)).await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     let objs = objects(&out.stdout);
+    crate::testkit::oasis::assert_valid(&objs);
     assert_eq!(objs[0]["type"], "ipv4-addr");
     assert_eq!(objs[0]["value"], IP);
     let sightings = of_type(&objs, "sighting");
@@ -160,7 +161,7 @@ async fn send_pushes_the_bundle_to_opencti() {
     let ip = octi.add_entity(obs);
     octi.add_indicator(
         serde_json::json!({"id": "indicator--0a4f4c8e-7d3b-4d59-9a47-3f7f3f1d0c02",
-            "type": "indicator", "spec_version": "2.1", "name": IP,
+            "type": "indicator", "spec_version": "2.1", "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "valid_from": "2026-01-05T10:00:00.000Z", "name": IP,
             "pattern": format!("[ipv4-addr:value = '{IP}']"), "pattern_type": "stix",
             "x_opencti_score": 80}),
         &[&ip],
@@ -194,5 +195,8 @@ async fn send_pushes_the_bundle_to_opencti() {
     let text = pushes[0].to_string();
     assert!(text.contains(IP) && text.contains("sighting--"), "{text}");
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
+    // What was pushed (incidents, a case, context objects from the sample alerts) is STIX 2.1
+    // the OASIS validator accepts.
+    octi.assert_imports_pass_the_oasis_validator();
     octi.cleanup().await;
 }

@@ -1,8 +1,6 @@
 //! End to end through the real daemon: readiness and metrics over HTTP, and an indexer outage
 //! (work in error naming the indexer, the daemon keeps running, recovery once it is back).
 
-use std::time::Duration;
-
 use crate::testkit::connector::free_port;
 use crate::testkit::e2e::*;
 use crate::testkit::fake_opencti::{ipv4, FailMode, FakeOpenCti, TLP_GREEN, TLP_RED};
@@ -13,12 +11,8 @@ async fn ready_and_metrics_follow_registration_requests_and_the_indexer() {
     let (alerts, _) = ssh_alerts("185.220.102.1", &[3, 2, 1], recent());
     let os = indexer_with(alerts).await;
     let octi = FakeOpenCti::start("6.9.17").await;
-    // Registration is slow: /ready must say "not registered" meanwhile.
-    octi.fail_next(
-        "RegisterConnector",
-        1,
-        FailMode::Delay(Duration::from_secs(3)),
-    );
+    // Registration is held until /ready was seen saying "not registered".
+    octi.fail_next("RegisterConnector", 1, FailMode::Hold);
     let port = free_port().to_string();
     let c = connector(
         &octi,
@@ -30,12 +24,14 @@ async fn ready_and_metrics_follow_registration_requests_and_the_indexer() {
         ],
     );
     let base = format!("http://127.0.0.1:{port}");
+    octi.wait_held(1).await;
     let (status, body) = get(&format!("{base}/ready")).await;
     assert_eq!(status, 503, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["registered"], false, "{body}");
     assert_eq!(get(&format!("{base}/health")).await.0, 200);
-    wait_status(&format!("{base}/ready"), 200, 15).await;
+    octi.release_held();
+    wait_status(&format!("{base}/ready"), 200, 60).await;
 
     // One enriched, one without hits, one refused (TLP:RED above the default maximum).
     let hit = octi.add_entity(ipv4("185.220.102.1", Some(TLP_GREEN)));
@@ -114,11 +110,11 @@ async fn indexer_outage_fails_the_work_naming_the_indexer_then_recovers() {
             ("CONNECTOR_METRICS_PORT", &port),
             ("CONNECTOR_MAX_ATTEMPTS", "2"),
             ("WAZUH_OPENSEARCH_RETRIES", "1"),
-            ("WAZUH_OPENSEARCH_TIMEOUT", "2s"),
+            ("WAZUH_OPENSEARCH_TIMEOUT", "20s"),
         ],
     );
     let ready = format!("http://127.0.0.1:{port}/ready");
-    wait_status(&ready, 200, 15).await;
+    wait_status(&ready, 200, 60).await;
 
     os.kill().await;
     let ip = octi.add_entity(ipv4(ip_value, Some(TLP_GREEN)));
@@ -131,7 +127,7 @@ async fn indexer_outage_fails_the_work_naming_the_indexer_then_recovers() {
     assert!(err.contains("indexer"), "{err}");
     // Received once per attempt: bounded by CONNECTOR_MAX_ATTEMPTS.
     assert_eq!(rec.received, 2, "{rec:?}");
-    let body = wait_status(&ready, 503, 5).await;
+    let body = wait_status(&ready, 503, 60).await;
     assert!(body.contains("indexer_reachable"), "{body}");
 
     // The indexer comes back on the same address: the next request succeeds.
@@ -144,7 +140,7 @@ async fn indexer_outage_fails_the_work_naming_the_indexer_then_recovers() {
     assert!(!rec.in_error, "{rec:?}");
     let sightings = pushed(&octi, &w2).await;
     assert_eq!(of_type(&sightings, "sighting").len(), 2);
-    wait_status(&ready, 200, 5).await;
+    wait_status(&ready, 200, 60).await;
     let text = get(&format!("http://127.0.0.1:{port}/metrics")).await.1;
     assert_eq!(
         metric(&text, "enrichment_requests_total{outcome=\"enriched\"}"),

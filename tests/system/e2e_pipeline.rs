@@ -74,7 +74,7 @@ async fn ipv4_with_indicator_yields_incidents_case_notes_and_context() {
     let c = connector(&octi, &os.url, &[("WAZUH_CREATE_INCIDENT", "per-sighting")]);
     let ip = octi.add_entity(ipv4(ip_value, Some(TLP_GREEN)));
     let ind = octi.add_indicator(
-        json!({"id": "indicator--0a4f4c8e-7d3b-4d59-9a47-3f7f3f1d0c01", "type": "indicator", "spec_version": "2.1",
+        json!({"id": "indicator--0a4f4c8e-7d3b-4d59-9a47-3f7f3f1d0c01", "type": "indicator", "spec_version": "2.1", "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "valid_from": "2026-01-05T10:00:00.000Z",
                "name": ip_value, "pattern": format!("[ipv4-addr:value = '{ip_value}']"), "pattern_type": "stix",
                "x_opencti_score": 80}),
         &[&ip],
@@ -134,20 +134,20 @@ async fn indicators_are_searched_by_stix_pattern_and_sigma_is_refused_clearly() 
     let c = connector(&octi, &os.url, &[]);
     // Pattern only, no based-on observable: the reference finds nothing here.
     let ind = octi.add_indicator(
-        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f11", "type": "indicator", "spec_version": "2.1",
+        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f11", "type": "indicator", "spec_version": "2.1", "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "valid_from": "2026-01-05T10:00:00.000Z",
                "name": "Tor exit", "pattern": format!("[ipv4-addr:value = '{ip_value}'] OR [domain-name:value = 'never.example']"),
                "pattern_type": "stix"}),
         &[],
     );
     let sigma = octi.add_indicator(
-        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f12", "type": "indicator", "spec_version": "2.1",
+        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f12", "type": "indicator", "spec_version": "2.1", "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "valid_from": "2026-01-05T10:00:00.000Z",
                "name": "A sigma rule", "pattern": "title: x\ndetection:\n  sel:\n    Image: evil.exe\n  condition: sel",
                "pattern_type": "sigma"}),
         &[],
     );
     // FOLLOWEDBY cannot be checked on single alerts: approximated, and the work says so.
     let seq = octi.add_indicator(
-        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f13", "type": "indicator", "spec_version": "2.1",
+        json!({"id": "indicator--5d0f3f4e-2b8a-4c1e-9f3a-6b7c8d9e0f13", "type": "indicator", "spec_version": "2.1", "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z", "valid_from": "2026-01-05T10:00:00.000Z",
                "name": "Sequence", "pattern": format!("[ipv4-addr:value = '{ip_value}'] FOLLOWEDBY [ipv4-addr:value = '185.220.101.99']"),
                "pattern_type": "stix"}),
         &[],

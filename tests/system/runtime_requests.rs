@@ -85,8 +85,7 @@ async fn automatic_requests_and_own_objects() {
     let c = spawn(&octi, &[], None);
     let ip = octi.add_entity(ipv4("1.1.1.1", None));
     let mut own = ipv4("1.0.0.1", None);
-    own["created_by_ref"] =
-        Value::String(connector_wazuh::pipeline::inspect::AUTHOR_IDENTITY_ID.into());
+    own["created_by_ref"] = Value::String(connector_wazuh::stix::id::LEGACY_AUTHOR_ID.into());
     let own = octi.add_entity(own);
     let (w1, w2) = (octi.new_work(), octi.new_work());
     octi.publish_request(&octi.auto_request(&w1, &ip)).await;
@@ -374,7 +373,7 @@ async fn api_push_on_6_4_falls_back_to_the_form_without_work_id() {
     assert_eq!(pushes.len(), 1);
     assert!(pushes[0].get("work_id").is_none(), "{:?}", pushes[0]);
     // Exactly one refused operation: the first stixBundlePush with work_id, by design.
-    let rejected = octi.rejected();
+    let rejected = octi.take_rejected();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert!(rejected[0].contains("work_id"));
     c.stop().await;

@@ -6,75 +6,35 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::testkit::fake_opencti::{ipv4, FailMode, FakeOpenCti};
+use crate::testkit::faults::Daemon;
 use tokio::io::AsyncBufReadExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_requests_finish_and_leaves_the_rest_queued() {
     let octi = FakeOpenCti::start("6.9.17").await;
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_connector-wazuh"))
-        .arg("run")
-        .env_clear()
-        .envs(octi.connector_env())
-        .env("CONNECTOR_CONCURRENCY", "2")
-        .env("OPENCTI_TIMEOUT", "10s")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(stderr).lines();
-        while let Ok(Some(l)) = lines.next_line().await {
-            let _ = tx.send(l);
-        }
-    });
-    // Wait for "consuming".
-    let startup = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("no start-up log")
-            .expect("connector exited");
-        if line.contains("consuming enrichment requests") {
-            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
-            break v["startup_ms"].as_u64().unwrap();
-        }
-    };
+    let mut env = octi.connector_env();
+    env.insert("CONNECTOR_CONCURRENCY".into(), "2".into());
+    env.insert("OPENCTI_TIMEOUT".into(), "60s".into());
+    let mut d = Daemon::spawn(&env);
+    let startup = consuming(&d).await;
     eprintln!("start-up to consuming: {startup} ms (connector's own measure), {} ms including process spawn", started.elapsed().as_millis());
 
-    // Entity reads take 2 s: requests without stix_entity stay in flight that long.
-    octi.fail_next("ReadStix", 10, FailMode::Delay(Duration::from_secs(2)));
-    let mut works = Vec::new();
-    for i in 0..4 {
-        let ip = octi.add_entity(ipv4(&format!("192.0.2.{i}"), None));
-        let w = octi.new_work();
-        octi.publish_request(&octi.manual_request(&w, &ip, false))
-            .await;
-        works.push(w);
-    }
-    // Two requests (the concurrency) are received and in flight.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while works
-        .iter()
-        .filter(|w| octi.work(w).unwrap().received > 0)
-        .count()
-        < 2
-    {
-        assert!(Instant::now() < deadline, "requests never started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let pid = child.id().unwrap();
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("no exit after SIGTERM")
-        .unwrap();
+    // Entity reads are held until the test lets them go: requests without stix_entity stay in
+    // flight exactly until then.
+    octi.fail_next("ReadStix", 10, FailMode::Hold);
+    let works = publish_without_entity(&octi, 4).await;
+    // Two requests (the concurrency) are in flight.
+    octi.wait_held(2).await;
+    d.signal("TERM");
+    assert!(
+        d.wait_log("shutting down: no new requests", Duration::from_secs(30))
+            .await,
+        "{}",
+        d.log_text()
+    );
+    octi.release_held();
+    let status = d.wait_exit(Duration::from_secs(30)).await;
     assert!(status.success(), "exit status {status:?}");
 
     let finished: Vec<_> = works
@@ -96,11 +56,40 @@ async fn sigterm_lets_in_flight_requests_finish_and_leaves_the_rest_queued() {
     }
     let conn = crate::testkit::rabbit::connect().await;
     assert_eq!(
-        crate::testkit::rabbit::depth(&conn, &octi.listen_queue()).await,
+        crate::testkit::rabbit::wait_depth(&conn, &octi.listen_queue(), 2, Duration::from_secs(10))
+            .await,
         2,
         "unstarted requests stay queued for redelivery"
     );
     octi.cleanup().await;
+}
+
+/// Waits (≤ 60 s) for the daemon to consume; returns its own start-up measure (ms).
+pub async fn consuming(d: &Daemon) -> u64 {
+    const LINE: &str = "consuming enrichment requests";
+    assert!(
+        d.wait_log(LINE, Duration::from_secs(60)).await,
+        "{}",
+        d.log_text()
+    );
+    let text = d.log_text();
+    let line = text.lines().find(|l| l.contains(LINE)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).expect("JSON log lines");
+    v["startup_ms"].as_u64().unwrap()
+}
+
+/// Publishes `n` manual requests without the entity in the message (the connector reads it
+/// from the platform: `ReadStix`); returns their works.
+pub async fn publish_without_entity(octi: &FakeOpenCti, n: usize) -> Vec<String> {
+    let mut works = Vec::new();
+    for i in 0..n {
+        let ip = octi.add_entity(ipv4(&format!("192.0.2.{i}"), None));
+        let w = octi.new_work();
+        octi.publish_request(&octi.manual_request(&w, &ip, false))
+            .await;
+        works.push(w);
+    }
+    works
 }
 
 /// Idle RSS and start-up time of a release binary (run with

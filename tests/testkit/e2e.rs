@@ -105,7 +105,7 @@ pub fn connector(octi: &FakeOpenCti, indexer_url: &str, extra: &[(&str, &str)]) 
     let mut env: Vec<(&str, &str)> = vec![
         ("WAZUH_OPENSEARCH_URL", indexer_url),
         ("WAZUH_APP_URL", "https://wazuh.example.test/"),
-        ("WAZUH_OPENSEARCH_TIMEOUT", "5s"),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "30s"),
         ("WAZUH_CREATE_OBS_SIGHTINGS", "true"),
     ];
     env.extend_from_slice(extra);
@@ -154,6 +154,7 @@ pub fn assert_valid_bundle(
     }
     let errors = connector_wazuh::stix::validate::validate_bundle(&objects, &known);
     assert!(errors.is_empty(), "invalid bundle: {errors:#?}");
+    octi.assert_imports_pass_the_oasis_validator();
     for m in octi.push_messages() {
         assert_eq!(m["bundle"]["type"], "bundle", "{m}");
         assert_eq!(m["bundle"]["spec_version"], "2.1", "{m}");

@@ -26,7 +26,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use apollo_compiler::ast::Type;
 use apollo_compiler::executable::Selection;
+use apollo_compiler::response::JsonMap;
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
@@ -52,6 +54,7 @@ pub const TLP_CLEAR: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df
 pub const TLP_GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
 pub const TLP_AMBER: &str = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82";
 pub const TLP_RED: &str = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
+pub const TLP_AMBER_STRICT: &str = "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37";
 const CONNECTOR_EXCHANGE: &str = "amqp.connector.exchange";
 const WORKER_EXCHANGE: &str = "amqp.worker.exchange";
 
@@ -94,6 +97,10 @@ pub enum FailMode {
     Hang(Duration),
     /// Wait this long, then answer normally (a slow platform).
     Delay(Duration),
+    /// Hold the call until the test releases it ([`FakeOpenCti::release_held`]), then answer
+    /// normally: a request stays in flight exactly as long as the test needs, whatever the
+    /// machine's speed.
+    Hold,
 }
 
 /// What the platform knows about one work.
@@ -139,6 +146,12 @@ struct Inner {
     calls: Vec<String>,
     rejected: Vec<String>,
     failures: HashMap<String, (u32, FailMode)>,
+    /// Calls answered with an injected failure, per operation name.
+    faulted: HashMap<String, u32>,
+    /// Objects the worker refused (invalid id, unknown type), with why.
+    refused_objects: Vec<String>,
+    /// Calls held so far ([`FailMode::Hold`]).
+    held: u32,
 }
 
 struct App {
@@ -147,6 +160,8 @@ struct App {
     connector_id: String,
     inner: Mutex<Inner>,
     changed: tokio::sync::Notify,
+    /// Becomes true when the test releases the held calls.
+    released: tokio::sync::watch::Sender<bool>,
 }
 
 /// A running fake platform bound to one unique connector id.
@@ -179,6 +194,7 @@ impl FakeOpenCti {
             connector_id: connector_id.clone(),
             inner: Mutex::default(),
             changed: tokio::sync::Notify::new(),
+            released: tokio::sync::watch::Sender::new(false),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -339,6 +355,17 @@ impl FakeOpenCti {
         })
     }
 
+    /// One manual request for a fresh IPv4 observable `value` (entity in the message), waited
+    /// for until its work is done; returns the work id and record.
+    pub async fn enrich_ipv4(&self, value: &str) -> (String, WorkRecord) {
+        let ip = self.add_entity(ipv4(value, None));
+        let work = self.new_work();
+        self.publish_request(&self.manual_request(&work, &ip, true))
+            .await;
+        let rec = self.wait_for_work(&work).await;
+        (work, rec)
+    }
+
     /// Publish a request to the connector's listen queue, as the platform does.
     pub async fn publish_request(&self, message: &Value) {
         self.publish_raw(message.to_string().as_bytes()).await;
@@ -450,6 +477,72 @@ impl FakeOpenCti {
     pub fn rejected(&self) -> Vec<String> {
         self.app.inner.lock().unwrap().rejected.clone()
     }
+    /// Runs the OASIS validator over every object the worker imported (one Python run); fails
+    /// the test on what it refuses (see [`super::oasis`]).
+    pub fn assert_imports_pass_the_oasis_validator(&self) {
+        let mut seen = HashSet::new();
+        let objects: Vec<Value> = {
+            let g = self.app.inner.lock().unwrap();
+            g.pushed
+                .values()
+                .flatten()
+                .filter(|o| seen.insert(o.to_string()))
+                .cloned()
+                .collect()
+        };
+        assert!(!objects.is_empty(), "nothing was imported");
+        super::oasis::assert_valid(&objects);
+    }
+    /// Waits (≤ 60 s) until `n` calls are held ([`FailMode::Hold`]).
+    pub async fn wait_held(&self, n: u32) {
+        self.wait_until(Duration::from_secs(60), |g| (g.held >= n).then_some(()))
+            .await
+            .unwrap_or_else(|| panic!("fewer than {n} calls held: {}", self.held()));
+    }
+    /// Calls held so far.
+    pub fn held(&self) -> u32 {
+        self.app.inner.lock().unwrap().held
+    }
+    /// Lets every held call (and every later one) answer normally.
+    pub fn release_held(&self) {
+        self.app.released.send_replace(true);
+    }
+    /// Calls of operation `op` that got an injected failure ([`Self::fail_next`]).
+    pub fn faulted(&self, op: &str) -> u32 {
+        self.app
+            .inner
+            .lock()
+            .unwrap()
+            .faulted
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    }
+    /// Objects the worker refuses: invalid ids and unknown types on receipt, and references
+    /// that resolve to nothing the platform holds once everything was imported (an imported
+    /// object, an entity the test added, a TLP marking, the placeholder indicator sightings
+    /// point at while `x_opencti_sighting_of_ref` names the real one).
+    pub fn worker_refusals(&self) -> Vec<String> {
+        let g = self.app.inner.lock().unwrap();
+        let mut out = g.refused_objects.clone();
+        let mut known: HashSet<&str> = g.entities.keys().map(String::as_str).collect();
+        known.extend([TLP_CLEAR, TLP_GREEN, TLP_AMBER, TLP_RED, TLP_AMBER_STRICT]);
+        known.insert(connector_wazuh::stix::id::DUMMY_INDICATOR_ID);
+        let all = g.pushed.values().flatten();
+        known.extend(all.clone().filter_map(|o| o["id"].as_str()));
+        for o in all {
+            let mut refs = Vec::new();
+            refs_in(o, &mut refs);
+            for r in refs.iter().filter(|r| !known.contains(r.as_str())) {
+                out.push(format!("dangling reference {r} in {}", o["id"]));
+            }
+        }
+        out
+    }
+    /// Takes the refused requests (for a test that provokes them on purpose), leaving none.
+    pub fn take_rejected(&self) -> Vec<String> {
+        std::mem::take(&mut self.app.inner.lock().unwrap().rejected)
+    }
     /// Names of the operations received, in order.
     pub fn calls(&self) -> Vec<String> {
         self.app.inner.lock().unwrap().calls.clone()
@@ -464,14 +557,96 @@ impl FakeOpenCti {
             .insert(op.to_string(), (n, mode));
     }
 
-    /// Delete the connector's queues and stop the server.
+    /// Delete the connector's queues and stop the server (held calls are released).
     pub async fn cleanup(self) {
+        self.release_held();
         for t in &self.tasks {
             t.abort();
         }
         rabbit::delete(&self.amqp, &self.listen_queue()).await;
         rabbit::delete(&self.amqp, &self.push_queue()).await;
         let _ = self.amqp.close(200, "done".into()).await;
+    }
+}
+
+/// Every test that talks to the test OpenCTI checks that it refused nothing: a refused request
+/// fails the test when the platform goes away (unless the test took the refusals it provoked
+/// with [`FakeOpenCti::take_rejected`]).
+impl Drop for FakeOpenCti {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let rejected = self.take_rejected();
+        assert!(
+            rejected.is_empty(),
+            "the test OpenCTI refused {} request(s):\n{}",
+            rejected.len(),
+            rejected.join("\n\n")
+        );
+        let refused = self.worker_refusals();
+        assert!(
+            refused.is_empty(),
+            "the test OpenCTI's worker refused {} object(s):\n{}",
+            refused.len(),
+            refused.join("\n")
+        );
+    }
+}
+
+/// STIX 2.1 object types, and the ones OpenCTI adds, that the platform's worker imports.
+#[rustfmt::skip]
+const KNOWN_TYPES: &[&str] = &[
+    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
+    "indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
+    "note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+    "relationship", "sighting", "marking-definition", "artifact", "autonomous-system", "directory",
+    "domain-name", "email-addr", "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr",
+    "mutex", "network-traffic", "process", "software", "url", "user-account",
+    "windows-registry-key", "x509-certificate", "case-incident", "case-rfi", "case-rft", "task",
+    "hostname", "cryptographic-key", "cryptocurrency-wallet", "text", "user-agent", "bank-account",
+    "phone-number", "payment-card", "media-content", "persona", "credential", "tracking-number",
+    "channel", "event", "narrative", "data-component", "data-source",
+];
+
+/// What OpenCTI's worker refuses in a bundle on receipt: an unknown type, an id that is not
+/// `<type>--<UUID>` of its own type.
+fn refuse_objects(objects: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in objects {
+        let t = o["type"].as_str().unwrap_or("");
+        let id = o["id"].as_str().unwrap_or("");
+        if !KNOWN_TYPES.contains(&t) {
+            out.push(format!("unknown type {t:?}: {o}"));
+        }
+        match id.split_once("--") {
+            Some((prefix, uuid)) if prefix == t && uuid::Uuid::parse_str(uuid).is_ok() => {}
+            _ => out.push(format!("invalid id {id:?} for a {t:?}")),
+        }
+    }
+    out
+}
+
+/// Every `*_ref`/`*_refs` value in `v` (nested objects and lists included).
+fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k.ends_with("_ref") || k.ends_with("_refs") {
+                    match x {
+                        Value::String(s) => out.push(s.clone()),
+                        Value::Array(a) => {
+                            out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_string)))
+                        }
+                        _ => refs_in(x, out),
+                    }
+                } else {
+                    refs_in(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs_in(x, out)),
+        _ => {}
     }
 }
 
@@ -495,7 +670,7 @@ fn tlp_name(id: &str) -> Option<&'static str> {
         TLP_CLEAR => "TLP:CLEAR",
         TLP_GREEN => "TLP:GREEN",
         TLP_AMBER => "TLP:AMBER",
-        "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37" => "TLP:AMBER+STRICT",
+        TLP_AMBER_STRICT => "TLP:AMBER+STRICT",
         TLP_RED => "TLP:RED",
         _ => return None,
     })
@@ -563,22 +738,41 @@ async fn declare_queues(conn: &Connection, id: &str) {
     let _ = ch.close(200, "declared".into()).await;
 }
 
-/// Consume the push queue like the opencti-worker.
+/// Consume the push queue like the opencti-worker, for the life of the platform: when the
+/// broker drops the connection or cancels the consumer (broker fault tests), it connects and
+/// consumes again (unacknowledged messages come back), as the real worker does.
 async fn worker(conn: Connection, queue: String, app: Arc<App>) {
-    let ch = rabbit::channel(&conn).await;
-    let mut consumer = ch
+    let mut conn = Some(conn);
+    loop {
+        let c = match conn.take() {
+            Some(c) => c,
+            None => rabbit::connect_when_up().await,
+        };
+        consume_pushes(&c, &queue, &app).await;
+        let _ = c.close(200, "reconnecting".into()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Imports from the push queue until the consumer ends or fails.
+async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
+    let Ok(ch) = conn.create_channel().await else {
+        return;
+    };
+    let Ok(mut consumer) = ch
         .basic_consume(
-            queue.as_str().into(),
+            queue.into(),
             "fake-worker".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
         .await
-        .unwrap();
+    else {
+        return;
+    };
     while let Some(d) = consumer.next().await {
         let Ok(d) = d else {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
+            return;
         };
         let mut msg: Value = serde_json::from_slice(&d.data).unwrap_or(Value::Null);
         let bundle: Value = msg["content"]
@@ -598,6 +792,8 @@ async fn worker(conn: Connection, queue: String, app: Arc<App>) {
                 w.imported += objects.len() as i64;
                 w.update_status();
             }
+            let refused = refuse_objects(&objects);
+            g.refused_objects.extend(refused);
             g.pushed.entry(work_id).or_default().extend(objects);
             msg["bundle"] = bundle;
             g.push_messages.push(msg);
@@ -635,26 +831,36 @@ async fn graphql(
         );
     }
     let query = body["query"].as_str().unwrap_or("").to_string();
-    let vars = body.get("variables").cloned().unwrap_or(json!({}));
     let s = schema(&app.version);
+    let refuse = |status: StatusCode, msg: &str, code: &str| {
+        app.inner
+            .lock()
+            .unwrap()
+            .rejected
+            .push(format!("{code}: {msg}\n--- operation:\n{query}"));
+        gql_error(status, msg, code)
+    };
     let doc = match ExecutableDocument::parse_and_validate(s, query.clone(), "request.graphql") {
         Ok(d) => d,
         Err(e) => {
             let msg = e.errors.to_string();
-            app.inner
-                .lock()
-                .unwrap()
-                .rejected
-                .push(format!("{msg}\n--- operation:\n{query}"));
-            return gql_error(StatusCode::BAD_REQUEST, &msg, "GRAPHQL_VALIDATION_FAILED");
+            return refuse(StatusCode::BAD_REQUEST, &msg, "GRAPHQL_VALIDATION_FAILED");
         }
     };
-    let Some(op) = doc.operations.iter().next() else {
-        return gql_error(
+    let Ok(op) = doc.operations.get(body["operationName"].as_str()) else {
+        return refuse(
             StatusCode::BAD_REQUEST,
-            "no operation",
+            "no operation, or an ambiguous one without operationName",
             "GRAPHQL_VALIDATION_FAILED",
         );
+    };
+    // Variables are coerced against the operation's definitions and this version's schema, as
+    // graphql-js does before executing: wrong types, missing required variables and input fields
+    // this version does not have are request errors (Apollo Server 4 answers them with HTTP 200,
+    // `BAD_USER_INPUT` and no `data`).
+    let vars = match coerce_variables(s, op, body.get("variables")) {
+        Ok(v) => v,
+        Err(msg) => return refuse(StatusCode::OK, &msg, "BAD_USER_INPUT"),
     };
     let op_name = op.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
     let fields: Vec<RootField> = op
@@ -686,13 +892,17 @@ async fn graphql(
     let failure = {
         let mut g = app.inner.lock().unwrap();
         g.calls.push(op_name.clone());
-        match g.failures.get_mut(&op_name) {
+        let mode = match g.failures.get_mut(&op_name) {
             Some((n, mode)) if *n > 0 => {
                 *n -= 1;
                 Some(*mode)
             }
             _ => None,
+        };
+        if mode.is_some() {
+            *g.faulted.entry(op_name.clone()).or_default() += 1;
         }
+        mode
     };
     match failure {
         Some(FailMode::Status500) => {
@@ -711,12 +921,23 @@ async fn graphql(
             );
         }
         Some(FailMode::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FailMode::Hold) => {
+            app.inner.lock().unwrap().held += 1;
+            app.changed.notify_waiters();
+            let mut released = app.released.subscribe();
+            let _ = released.wait_for(|r| *r).await;
+        }
         None => {}
     }
     let mut data = serde_json::Map::new();
     for (field, sub, args) in &fields {
-        let v = answer(&app, s, field, sub, args, &vars);
-        data.insert(field.clone(), v);
+        match answer(&app, s, field, sub, args, &vars) {
+            Some(v) => data.insert(field.clone(), v),
+            None => {
+                let msg = format!("the test OpenCTI does not implement the root field `{field}`");
+                return refuse(StatusCode::OK, &msg, "UNSUPPORTED_BY_TEST_OPENCTI");
+            }
+        };
     }
     app.changed.notify_waiters();
     Json(json!({ "data": data })).into_response()
@@ -733,7 +954,7 @@ fn answer(
     sub: &[String],
     args: &[(String, String)],
     vars: &Value,
-) -> Value {
+) -> Option<Value> {
     let id = var(vars, "id").as_str().unwrap_or("").to_string();
     let mut g = app.inner.lock().unwrap();
     let visible = |g: &Inner, id: &str| {
@@ -743,7 +964,7 @@ fn answer(
             g.entities.get(id).cloned()
         }
     };
-    match field {
+    Some(match field {
         "about" => json!({"version": app.version}),
         "__type" => {
             let name = args
@@ -812,6 +1033,8 @@ fn answer(
                 w.imported += objects.len() as i64;
                 w.update_status();
             }
+            let refused = refuse_objects(&objects);
+            g.refused_objects.extend(refused);
             g.pushed.entry(work_id).or_default().extend(objects);
             g.api_pushes.push(vars.clone());
             json!(true)
@@ -867,7 +1090,75 @@ fn answer(
         "tools" => {
             json!({"edges": g.tools.iter().map(|t| json!({"node": {"name": t}})).collect::<Vec<_>>()})
         }
-        other => json!({"unsupported_by_fake": other}),
+        _ => return None,
+    })
+}
+
+/// Coerces a request's `variables` against `op`'s variable definitions and the schema
+/// (apollo-compiler for the built-in scalars, enums, input objects and required values; the
+/// platform's custom scalars checked here). `Err` holds a graphql-js style message.
+fn coerce_variables(
+    schema: &Valid<Schema>,
+    op: &apollo_compiler::executable::Operation,
+    variables: Option<&Value>,
+) -> Result<Value, String> {
+    let map = match variables {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(other) => return Err(format!("`variables` must be an object, got {other}")),
+    };
+    let bytes: JsonMap = map
+        .iter()
+        .map(|(k, v)| (k.as_str().into(), v.clone().into()))
+        .collect();
+    if let Err(e) = apollo_compiler::request::coerce_variable_values(schema, op, &bytes) {
+        return Err(format!("Variable coercion failed: {}", e.message()));
+    }
+    for def in &op.variables {
+        if let Some(v) = map.get(def.name.as_str()) {
+            check_custom_scalars(schema, &def.ty, v)
+                .map_err(|e| format!("Variable \"${}\" got invalid value {v}; {e}", def.name))?;
+        }
+    }
+    Ok(Value::Object(map))
+}
+
+/// OpenCTI's custom scalars that the connector may send: `DateTime` is an RFC 3339 date-time,
+/// `StixId`/`StixRef`/`ConstraintString` strings, `ConstraintNumber` a number.
+fn check_custom_scalars(schema: &Valid<Schema>, ty: &Type, v: &Value) -> Result<(), String> {
+    if v.is_null() {
+        return Ok(());
+    }
+    let name = match ty {
+        Type::List(inner) | Type::NonNullList(inner) => {
+            return match v.as_array() {
+                Some(items) => items
+                    .iter()
+                    .try_for_each(|i| check_custom_scalars(schema, inner, i)),
+                None => check_custom_scalars(schema, inner, v),
+            };
+        }
+        Type::Named(n) | Type::NonNullNamed(n) => n,
+    };
+    match (schema.types.get(name), name.as_str()) {
+        (Some(ExtendedType::InputObject(io)), _) => io.fields.iter().try_for_each(|(f, def)| {
+            v.get(f.as_str())
+                .map_or(Ok(()), |fv| check_custom_scalars(schema, &def.ty, fv))
+                .map_err(|e| format!("at \"{f}\": {e}"))
+        }),
+        (_, "DateTime") => match v.as_str() {
+            Some(t) if chrono::DateTime::parse_from_rfc3339(t).is_ok() => Ok(()),
+            _ => Err(format!(
+                "DateTime cannot represent an invalid date-time: {v}"
+            )),
+        },
+        (_, "StixId" | "StixRef" | "ConstraintString") if !v.is_string() => {
+            Err(format!("{name} cannot represent a non-string value: {v}"))
+        }
+        (_, "ConstraintNumber") if !v.is_number() => Err(format!(
+            "ConstraintNumber cannot represent a non-numeric value: {v}"
+        )),
+        _ => Ok(()),
     }
 }
 

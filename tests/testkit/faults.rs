@@ -448,6 +448,18 @@ impl Daemon {
         Daemon { child, log }
     }
 
+    /// [`Daemon::spawn`], then waits (≤ 60 s) until it consumes requests.
+    pub async fn spawn_consuming(env: &HashMap<String, String>) -> Daemon {
+        let d = Self::spawn(env);
+        assert!(
+            d.wait_log("consuming enrichment requests", Duration::from_secs(60))
+                .await,
+            "the daemon did not start consuming:\n{}",
+            d.log_text()
+        );
+        d
+    }
+
     /// Waits (≤ `timeout`) for a log line containing `needle`.
     pub async fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
@@ -474,18 +486,31 @@ impl Daemon {
         }
     }
 
-    /// SIGTERM, then wait (≤ 30 s) for a clean exit.
-    pub async fn terminate(mut self) -> Self {
+    /// Sends `signal` (`TERM`, `KILL`…) to the daemon.
+    pub fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("running");
         let ok = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([format!("-{signal}"), pid.to_string()])
             .status()
             .unwrap();
-        assert!(ok.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("no exit within 30 s of SIGTERM")
-            .unwrap();
+        assert!(ok.success(), "kill -{signal} {pid}");
+    }
+
+    /// Waits (≤ `timeout`) for the daemon to exit.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(status) => status.unwrap(),
+            Err(_) => panic!(
+                "no exit within {timeout:?}; log tail:\n{}",
+                tail(&self.log_text())
+            ),
+        }
+    }
+
+    /// SIGTERM, then wait (≤ 30 s) for a clean exit.
+    pub async fn terminate(mut self) -> Self {
+        self.signal("TERM");
+        let status = self.wait_exit(Duration::from_secs(30)).await;
         assert!(
             status.success(),
             "exit status {status:?}; log tail:\n{}",
@@ -500,25 +525,21 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
-/// Waits (≤ 10 s) until the listen queue is empty.
+/// Waits (≤ 30 s) until the listen queue is empty; returns its depth.
 pub async fn listen_queue_drained(octi: &FakeOpenCti) -> u32 {
     let conn = crate::testkit::rabbit::connect().await;
-    let mut depth = u32::MAX;
-    for _ in 0..100 {
-        depth = crate::testkit::rabbit::depth(&conn, &octi.listen_queue()).await;
-        if depth == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let depth =
+        crate::testkit::rabbit::wait_depth(&conn, &octi.listen_queue(), 0, Duration::from_secs(30))
+            .await;
     let _ = conn.close(200, "done".into()).await;
     depth
 }
 
 // ------------------------------------------------------------------ a platform that is down first
 
-/// A TCP forwarder on a fixed local port that refuses connections (nothing listens) until
-/// `opens_after`, then forwards to `target` (`host:port`): OpenCTI down at start-up.
+/// A TCP forwarder that drops every connection (the client sees it closed at once) until
+/// `opens_after`, then forwards to `target` (`host:port`): OpenCTI down at start-up. It listens
+/// from the start on a port of its own, so no other server can take that port meanwhile.
 pub struct LateForward {
     pub url: String,
     task: tokio::task::JoinHandle<()>,
@@ -532,19 +553,19 @@ impl Drop for LateForward {
 
 impl LateForward {
     pub async fn start(target: &str, opens_after: Duration) -> LateForward {
-        // Reserve a free port, then leave it closed until the platform "comes up".
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let opens_at = tokio::time::Instant::now() + opens_after;
         let target = target.to_string();
         let task = tokio::spawn(async move {
-            tokio::time::sleep(opens_after).await;
-            let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     continue;
                 };
+                if tokio::time::Instant::now() < opens_at {
+                    drop(inbound);
+                    continue;
+                }
                 let target = target.clone();
                 tokio::spawn(async move {
                     if let Ok(mut out) = tokio::net::TcpStream::connect(&target).await {
@@ -553,9 +574,6 @@ impl LateForward {
                 });
             }
         });
-        LateForward {
-            url: format!("http://127.0.0.1:{port}"),
-            task,
-        }
+        LateForward { url, task }
     }
 }

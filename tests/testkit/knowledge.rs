@@ -4,7 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use connector_wazuh::alert::{Alert, SearchResult};
 use connector_wazuh::config::{
-    EnrichType, IncidentMode, IndexerSettings, KnowledgeOptions, SearchOptions, Secret,
+    EnrichType, FilenameBehaviour, IncidentMode, IndexerSettings, KnowledgeOptions, SearchOptions,
+    Secret,
 };
 use connector_wazuh::entity::{Entity, IndicatorInfo};
 use connector_wazuh::knowledge::{self, stats, Knowledge, KnowledgeError, KnowledgeInput};
@@ -198,6 +199,8 @@ pub struct Case {
     pub search: SearchOptions,
     pub tools: Vec<String>,
     pub automatic: bool,
+    /// The build's clock (the reference's frozen clock unless a test moves it).
+    pub now: DateTime<Utc>,
 }
 
 impl Case {
@@ -216,6 +219,7 @@ impl Case {
             search: SearchOptions::default(),
             tools: tools(),
             automatic: false,
+            now: frozen_now(),
         }
     }
 
@@ -229,7 +233,7 @@ impl Case {
             indexer: &self.indexer,
             search: &self.search,
             tools_in_opencti: &self.tools,
-            now: frozen_now(),
+            now: self.now,
             automatic: self.automatic,
             sighting_of: self.entity.standard_id.clone(),
         }
@@ -286,4 +290,81 @@ pub fn ids_of_type<'a>(objects: &'a [Value], t: &str) -> std::collections::BTree
 
 pub fn of_type<'a>(objects: &'a [Value], t: &str) -> Vec<&'a Value> {
     objects.iter().filter(|o| o["type"] == t).collect()
+}
+
+/// The 53 sample alerts, plus one with the kinds they lack (an IPv6 address, a MAC address, a
+/// URL).
+pub fn sample_alerts_and_extra() -> Vec<Alert> {
+    let text = std::fs::read_to_string("tests/fixtures/wazuh/alerts.ndjson").unwrap();
+    let mut alerts: Vec<Alert> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            Alert::from_source(
+                &format!("doc{i}"),
+                "wazuh-alerts-4.x-2024.06.01",
+                serde_json::from_str(l).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    // The kinds the samples lack: an IPv6 address, a MAC address and a URL.
+    alerts.push(
+        Alert::from_source(
+            "extra",
+            "wazuh-alerts-4.x-2024.06.01",
+            json!({"@timestamp": "2024-06-01T10:00:00.000Z", "id": "1.extra",
+                   "agent": {"id": "001", "name": "web-01", "ip": "10.0.0.1"},
+                   "rule": {"id": "100", "level": 12, "description": "test", "groups": ["web"]},
+                   "data": {"srcip": "2001:db8::1", "srcmac": "00-1A-2B-3C-4D-5E",
+                            "url": "https://evil.example/x"}}),
+        )
+        .unwrap(),
+    );
+    alerts
+}
+
+/// Bundles of every reference scenario that produces one, and of the sample alerts in each
+/// incident mode and file-name behaviour.
+pub fn emitted_bundles() -> Vec<(String, Vec<Value>)> {
+    let mut out = Vec::new();
+    for s in reference()["scenarios"].as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        if let Ok(k) = scenario_case(name).build() {
+            out.push((name.to_string(), k.objects));
+        }
+    }
+    let alerts = sample_alerts_and_extra();
+    for (mode, fb) in [
+        (
+            IncidentMode::PerSighting,
+            vec![FilenameBehaviour::CreateDir],
+        ),
+        (IncidentMode::PerAlert, vec![FilenameBehaviour::RemovePath]),
+        (
+            IncidentMode::PerQuery,
+            vec![FilenameBehaviour::CreateDir, FilenameBehaviour::RemovePath],
+        ),
+    ] {
+        for entity in [ip_entity(true), vuln_entity()] {
+            let mut o = base_options();
+            o.hits_abort_limit = None;
+            o.bundle_abort_limit = None;
+            o.create_incident = mode;
+            o.filename_behaviour = fb.iter().copied().collect();
+            let mut c = Case::new(
+                entity,
+                vec![indicator()],
+                result_of(alerts.clone(), None),
+                o,
+            );
+            // After the newest sample alert (objects are modified when built, after they were
+            // first seen).
+            c.now = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+            let name = format!("samples {mode:?} {fb:?} {}", c.entity.entity_type);
+            out.push((name, c.build().unwrap().objects));
+        }
+    }
+    out
 }

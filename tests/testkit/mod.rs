@@ -13,6 +13,8 @@ pub mod e2e;
 pub mod fake_opencti;
 pub mod faults;
 pub mod knowledge;
+pub mod lucene;
+pub mod oasis;
 pub mod osmem;
 pub mod rabbit;
 pub mod reference_files;

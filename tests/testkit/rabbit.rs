@@ -85,6 +85,26 @@ pub async fn connect() -> Connection {
         .expect("RabbitMQ on 127.0.0.1:5672 (start it with scripts/test)")
 }
 
+/// A connection, retried until the broker accepts one (≤ 120 s): for helpers that must outlive a
+/// broker outage.
+pub async fn connect_when_up() -> Connection {
+    shared_broker();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let props = ConnectionProperties::default()
+            .with_connection_name("connector-wazuh-tests".into())
+            .enable_auto_recover();
+        match Connection::connect(URI, props).await {
+            Ok(c) => return c,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("RabbitMQ did not come back within 120 s: {e}"),
+        }
+    }
+}
+
 /// A channel, waiting (≤ 15 s) for the connection to recover if it is reconnecting.
 pub async fn channel(conn: &Connection) -> lapin::Channel {
     for _ in 0..150 {
@@ -96,34 +116,51 @@ pub async fn channel(conn: &Connection) -> lapin::Channel {
     panic!("no RabbitMQ channel within 15 s");
 }
 
-/// Messages waiting in a queue (0 if it does not exist).
+/// Messages waiting in a queue. Fails the test if the queue does not exist (a deleted queue is
+/// not an empty one).
 pub async fn depth(conn: &Connection, queue: &str) -> u32 {
     let ch = channel(conn).await;
     let opts = QueueDeclareOptions {
         passive: true,
         ..Default::default()
     };
-    match ch
-        .queue_declare(queue.into(), opts, FieldTable::default())
+    ch.queue_declare(queue.into(), opts, FieldTable::default())
         .await
-    {
-        Ok(q) => q.message_count(),
-        Err(_) => 0,
+        .unwrap_or_else(|e| panic!("queue {queue} does not exist or cannot be read: {e}"))
+        .message_count()
+}
+
+/// Waits (≤ `timeout`) until `queue` holds exactly `n` messages; returns the last depth read.
+pub async fn wait_depth(
+    conn: &Connection,
+    queue: &str,
+    n: u32,
+    timeout: std::time::Duration,
+) -> u32 {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let d = depth(conn, queue).await;
+        if d == n || std::time::Instant::now() >= deadline {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
+/// Empties a queue. Fails the test if the queue does not exist.
 pub async fn purge(conn: &Connection, queue: &str) {
     let ch = channel(conn).await;
-    let _ = ch
-        .queue_purge(queue.into(), QueuePurgeOptions::default())
-        .await;
+    ch.queue_purge(queue.into(), QueuePurgeOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("queue {queue} does not exist or cannot be purged: {e}"));
 }
 
+/// Deletes a queue (deleting a queue that is already gone is not an error for RabbitMQ).
 pub async fn delete(conn: &Connection, queue: &str) {
     let ch = channel(conn).await;
-    let _ = ch
-        .queue_delete(queue.into(), QueueDeleteOptions::default())
-        .await;
+    ch.queue_delete(queue.into(), QueueDeleteOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("queue {queue} could not be deleted: {e}"));
 }
 
 /// Close every client connection of the broker (simulates a broker restart / network cut).
