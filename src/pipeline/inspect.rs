@@ -57,7 +57,19 @@ pub fn policy(
     objects: &[&Value],
 ) -> Result<Option<String>, EnrichError> {
     for obj in objects {
-        let above = tlps_above(&markings(obj), k.max_tlp);
+        let marks = markings(obj);
+        // A marking that is not a TLP cannot be ranked against the maximum: refuse it unless the
+        // user listed it, so that a policy never fails open.
+        if let Some(m) = marks
+            .iter()
+            .find(|m| Tlp::from_marking_id(m).is_none() && !k.allowed_markings.contains(*m))
+        {
+            return Err(EnrichError::refused(format!(
+                "Entity ignored because its marking {m} is not a TLP the connector can compare with WAZUH_MAX_TLP={}: no data was sent to Wazuh (list the marking in WAZUH_ALLOWED_MARKINGS to allow it)",
+                k.max_tlp.as_str()
+            )));
+        }
+        let above = tlps_above(&marks, k.max_tlp);
         if let Some(t) = above.first() {
             return Err(EnrichError::refused(format!(
                 "Entity ignored because its marking {} is above the maximum TLP allowed (WAZUH_MAX_TLP={}): no data was sent to Wazuh",
@@ -235,6 +247,33 @@ pub(crate) mod tests {
         );
         assert!(matches!(
             inspect(&c, &req(IP, Some(ip(Tlp::Amber)), Mode::Manual))
+                .await
+                .unwrap(),
+            Outcome::Proceed(_)
+        ));
+    }
+
+    // Failed before: a marking that is not a TLP was ignored by the max-TLP check (fail open).
+    #[tokio::test]
+    async fn unrankable_marking_is_refused_unless_allowed() {
+        const PAP: &str = "marking-definition--c7c9d3cd-8c2f-4b6c-9a8e-4e8d4f9a6b11";
+        let mut pap = ip(Tlp::Clear);
+        pap["object_marking_refs"] = json!([PAP]);
+        let c = ctx(MemSource::default(), |_| {});
+        let e = inspect(&c, &req(IP, Some(pap.clone()), Mode::Manual))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, crate::pipeline::ErrorKind::Refused);
+        assert!(
+            e.message.contains(PAP) && e.message.contains("WAZUH_ALLOWED_MARKINGS"),
+            "{}",
+            e.message
+        );
+        let c = ctx(MemSource::default(), |s| {
+            s.knowledge.allowed_markings.insert(PAP.into());
+        });
+        assert!(matches!(
+            inspect(&c, &req(IP, Some(pap), Mode::Manual))
                 .await
                 .unwrap(),
             Outcome::Proceed(_)
