@@ -81,16 +81,17 @@ pub fn policy(
     let Some(main) = objects.first() else {
         return Ok(None);
     };
-    let own = crate::stix::id::is_author(
-        main.get("created_by_ref").and_then(Value::as_str),
-        &k.author_name,
-    );
-    if own && k.ignore_own_entities {
+    let by_author = crate::stix::id::is_author(crate::stix::created_by(main), &k.author_name);
+    if by_author && k.ignore_own_entities {
         return Ok(Some(format!(
             "Ignoring entity because it was created by {}",
             k.author_name
         )));
     }
+    // Ownership also from the labels this connector puts on what it enriches: a platform that
+    // drops the author still keeps the labels. A request not known to be a user's (no `mode`)
+    // is guarded like an automatic one, so that the connector never enriches its own output.
+    let own = by_author || labels(main).iter().any(|l| k.enrich_labels.contains(l));
     if own && k.skip_auto_own_objects && mode != Mode::Manual {
         return Ok(Some(format!("Automatic enrichment skipped: the entity was created by {} (enrich it manually to search anyway)", k.author_name)));
     }
@@ -327,6 +328,43 @@ pub(crate) mod tests {
         ));
         assert!(matches!(
             inspect(&c, &req(IP, Some(own), Mode::Manual))
+                .await
+                .unwrap(),
+            Outcome::Proceed(_)
+        ));
+    }
+
+    // Failed before: a message without `mode` was taken as manual, and an exported observable's
+    // author and labels (in OpenCTI's observable extension) were not seen, so the guard never fired.
+    #[tokio::test]
+    async fn own_observables_are_guarded_without_mode() {
+        let c = ctx(MemSource::default(), |s| {
+            s.knowledge.label_ignore_list.clear();
+        });
+        let ext = crate::stix::OPENCTI_SCO_EXTENSION;
+        let mut by_author = ip(Tlp::Clear);
+        by_author["extensions"] =
+            json!({ext: {"created_by_ref": crate::stix::id::LEGACY_AUTHOR_ID}});
+        let mut labelled = ip(Tlp::Clear);
+        labelled["extensions"] = json!({ext: {"labels": ["wazuh_ignore"]}});
+        for own in [by_author, labelled] {
+            match inspect(&c, &req(IP, Some(own.clone()), Mode::Unstated))
+                .await
+                .unwrap()
+            {
+                Outcome::Skip(m) => assert!(m.starts_with("Automatic enrichment skipped"), "{m}"),
+                o => panic!("{o:?}"),
+            }
+            assert!(matches!(
+                inspect(&c, &req(IP, Some(own), Mode::Manual))
+                    .await
+                    .unwrap(),
+                Outcome::Proceed(_)
+            ));
+        }
+        // Someone else's observable without mode is searched.
+        assert!(matches!(
+            inspect(&c, &req(IP, Some(ip(Tlp::Clear)), Mode::Unstated))
                 .await
                 .unwrap(),
             Outcome::Proceed(_)
