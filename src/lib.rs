@@ -12,6 +12,7 @@
 
 pub mod alert;
 pub mod amqp;
+pub mod cli;
 pub mod config;
 pub mod entity;
 pub mod indexer;

@@ -15,9 +15,9 @@
 //!
 //! Prints a Markdown table per cell and a summary table at the end (also written to `--out`).
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
 mod corpus;
+#[path = "../../tests/testkit/mod.rs"]
+mod testkit;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -25,10 +25,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::fake_opencti::{FakeOpenCti, TLP_GREEN};
-use common::osmem::{sample_alerts, Osmem};
 use corpus::Kind;
 use serde_json::Value;
+use testkit::fake_opencti::{FakeOpenCti, TLP_GREEN};
+use testkit::osmem::{sample_alerts, Osmem};
 
 /// Command-line options (`--name value`).
 #[derive(Debug, Clone)]

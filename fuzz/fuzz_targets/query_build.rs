@@ -1,10 +1,16 @@
 //! Every query builder (`search::query::build`) on arbitrary observables: the first byte picks
 //! the type, the second the search options, the rest is split on NUL into property values. The
-//! query must always serialise to JSON that parses back.
+//! query must always serialise to JSON that parses back, and for the kinds searched with a
+//! regexp (file name, directory, registry key, URL) the query must match the value and only it:
+//! the property of `tests/offline/search_escaping.rs`, shared through `tests/testkit/lucene.rs`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
+
+#[allow(dead_code)]
+#[path = "../../tests/testkit/lucene.rs"]
+mod lucene;
 
 fn stix(t: u8, vals: &[String]) -> (&'static str, Value) {
     let v = |i: usize| vals.get(i).cloned().unwrap_or_default();
@@ -31,7 +37,12 @@ fn stix(t: u8, vals: &[String]) -> (&'static str, Value) {
 
 fuzz_target!(|data: &[u8]| {
     let [t, flags, rest @ ..] = data else { return };
-    let vals: Vec<String> = String::from_utf8_lossy(rest).split('\0').map(str::to_string).collect();
+    let text = String::from_utf8_lossy(rest);
+    let kind = lucene::Kind::ALL[usize::from(*t) % lucene::Kind::ALL.len()];
+    if let Err(e) = lucene::exact_match(kind, &text) {
+        panic!("{kind:?} {text:?}: {e}");
+    }
+    let vals: Vec<String> = text.split('\0').map(str::to_string).collect();
     let (et, stix) = stix(*t, &vals);
     let mut opts = connector_wazuh::config::SearchOptions::default();
     opts.lookup_agent_ip = flags & 1 != 0;

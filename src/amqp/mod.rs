@@ -16,7 +16,19 @@ use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserIn
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer};
 use serde_json::{json, Value};
 
-use crate::opencti::register::MqConnection;
+use crate::config::Secret;
+
+/// Broker connection returned by `registerConnector` (after the `MQ_*` overrides).
+#[derive(Debug, Clone)]
+pub struct MqConnection {
+    pub host: String,
+    pub port: u16,
+    pub vhost: String,
+    pub use_ssl: bool,
+    pub user: String,
+    pub pass: Secret,
+    pub ssl_ca: Option<std::path::PathBuf>,
+}
 
 /// Broker failures.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::operations as ops;
+use super::operations;
 use crate::config::{OpenCtiSettings, Secret};
 
 /// Why an API call failed.
@@ -47,10 +47,10 @@ impl ApiError {
 
 /// Bounded retry schedule for calls that must not be lost (work reports, result delivery).
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub first_delay: Duration,
-    pub max_delay: Duration,
+struct RetryPolicy {
+    attempts: u32,
+    first_delay: Duration,
+    max_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -65,7 +65,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Delay before retry number `n` (0-based): exponential, capped.
-    pub fn delay(&self, n: u32) -> Duration {
+    fn delay(&self, n: u32) -> Duration {
         let factor = 2u32.saturating_pow(n.min(16));
         self.first_delay.saturating_mul(factor).min(self.max_delay)
     }
@@ -139,15 +139,6 @@ impl OpenCtiClient {
             token: settings.token.clone(),
             retry: RetryPolicy::default(),
         })
-    }
-
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    pub fn retry_policy(&self) -> RetryPolicy {
-        self.retry
     }
 
     /// One GraphQL call; returns `data`.
@@ -248,7 +239,7 @@ impl OpenCtiClient {
 
     /// `about { version }`.
     pub async fn version(&self) -> Result<String, ApiError> {
-        let d = self.query(ops::ABOUT, json!({}), None).await?;
+        let d = self.query(operations::ABOUT, json!({}), None).await?;
         d.pointer("/about/version")
             .and_then(Value::as_str)
             .map(String::from)
@@ -258,7 +249,7 @@ impl OpenCtiClient {
     /// Input field names of the platform's `RegisterConnectorInput`.
     pub async fn register_input_fields(&self) -> Result<Vec<String>, ApiError> {
         let d = self
-            .query(ops::REGISTER_INPUT_FIELDS, json!({}), None)
+            .query(operations::REGISTER_INPUT_FIELDS, json!({}), None)
             .await?;
         let fields = d
             .pointer("/__type/inputFields")
@@ -274,7 +265,7 @@ impl OpenCtiClient {
 
     pub async fn work_to_received(&self, work_id: &str, message: &str) -> Result<(), ApiError> {
         self.query_retry(
-            ops::WORK_TO_RECEIVED,
+            operations::WORK_TO_RECEIVED,
             json!({ "id": work_id, "message": message }),
             None,
         )
@@ -289,7 +280,7 @@ impl OpenCtiClient {
         in_error: bool,
     ) -> Result<(), ApiError> {
         self.query_retry(
-            ops::WORK_TO_PROCESSED,
+            operations::WORK_TO_PROCESSED,
             json!({ "id": work_id, "message": message, "inError": in_error }),
             None,
         )
@@ -298,14 +289,14 @@ impl OpenCtiClient {
     }
 
     pub async fn work_ping(&self, work_id: &str) -> Result<(), ApiError> {
-        self.query(ops::WORK_PING, json!({ "id": work_id }), None)
+        self.query(operations::WORK_PING, json!({ "id": work_id }), None)
             .await
             .map(drop)
     }
 
     pub async fn work_add_expectations(&self, work_id: &str, n: usize) -> Result<(), ApiError> {
         self.query_retry(
-            ops::WORK_ADD_EXPECTATIONS,
+            operations::WORK_ADD_EXPECTATIONS,
             json!({ "id": work_id, "expectations": n }),
             None,
         )
@@ -345,8 +336,11 @@ mod tests {
 
     #[test]
     fn names_of_operations() {
-        assert_eq!(operation_name(ops::WORK_TO_PROCESSED), "WorkToProcessed");
-        assert_eq!(operation_name(ops::ABOUT), "ConnectorHealthCheck");
+        assert_eq!(
+            operation_name(operations::WORK_TO_PROCESSED),
+            "WorkToProcessed"
+        );
+        assert_eq!(operation_name(operations::ABOUT), "ConnectorHealthCheck");
     }
 
     #[test]

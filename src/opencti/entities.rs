@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::client::{ApiError, OpenCtiClient, RequestContext};
-use super::operations as ops;
+use super::operations;
 use crate::entity::IndicatorInfo;
 use crate::pipeline::{BoxFut, EnrichError, EntitySource, IndicatorWithObservables, ObservableRef};
 
@@ -54,7 +54,11 @@ impl EntitySource for OpenCtiClient {
     ) -> BoxFut<'a, Result<Option<Value>, EnrichError>> {
         Box::pin(async move {
             let d = self
-                .query_retry(ops::READ_STIX, json!({ "id": id }), Some(&ctx(applicant)))
+                .query_retry(
+                    operations::READ_STIX,
+                    json!({ "id": id }),
+                    Some(&ctx(applicant)),
+                )
                 .await
                 .map_err(to_enrich_error)?;
             match d.get("stix").and_then(Value::as_str).map(str::trim) {
@@ -76,7 +80,7 @@ impl EntitySource for OpenCtiClient {
         Box::pin(async move {
             let d = self
                 .query_retry(
-                    ops::READ_OBSERVABLE_INDICATORS,
+                    operations::READ_OBSERVABLE_INDICATORS,
                     json!({ "id": observable_id }),
                     Some(&ctx(applicant)),
                 )
@@ -96,7 +100,7 @@ impl EntitySource for OpenCtiClient {
         Box::pin(async move {
             let d = self
                 .query_retry(
-                    ops::READ_INDICATOR,
+                    operations::READ_INDICATOR,
                     json!({ "id": id }),
                     Some(&ctx(applicant)),
                 )
@@ -130,7 +134,7 @@ impl EntitySource for OpenCtiClient {
     fn tool_names(&self) -> BoxFut<'_, Result<Vec<String>, EnrichError>> {
         Box::pin(async move {
             let d = self
-                .query_retry(ops::LIST_TOOLS, json!({}), None)
+                .query_retry(operations::LIST_TOOLS, json!({}), None)
                 .await
                 .map_err(to_enrich_error)?;
             Ok(nodes(d.get("tools"))

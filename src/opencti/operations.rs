@@ -1,6 +1,6 @@
 //! Every GraphQL operation the connector sends, in one place.
 //!
-//! Keeping them here lets `tests/graphql_operations.rs` validate each one against every OpenCTI
+//! Keeping them here lets `tests/offline/graphql_operations.rs` validate each one against every OpenCTI
 //! schema the connector supports (6.4 … 7.x) with apollo-compiler, so a field or argument that a
 //! platform version lacks is caught by the tests, not by a user.
 

@@ -1,5 +1,5 @@
 //! Start-up conversation with the platform: health check, registration (sending only the input
-//! fields the running platform accepts), and the 40-second heartbeat.
+//! fields the running platform accepts), and the heartbeat call.
 
 use std::time::Duration;
 
@@ -7,20 +7,9 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{ApiError, OpenCtiClient};
-use super::operations as ops;
+use super::operations;
+use crate::amqp::MqConnection;
 use crate::config::{MqOverrides, Secret, Settings};
-
-/// Broker connection returned by `registerConnector` (after `MQ_*` overrides).
-#[derive(Debug, Clone)]
-pub struct MqConnection {
-    pub host: String,
-    pub port: u16,
-    pub vhost: String,
-    pub use_ssl: bool,
-    pub user: String,
-    pub pass: Secret,
-    pub ssl_ca: Option<std::path::PathBuf>,
-}
 
 /// What registration returned.
 #[derive(Debug, Clone)]
@@ -153,7 +142,11 @@ pub async fn register(
     let fields = client.register_input_fields().await?;
     let input = register_input(settings, &fields);
     let data = client
-        .query_retry(ops::REGISTER_CONNECTOR, json!({ "input": input }), None)
+        .query_retry(
+            operations::REGISTER_CONNECTOR,
+            json!({ "input": input }),
+            None,
+        )
         .await?;
     parse_registration(&data, &settings.connector.mq)
 }
@@ -177,30 +170,9 @@ pub async fn ping(
         }
     });
     client
-        .query(ops::PING_CONNECTOR, vars, None)
+        .query(operations::PING_CONNECTOR, vars, None)
         .await
         .map(drop)
-}
-
-/// Ping every `period` until cancelled; failures are logged, never fatal.
-pub async fn ping_loop(
-    client: OpenCtiClient,
-    connector_id: String,
-    period: Duration,
-    cancel: CancellationToken,
-    metrics: crate::ops::Metrics,
-) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = cancel.cancelled() => return,
-        }
-        let r = ping(&client, &connector_id, 0).await;
-        metrics.ping(r.is_ok());
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "connector ping failed; will retry at the next period");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! HTTP server exposing both ([`server`]). The runtime owns when things happen; this module only
 //! records and exposes them.
 
-pub mod cli;
 pub mod health;
 pub mod metrics;
 pub mod server;

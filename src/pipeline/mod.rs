@@ -153,27 +153,41 @@ pub struct IndicatorWithObservables {
 
 /// The reads the pipeline needs from OpenCTI (implemented by the GraphQL client; tests use an
 /// in-memory implementation). `Ok(None)` means deleted or not visible to the connector's user.
+///
+/// Every method has a default that answers like an empty platform (nothing visible, no
+/// indicators, no tools), so a test double implements only the reads it is about.
 pub trait EntitySource: Send + Sync {
     /// An entity's STIX 2.1 export.
     fn read_stix<'a>(
         &'a self,
         id: &'a str,
         applicant: Option<&'a str>,
-    ) -> BoxFut<'a, Result<Option<Value>, EnrichError>>;
+    ) -> BoxFut<'a, Result<Option<Value>, EnrichError>> {
+        let _ = (id, applicant);
+        Box::pin(async { Ok(None) })
+    }
     /// The indicators of an observable.
     fn indicators_of<'a>(
         &'a self,
         observable_id: &'a str,
         applicant: Option<&'a str>,
-    ) -> BoxFut<'a, Result<Vec<IndicatorInfo>, EnrichError>>;
+    ) -> BoxFut<'a, Result<Vec<IndicatorInfo>, EnrichError>> {
+        let _ = (observable_id, applicant);
+        Box::pin(async { Ok(vec![]) })
+    }
     /// An indicator and its based-on observables.
     fn indicator<'a>(
         &'a self,
         id: &'a str,
         applicant: Option<&'a str>,
-    ) -> BoxFut<'a, Result<Option<IndicatorWithObservables>, EnrichError>>;
+    ) -> BoxFut<'a, Result<Option<IndicatorWithObservables>, EnrichError>> {
+        let _ = (id, applicant);
+        Box::pin(async { Ok(None) })
+    }
     /// Names of the Tool entities known to the platform.
-    fn tool_names(&self) -> BoxFut<'_, Result<Vec<String>, EnrichError>>;
+    fn tool_names(&self) -> BoxFut<'_, Result<Vec<String>, EnrichError>> {
+        Box::pin(async { Ok(vec![]) })
+    }
 }
 
 /// Everything the stages need, shared by all requests.

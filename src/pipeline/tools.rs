@@ -57,34 +57,11 @@ impl ToolCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entity::IndicatorInfo;
-    use crate::pipeline::{BoxFut, EnrichError, IndicatorWithObservables};
-    use serde_json::Value;
+    use crate::pipeline::{BoxFut, EnrichError};
     use std::sync::atomic::{AtomicU32, Ordering};
 
     struct Counting(AtomicU32, bool);
     impl EntitySource for Counting {
-        fn read_stix<'a>(
-            &'a self,
-            _: &'a str,
-            _: Option<&'a str>,
-        ) -> BoxFut<'a, Result<Option<Value>, EnrichError>> {
-            Box::pin(async { Ok(None) })
-        }
-        fn indicators_of<'a>(
-            &'a self,
-            _: &'a str,
-            _: Option<&'a str>,
-        ) -> BoxFut<'a, Result<Vec<IndicatorInfo>, EnrichError>> {
-            Box::pin(async { Ok(vec![]) })
-        }
-        fn indicator<'a>(
-            &'a self,
-            _: &'a str,
-            _: Option<&'a str>,
-        ) -> BoxFut<'a, Result<Option<IndicatorWithObservables>, EnrichError>> {
-            Box::pin(async { Ok(None) })
-        }
         fn tool_names(&self) -> BoxFut<'_, Result<Vec<String>, EnrichError>> {
             self.0.fetch_add(1, Ordering::SeqCst);
             let fail = self.1;

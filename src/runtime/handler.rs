@@ -10,7 +10,7 @@ use super::result;
 use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
-use crate::opencti::{operations as ops, ApiError};
+use crate::opencti::{operations, ApiError};
 use crate::pipeline::{ErrorKind, Mode, Request};
 
 /// What to do with the delivery.
@@ -331,7 +331,7 @@ async fn api_push(
         match shared
             .client
             .query_retry(
-                ops::STIX_BUNDLE_PUSH,
+                operations::STIX_BUNDLE_PUSH,
                 json!({ "connectorId": id, "bundle": text, "work_id": req.work_id }),
                 None,
             )
@@ -352,7 +352,7 @@ async fn api_push(
     shared
         .client
         .query_retry(
-            ops::STIX_BUNDLE_PUSH_LEGACY,
+            operations::STIX_BUNDLE_PUSH_LEGACY,
             json!({ "connectorId": id, "bundle": text }),
             None,
         )
@@ -394,7 +394,7 @@ async fn reply_playbook(
     });
     shared
         .client
-        .query_retry(ops::PLAYBOOK_STEP_EXECUTION, vars, None)
+        .query_retry(operations::PLAYBOOK_STEP_EXECUTION, vars, None)
         .await
         .map(drop)
         .map_err(|e| DeliveryError(e.to_string()))

@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod handler;
+pub mod heartbeat;
 pub mod metered;
 pub mod result;
 
@@ -51,8 +52,6 @@ pub enum RunError {
     #[error("{0}")]
     Amqp(#[from] amqp::AmqpError),
 }
-
-const PING_PERIOD: Duration = Duration::from_secs(40);
 
 /// Run until `shutdown` is cancelled (SIGTERM/SIGINT) and in-flight requests are done or the grace
 /// period is over.
@@ -103,19 +102,8 @@ pub async fn run_with(
     let reg = register::register(&client, &settings).await?;
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
     health.set_registered(true);
-    let first_ping = register::ping(&client, &reg.connector_id, 0).await;
-    metrics.ping(first_ping.is_ok());
-    if let Err(e) = first_ping {
-        tracing::warn!(error = %e, "first ping failed; will retry");
-    }
     let ping_cancel = shutdown.child_token();
-    let pinger = tokio::spawn(register::ping_loop(
-        client.clone(),
-        reg.connector_id.clone(),
-        PING_PERIOD,
-        ping_cancel.clone(),
-        metrics.clone(),
-    ));
+    let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
 
     let conn_name = format!("connector-wazuh {}", settings.connector.id);
     let mut conn = amqp::connect(&reg.connection, &conn_name, Duration::from_secs(60)).await?;
@@ -133,6 +121,7 @@ pub async fn run_with(
         crate::indexer::IndexerClient::new(&settings.indexer)
             .map_err(|e| RunError::Setup(e.to_string()))?,
     );
+    metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
         settings.indexer.index.clone(),
@@ -337,9 +326,10 @@ async fn reconnect(
     }
 }
 
-/// Keep the readiness flag `indexer_reachable` current (checked every 30 s; logged on change).
-/// The check is a `size: 0` search on the alert index pattern, so credentials, permissions and
-/// TLS are verified too; searches update the flag in between (`pipeline::search`).
+/// Keep the readiness flag `indexer_reachable` current (one probe every 30 s whatever the
+/// concurrency; logged on change). The probe is a search on the alert index pattern that scans
+/// nothing (`IndexerClient::probe`), so credentials, permissions and TLS are verified too;
+/// searches update the flag in between (`pipeline::search`).
 async fn watch_indexer(
     indexer: Arc<crate::indexer::IndexerClient>,
     index: String,
@@ -348,7 +338,7 @@ async fn watch_indexer(
 ) {
     let mut last: Option<bool> = None;
     loop {
-        let ok = match indexer.check(&index).await {
+        let ok = match indexer.probe(&index).await {
             Ok(_) => true,
             Err(e) => {
                 let usable = pipeline::search::reachable_after(&e);

@@ -74,6 +74,7 @@ impl Extractor<'_, '_> {
                 if !REGISTRY.is_match(&key) {
                     continue;
                 }
+                let key = crate::knowledge::registry_key_in_stix_form(&key);
                 let mut props = model::WindowsRegistryKey {
                     key: key.clone(),
                     values: Vec::new(),

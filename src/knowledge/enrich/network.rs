@@ -170,6 +170,11 @@ impl Extractor<'_, '_> {
                 add("ftp");
             }
         }
+        if protocols.is_empty() {
+            // STIX requires at least one protocol: ports alone, without an address or a known
+            // service, do not say which.
+            return;
+        }
         let mut nested = Vec::new();
         let mut endpoint = |e: &Option<(String, IpAddr)>| -> Option<String> {
             let (v, ip) = e.as_ref()?;
