@@ -13,7 +13,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn yaml(path: &std::path::Path) -> serde_json::Value {
     config::Config::builder()
-        .add_source(config::File::from(path.as_path()).format(config::FileFormat::Yaml))
+        .add_source(config::File::from(path).format(config::FileFormat::Yaml))
         .build()
         .unwrap()
         .try_deserialize()
