@@ -64,11 +64,12 @@ pub fn hash_list_regexp(hex: &str) -> String {
 }
 
 /// `host` (a domain or host name, with or without the root dot) as the host of a URL:
-/// `scheme://[user@]host[.][:port][/?#…]`.
+/// `scheme://[user@]host[.][:port][/?#…]`. (`@` and `#` are operators in Lucene regexps:
+/// escaped.)
 pub fn url_host_regexp(host: &str) -> String {
     let bare = host.strip_suffix('.').unwrap_or(host);
     format!(
-        "[a-zA-Z][a-zA-Z0-9+.\\-]*://([^/@]*@)?{}\\.?(:[0-9]+)?([/?\\#].*)?",
+        "[a-zA-Z][a-zA-Z0-9+.\\-]*://([^/\\@]*\\@)?{}\\.?(:[0-9]+)?([/?\\#].*)?",
         regexp_literal(bare)
     )
 }
