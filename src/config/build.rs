@@ -137,6 +137,20 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         indicator_search: r.with("WAZUH_INDICATOR_SEARCH", |s| {
             parse_enum(s, IndicatorSearch::ALL, IndicatorSearch::parse)
         })?,
+        vocabulary: {
+            use crate::search::vocabulary::{FieldChanges, Vocabulary, WAZUH_4X};
+            let bad = |e: crate::search::vocabulary::FieldChangeError| {
+                Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…")
+            };
+            let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {
+                FieldChanges::parse(add, "", &WAZUH_4X).map_err(bad)?;
+                Ok(add.to_string())
+            })?;
+            let changes = r.with("WAZUH_SEARCH_FIELDS_REMOVE", |rm| {
+                FieldChanges::parse(&add, rm, &WAZUH_4X).map_err(bad)
+            })?;
+            std::sync::Arc::new(Vocabulary::new(&WAZUH_4X, &changes))
+        },
     };
     let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
     let knowledge = KnowledgeOptions {

@@ -151,6 +151,8 @@ pub struct SearchOptions {
     pub lookup_url_ignore_trailing_slash: bool,
     /// `WAZUH_INDICATOR_SEARCH` (pattern | based-on | both; default both)
     pub indicator_search: IndicatorSearch,
+    /// The Wazuh field vocabulary with `WAZUH_SEARCH_FIELDS_ADD` / `_REMOVE` applied.
+    pub vocabulary: std::sync::Arc<crate::search::vocabulary::Vocabulary>,
 }
 
 impl Default for SearchOptions {
@@ -198,6 +200,7 @@ impl Default for SearchOptions {
             lookup_url_without_host: false,
             lookup_url_ignore_trailing_slash: false,
             indicator_search: IndicatorSearch::Both,
+            vocabulary: Default::default(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Parsing enrichment request messages (protocol §3.3): manual, automatic, playbook and the
+//! Parsing enrichment request messages (as OpenCTI sends them to the listen queue): manual, automatic, playbook and the
 //! minimal older shape. Pure: bytes in, a typed request or a readable refusal out.
 
 use serde_json::Value;
