@@ -40,6 +40,19 @@ impl ApiError {
             ApiError::GraphQl { .. } | ApiError::Decode(_) => false,
         }
     }
+    /// The platform's answer that a work does not exist (deleted by a user, or expired): the one
+    /// error after which nothing can be reported on it. Any other error — an outage, a permission
+    /// problem, an internal error — may pass, so the request is kept.
+    pub fn is_work_gone(&self) -> bool {
+        match self {
+            ApiError::GraphQl { code, message, .. } => {
+                code.as_deref() == Some("WORK_NOT_ALIVE")
+                    || message.contains("WORK_NOT_ALIVE")
+                    || message.contains("document_missing_exception")
+            }
+            _ => false,
+        }
+    }
     /// A GraphQL validation failure (the platform lacks a field or argument).
     pub fn is_validation(&self) -> bool {
         matches!(self, ApiError::GraphQl { code: Some(c), .. } if c == "GRAPHQL_VALIDATION_FAILED")
@@ -409,6 +422,25 @@ mod tests {
         assert_eq!(p.delay(0), Duration::from_millis(200));
         assert_eq!(p.delay(1), Duration::from_millis(400));
         assert_eq!(p.delay(30), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn only_the_missing_work_answer_means_gone() {
+        let gql = |code: Option<&str>, message: &str| ApiError::GraphQl {
+            operation: "WorkToReceived".into(),
+            code: code.map(String::from),
+            message: message.into(),
+        };
+        assert!(gql(Some("WORK_NOT_ALIVE"), "x").is_work_gone());
+        assert!(gql(None, "Work is not alive (WORK_NOT_ALIVE)").is_work_gone());
+        assert!(gql(Some("DATABASE_ERROR"), "[document_missing_exception] work").is_work_gone());
+        assert!(!gql(Some("FORBIDDEN_ACCESS"), "no access").is_work_gone());
+        assert!(!gql(Some("INTERNAL_SERVER_ERROR"), "boom").is_work_gone());
+        assert!(!ApiError::Http {
+            status: 404,
+            body: "WORK_NOT_ALIVE".into()
+        }
+        .is_work_gone());
     }
 
     #[test]
