@@ -5,16 +5,27 @@
 //!
 //! Requests are `POST <url>/<index>/_search` with `Content-Type: application/json` (never an
 //! Elasticsearch vendor media type: the indexer is OpenSearch).
+//!
+//! Light on the indexer: an enrichment is one plain search, plus one statistics request only
+//! when the total exceeds the sample (see `search::envelope`); searches in flight are bounded by
+//! an adaptive limit ([`limit`]); and no search outlives the client's interest in it — every
+//! search carries the client's timeout in its body (`timeout`, per shard) and in
+//! `cancel_after_time_interval` (OpenSearch cancels the whole search task then), and a client
+//! that gives up closes the connection, on which OpenSearch cancels the search too. Cancelling
+//! through the tasks API would need a cluster privilege a read-only role does not have.
 
+pub mod limit;
 mod response;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::alert::SearchResult;
 use crate::config::IndexerSettings;
-use crate::search::envelope::{SearchRequest, StateRequest};
+use crate::knowledge::stats;
+use crate::search::envelope::{duration_value, SearchRequest, StateRequest, MAX_FACTS_FETCH};
 
 pub use response::MAX_SOURCE_BYTES;
 
@@ -83,7 +94,7 @@ pub struct CheckReport {
     pub documents: u64,
 }
 
-/// A reusable client for one indexer.
+/// A reusable client for one indexer. Clones share the connection pool and the in-flight limit.
 #[derive(Clone)]
 pub struct IndexerClient {
     http: reqwest::Client,
@@ -92,6 +103,8 @@ pub struct IndexerClient {
     password: crate::config::Secret,
     timeout: Duration,
     retries: u32,
+    limiter: Arc<limit::Limiter>,
+    max_facts: u64,
 }
 
 impl std::fmt::Debug for IndexerClient {
@@ -187,6 +200,16 @@ fn parse_search(bytes: &[u8], query: Value) -> Result<(SearchResult, bool), Inde
     Ok(response::to_result(resp, query))
 }
 
+/// The readiness probe's body: no hits, no total, the client's timeout.
+pub fn probe_body(timeout: Duration) -> Value {
+    serde_json::json!({
+        "size": 0,
+        "track_total_hits": false,
+        "timeout": duration_value(timeout),
+        "query": {"match_all": {}}
+    })
+}
+
 impl IndexerClient {
     /// Builds the client (TLS setup, timeouts). Fails on an unreadable CA bundle or a bad URL.
     pub fn new(settings: &IndexerSettings) -> Result<Self, IndexerError> {
@@ -242,7 +265,31 @@ impl IndexerClient {
             password: settings.password.clone(),
             timeout: settings.timeout,
             retries: settings.retries,
+            limiter: Arc::new(limit::Limiter::new(limit::MAX_IN_FLIGHT)),
+            max_facts: MAX_FACTS_FETCH,
         })
+    }
+
+    /// Up to how many matching alerts the statistics come from the alerts' fields rather than
+    /// from aggregations (default `MAX_FACTS_FETCH`; lower it to exercise the aggregations on
+    /// a small index).
+    pub fn with_max_facts_fetch(mut self, n: u64) -> Self {
+        self.max_facts = n.min(MAX_FACTS_FETCH);
+        self
+    }
+
+    /// The adaptive in-flight limit shared by this client and its clones.
+    pub fn limiter(&self) -> &limit::Limiter {
+        &self.limiter
+    }
+
+    /// `POST <index>/_search` with the client's timeout as `cancel_after_time_interval`, so
+    /// the indexer cancels a search the client no longer waits for.
+    fn search_path(&self, index: &str, extra: &str) -> String {
+        format!(
+            "{index}/_search?cancel_after_time_interval={}{extra}",
+            duration_value(self.timeout)
+        )
     }
 
     fn classify(&self, e: &reqwest::Error) -> IndexerError {
@@ -280,40 +327,20 @@ impl IndexerClient {
         }
     }
 
-    /// One request with retries; returns the 2xx body.
+    /// One request with retries, each attempt holding an in-flight permit; returns the 2xx
+    /// body.
     async fn send(&self, path: &str, body: Option<&Value>) -> Result<Vec<u8>, IndexerError> {
-        let url = format!("{}/{}", self.base, path);
         let mut delay = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
-            let req = match body {
-                Some(b) => self.http.post(&url).json(b),
-                None => self.http.get(&url),
-            }
-            .basic_auth(&self.username, Some(self.password.expose()))
-            .header(reqwest::header::ACCEPT, "application/json");
-            let outcome = match req.send().await {
-                Err(e) => Err(self.classify(&e)),
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let bytes = self.read_body(resp).await?;
-                    match status {
-                        200..=299 => return Ok(bytes),
-                        401 => Err(IndexerError::Credentials),
-                        403 => Err(IndexerError::Permissions(error_reason(&bytes))),
-                        400 => Err(IndexerError::BadRequest(error_reason(&bytes))),
-                        404 => Err(IndexerError::NotFound(error_reason(&bytes))),
-                        429 | 500..=599 => Err(IndexerError::Server {
-                            status,
-                            reason: error_reason(&bytes),
-                        }),
-                        _ => Err(IndexerError::Http {
-                            status,
-                            reason: error_reason(&bytes),
-                        }),
-                    }
-                }
-            };
+            let mut permit = self.limiter.acquire().await;
+            let started = Instant::now();
+            let outcome = self.attempt(path, body).await;
+            permit.report(match &outcome {
+                Err(e) if e.is_transient() => limit::Signal::Overloaded,
+                _ => limit::latency_signal(started.elapsed(), self.timeout / 4),
+            });
+            drop(permit);
             match outcome {
                 Err(e) if e.is_transient() && attempt < self.retries => {
                     attempt += 1;
@@ -321,37 +348,56 @@ impl IndexerClient {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_BACKOFF);
                 }
-                Err(e) => return Err(e),
-                Ok(b) => return Ok(b),
+                other => return other,
             }
         }
     }
 
-    /// Runs a search: newest alerts, exact totals and per-agent/per-rule statistics, and the
-    /// vulnerability state lookup when the request has one.
+    /// One HTTP request, no retry, no permit.
+    async fn attempt(&self, path: &str, body: Option<&Value>) -> Result<Vec<u8>, IndexerError> {
+        let url = format!("{}/{}", self.base, path);
+        let req = match body {
+            Some(b) => self.http.post(&url).json(b),
+            None => self.http.get(&url),
+        }
+        .basic_auth(&self.username, Some(self.password.expose()))
+        .header(reqwest::header::ACCEPT, "application/json");
+        let resp = req.send().await.map_err(|e| self.classify(&e))?;
+        let status = resp.status().as_u16();
+        let bytes = self.read_body(resp).await?;
+        match status {
+            200..=299 => Ok(bytes),
+            401 => Err(IndexerError::Credentials),
+            403 => Err(IndexerError::Permissions(error_reason(&bytes))),
+            400 => Err(IndexerError::BadRequest(error_reason(&bytes))),
+            404 => Err(IndexerError::NotFound(error_reason(&bytes))),
+            429 | 500..=599 => Err(IndexerError::Server {
+                status,
+                reason: error_reason(&bytes),
+            }),
+            _ => Err(IndexerError::Http {
+                status,
+                reason: error_reason(&bytes),
+            }),
+        }
+    }
+
+    /// Runs a search: the newest alerts and the exact total (one plain search), then exact
+    /// per-agent and per-rule statistics — computed from the alerts when all of them are in the
+    /// sample, else from one aggregation request — and the vulnerability state lookup when the
+    /// request has one.
     pub async fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexerError> {
-        let bytes = self
-            .send(&format!("{}/_search", req.index), Some(&req.body))
-            .await?;
-        let (mut result, incomplete) = parse_search(&bytes, req.query.clone())?;
+        let path = self.search_path(&req.index, "");
+        let bytes = self.send(&path, Some(&req.body)).await?;
+        let (mut result, _) = parse_search(&bytes, req.query.clone())?;
         drop(bytes);
-        if incomplete {
-            // Rare: more than 50 rules on one agent, or more than 1,000 agents. One more
-            // request computes the statistics separately so they stay exact.
-            tracing::info!(
-                total = result.total,
-                "lean statistics overflowed; asking the indexer for exact per-agent and per-rule statistics"
-            );
-            let bytes = self
-                .send(
-                    &format!("{}/_search", req.index),
-                    Some(&req.exact_stats_body()),
-                )
-                .await?;
-            let (exact, _) = parse_search(&bytes, Value::Null)?;
-            result.agents = exact.agents;
-            result.rules = exact.rules;
-            result.took_ms += exact.took_ms;
+        if result.total > 0 && result.total <= result.alerts.len() as u64 {
+            // Every matching alert is in hand: its statistics cost the indexer nothing.
+            let (agents, rules) = stats::from_sample(&result.alerts);
+            result.agents = agents;
+            result.rules = rules;
+        } else if result.total > 0 {
+            self.add_statistics(req, &path, &mut result).await?;
         }
         if let Some(state) = &req.state {
             // The alert results stand on their own: a failing state lookup is logged and
@@ -371,11 +417,71 @@ impl IndexerClient {
         Ok(result)
     }
 
+    /// The statistics of a search whose total exceeds its sample: one more request — the
+    /// few fields they need of every matching alert when there are at most
+    /// [`Self::with_max_facts_fetch`] of them, else the lean aggregation tree — and, rarely (the tree overflowed:
+    /// more than 50 rules on one agent, or more than 1,000 agents), one more that computes
+    /// them separately so they stay exact.
+    async fn add_statistics(
+        &self,
+        req: &SearchRequest,
+        path: &str,
+        result: &mut SearchResult,
+    ) -> Result<(), IndexerError> {
+        if result.total <= self.max_facts {
+            let facts_path = format!("{path}&filter_path=took,timed_out,hits.hits._source");
+            let bytes = self
+                .send(&facts_path, Some(&req.facts_body(result.total)))
+                .await?;
+            let resp: response::FactsResponse = serde_json::from_slice(&bytes)
+                .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+            drop(bytes);
+            if resp.timed_out {
+                return Err(IndexerError::SearchTimedOut);
+            }
+            let took = resp.took;
+            let (alerts, unusable) = response::facts(resp);
+            // New alerts may have arrived since the count; an alert without a time cannot be
+            // placed. Either way the aggregations below give the exact figures.
+            if unusable == 0 && alerts.len() as u64 == result.total {
+                let (agents, rules) = stats::from_sample(&alerts);
+                result.agents = agents;
+                result.rules = rules;
+                result.took_ms += took;
+                return Ok(());
+            }
+            tracing::info!(
+                total = result.total,
+                fetched = alerts.len(),
+                unusable,
+                "the fetched alerts do not cover the total; asking for aggregations"
+            );
+        }
+        let bytes = self.send(path, Some(&req.stats_body())).await?;
+        let (mut stats, incomplete) = parse_search(&bytes, Value::Null)?;
+        drop(bytes);
+        if incomplete {
+            tracing::info!(
+                total = result.total,
+                "lean statistics overflowed; asking the indexer for exact per-agent and per-rule statistics"
+            );
+            let bytes = self.send(path, Some(&req.exact_stats_body())).await?;
+            let (exact, _) = parse_search(&bytes, Value::Null)?;
+            stats.took_ms += exact.took_ms;
+            stats.agents = exact.agents;
+            stats.rules = exact.rules;
+        }
+        result.agents = stats.agents;
+        result.rules = stats.rules;
+        result.took_ms += stats.took_ms;
+        Ok(())
+    }
+
     async fn state_search(
         &self,
         state: &StateRequest,
     ) -> Result<(crate::alert::VulnerabilityState, u64), IndexerError> {
-        let path = format!("{}/_search?ignore_unavailable=true", state.index);
+        let path = self.search_path(&state.index, "&ignore_unavailable=true");
         let bytes = self.send(&path, Some(&state.body)).await?;
         let resp: response::StateResponse = serde_json::from_slice(&bytes)
             .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
@@ -390,12 +496,17 @@ impl IndexerClient {
         Ok((response::to_state(resp), took))
     }
 
-    /// Reachability, credentials, permissions and index existence in one cheap request
-    /// (`size: 0` search on the index pattern). Used by `check` and `/ready`.
+    /// Reachability, credentials, permissions and index existence, with the number of
+    /// documents (`size: 0` search with an exact total: it counts every document, so it is for
+    /// the one-off `check` command; the periodic readiness check is [`Self::probe`]).
     pub async fn check(&self, index: &str) -> Result<CheckReport, IndexerError> {
-        let body =
-            serde_json::json!({"size": 0, "track_total_hits": true, "query": {"match_all": {}}});
-        let bytes = self.send(&format!("{index}/_search"), Some(&body)).await?;
+        let body = serde_json::json!({
+            "size": 0,
+            "track_total_hits": true,
+            "timeout": duration_value(self.timeout),
+            "query": {"match_all": {}}
+        });
+        let bytes = self.send(&self.search_path(index, ""), Some(&body)).await?;
         let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
             .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
         if resp.shards.total == 0 {
@@ -405,6 +516,23 @@ impl IndexerClient {
             shards: resp.shards.total,
             documents: resp.hits.total.map(|t| t.value).unwrap_or(0),
         })
+    }
+
+    /// The periodic readiness probe: reachability, credentials, read permission and index
+    /// existence, scanning nothing (no total, no hits, each shard stops after its first
+    /// document). One attempt, outside the in-flight limit: it reports the indexer as it is
+    /// now, and must not wait behind the searches it is checking on. Returns the shard count.
+    pub async fn probe(&self, index: &str) -> Result<u64, IndexerError> {
+        let body = probe_body(self.timeout);
+        let bytes = self
+            .attempt(&self.search_path(index, "&terminate_after=1"), Some(&body))
+            .await?;
+        let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+        if resp.shards.total == 0 {
+            return Err(IndexerError::NoIndex(index.to_string()));
+        }
+        Ok(resp.shards.total)
     }
 
     /// Is the indexer reachable with these credentials? (`GET /`, cluster banner).

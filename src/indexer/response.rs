@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::alert::{Agent, AgentStats, Alert, RuleStats, SearchResult, VulnerabilityState};
+use crate::knowledge::stats;
 use crate::search::envelope::format_utc;
 
 /// A hit whose `_source` is larger than this is skipped (and logged): no real alert is that
@@ -317,36 +318,13 @@ fn lean_agent_stats(ab: &AgentBucket) -> AgentStats {
 }
 
 /// Overall per-rule statistics merged from the agents' rule buckets (most frequent first,
-/// then by rule id; at most `MAX_RULE_BUCKETS`). Description and level come from the agent
-/// whose alert of that rule is the newest.
+/// then by rule id; at most `MAX_RULE_BUCKETS`).
 pub(crate) fn merge_rules(agents: &[AgentStats]) -> Vec<RuleStats> {
-    let mut by_id: std::collections::HashMap<&str, RuleStats> = std::collections::HashMap::new();
-    for r in agents.iter().flat_map(|a| a.rules.iter()) {
-        match by_id.get_mut(r.rule_id.as_str()) {
-            None => {
-                by_id.insert(&r.rule_id, r.clone());
-            }
-            Some(m) => {
-                m.count += r.count;
-                if !r.first_seen.is_empty()
-                    && (m.first_seen.is_empty() || r.first_seen < m.first_seen)
-                {
-                    m.first_seen.clone_from(&r.first_seen);
-                }
-                if r.last_seen > m.last_seen {
-                    m.last_seen.clone_from(&r.last_seen);
-                    m.description.clone_from(&r.description);
-                    m.level = r.level;
-                }
-            }
-        }
+    let mut out: Vec<RuleStats> = Vec::new();
+    for a in agents {
+        stats::merge_rules(&mut out, &a.rules);
     }
-    let mut out: Vec<RuleStats> = by_id.into_values().collect();
-    out.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.rule_id.cmp(&b.rule_id))
-    });
+    stats::sort_by_count(&mut out);
     out.truncate(crate::search::envelope::MAX_RULE_BUCKETS);
     out
 }
@@ -474,6 +452,118 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> (SearchResult
         vulnerable_agents: None,
     };
     (result, incomplete)
+}
+
+/// The answer to a facts request (`search::envelope::SearchRequest::facts_body`): only the
+/// few fields each alert's statistics need, parsed straight into small structs (no JSON tree
+/// per alert: there may be 10,000 of them).
+#[derive(Debug, Deserialize)]
+pub(crate) struct FactsResponse {
+    #[serde(default)]
+    pub took: u64,
+    #[serde(default)]
+    pub timed_out: bool,
+    #[serde(default)]
+    pub hits: FactHits,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactHits {
+    #[serde(default)]
+    pub hits: Vec<FactHit>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FactHit {
+    #[serde(rename = "_source", default)]
+    pub source: FactSource,
+}
+
+/// A keyword or number field (`rule.id` and `rule.level` come as either).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scalar {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Text(s) => s.clone(),
+            Scalar::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactSource {
+    #[serde(rename = "@timestamp", default)]
+    pub ts: Option<String>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub agent: FactAgent,
+    #[serde(default)]
+    pub rule: FactRule,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactAgent {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct FactRule {
+    #[serde(default)]
+    pub id: Option<Scalar>,
+    #[serde(default)]
+    pub level: Option<Scalar>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The alerts of a facts answer, as [`Alert`]s carrying no `_source` (statistics only), and
+/// how many hits had no usable timestamp (then the statistics cannot be exact from them).
+pub(crate) fn facts(resp: FactsResponse) -> (Vec<Alert>, usize) {
+    let mut unusable = 0;
+    let mut out = Vec::with_capacity(resp.hits.hits.len());
+    for h in resp.hits.hits {
+        let s = h.source;
+        let Some(timestamp) = s.ts.or(s.timestamp).filter(|t| !t.is_empty()) else {
+            unusable += 1;
+            continue;
+        };
+        let level = match &s.rule.level {
+            Some(Scalar::Number(n)) => n.as_f64(),
+            Some(Scalar::Text(t)) => t.trim().parse::<f64>().ok(),
+            None => None,
+        };
+        out.push(Alert {
+            doc_id: String::new(),
+            index: String::new(),
+            timestamp,
+            alert_id: None,
+            rule: crate::alert::Rule {
+                id: s.rule.id.as_ref().map(Scalar::text).unwrap_or_default(),
+                level: self::level(&Metric { value: level }),
+                description: s.rule.description.unwrap_or_default(),
+                ..Default::default()
+            },
+            agent: Agent {
+                id: s.agent.id.unwrap_or_default(),
+                name: s.agent.name.unwrap_or_default(),
+                ip: s.agent.ip,
+            },
+            source: Value::Null,
+        });
+    }
+    (out, unusable)
 }
 
 pub(crate) fn to_state(resp: StateResponse) -> VulnerabilityState {

@@ -21,8 +21,9 @@ pub struct PlannedIncident<'a> {
     pub id: String,
     pub name: String,
     pub description: String,
-    /// Raw timestamp the id is computed from (as pycti: verbatim).
+    /// The indexer's timestamp, for ordering.
     pub created_raw: String,
+    /// `created` as sent, which the id is computed from.
     pub created_stix: String,
     pub first_seen: String,
     pub last_seen: String,
@@ -35,21 +36,7 @@ pub struct PlannedIncident<'a> {
 fn merged_rules(sighters: &[Sighter<'_>]) -> Vec<RuleStats> {
     let mut out: Vec<RuleStats> = Vec::new();
     for s in sighters {
-        for r in &s.rules {
-            match out.iter_mut().find(|x| x.rule_id == r.rule_id) {
-                Some(x) => {
-                    x.count += r.count;
-                    x.level = x.level.max(r.level);
-                    if earlier(&r.first_seen, &x.first_seen) {
-                        x.first_seen = r.first_seen.clone();
-                    }
-                    if earlier(&x.last_seen, &r.last_seen) {
-                        x.last_seen = r.last_seen.clone();
-                    }
-                }
-                None => out.push(r.clone()),
-            }
-        }
+        super::stats::merge_rules(&mut out, &s.rules);
     }
     out.sort_by(
         |a, b| match (a.rule_id.parse::<u64>(), b.rule_id.parse::<u64>()) {
@@ -197,7 +184,7 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                 severity: Severity,
                 targets: Vec<String>,
                 alerts: Vec<&'a Alert>| PlannedIncident {
-        id: id::incident(&name, Some(created_raw)),
+        id: id::incident(&name, Some(&stix_time(ctx, created_raw))),
         name,
         description,
         created_raw: created_raw.to_string(),

@@ -1,9 +1,69 @@
-//! Exact per-agent and per-rule statistics computed from a complete list of alerts: what the
-//! indexer's aggregations return, for tests built from fixtures and as a fallback when a search
-//! result carries no aggregations.
+//! Per-agent and per-rule statistics: computed exactly from a complete list of alerts (the
+//! search result when every matching alert fits in the fetched sample, so no aggregation is
+//! needed), and the one way rule statistics from several sources are merged (agents' rule
+//! buckets into overall figures, agents into the SIEM system, systems into an incident).
+//! Times are compared as instants, never as text, because the indexer and fixtures write the
+//! same instant with different precisions and offsets.
 
 use crate::alert::{Agent, AgentStats, Alert, RuleStats};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// `a` is before `b`, compared as instants when both parse (as text otherwise).
+pub(crate) fn earlier(a: &str, b: &str) -> bool {
+    match (crate::stix::parse_time(a), crate::stix::parse_time(b)) {
+        (Some(x), Some(y)) => x < y,
+        _ => a < b,
+    }
+}
+
+/// Folds the statistics of the same rule seen elsewhere into `into`: counts add up, the time
+/// span widens (an unknown time never replaces a known one), the level is the highest, and the
+/// newest alert's description names the rule as it is now.
+pub fn merge_rule(into: &mut RuleStats, r: &RuleStats) {
+    into.count += r.count;
+    into.level = into.level.max(r.level);
+    if !r.first_seen.is_empty()
+        && (into.first_seen.is_empty() || earlier(&r.first_seen, &into.first_seen))
+    {
+        into.first_seen.clone_from(&r.first_seen);
+    }
+    if !r.last_seen.is_empty()
+        && (into.last_seen.is_empty() || earlier(&into.last_seen, &r.last_seen))
+    {
+        into.last_seen.clone_from(&r.last_seen);
+        if !r.description.is_empty() {
+            into.description.clone_from(&r.description);
+        }
+    }
+}
+
+/// Merges `from` into `into` rule by rule ([`merge_rule`]); rules new to `into` are appended
+/// in their order.
+pub fn merge_rules(into: &mut Vec<RuleStats>, from: &[RuleStats]) {
+    let mut at: HashMap<String, usize> = into
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.rule_id.clone(), i))
+        .collect();
+    for r in from {
+        match at.get(&r.rule_id) {
+            Some(&i) => merge_rule(&mut into[i], r),
+            None => {
+                at.insert(r.rule_id.clone(), into.len());
+                into.push(r.clone());
+            }
+        }
+    }
+}
+
+/// Most frequent first, then by rule id: the order rule statistics are shown in.
+pub fn sort_by_count(rules: &mut [RuleStats]) {
+    rules.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+    });
+}
 
 type Instant = Option<chrono::DateTime<chrono::Utc>>;
 
@@ -71,11 +131,7 @@ fn sorted(rules: BTreeMap<String, RuleAcc>) -> Vec<RuleStats> {
             ..r.stats
         })
         .collect();
-    v.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.rule_id.cmp(&b.rule_id))
-    });
+    sort_by_count(&mut v);
     v
 }
 
@@ -128,6 +184,29 @@ pub fn from_alerts(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
     (agents, sorted(rules))
 }
 
+/// [`from_alerts`] for a search whose every matching alert is in the sample, with times
+/// written as the indexer's aggregations write them (UTC, milliseconds, `Z`), so the
+/// statistics, and the ids derived from them, do not depend on which way they were computed.
+pub fn from_sample(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
+    let (mut agents, mut rules) = from_alerts(alerts);
+    let norm = |t: &mut String| {
+        if let Some(at) = crate::stix::parse_time(t) {
+            *t = crate::search::envelope::format_utc(at);
+        }
+    };
+    let norm_rule = |r: &mut RuleStats| {
+        norm(&mut r.first_seen);
+        norm(&mut r.last_seen);
+    };
+    for a in &mut agents {
+        norm(&mut a.first_seen);
+        norm(&mut a.last_seen);
+        a.rules.iter_mut().for_each(norm_rule);
+    }
+    rules.iter_mut().for_each(norm_rule);
+    (agents, rules)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +241,54 @@ mod tests {
         assert_eq!(a.rules[0].count, 2);
         assert_eq!(rules.len(), 3);
         assert_eq!(rules.iter().map(|r| r.count).sum::<u64>(), 4);
+    }
+
+    fn rule(id: &str, count: u64, level: u8, first: &str, last: &str, desc: &str) -> RuleStats {
+        RuleStats {
+            rule_id: id.into(),
+            level,
+            description: desc.into(),
+            count,
+            first_seen: first.into(),
+            last_seen: last.into(),
+        }
+    }
+
+    #[test]
+    fn merging_compares_instants_not_text() {
+        // As text "2024-06-02T09:00:00+02:00" sorts after "2024-06-02T08:00:00.000Z", but it is
+        // an hour earlier.
+        let mut into = vec![rule(
+            "5710",
+            2,
+            5,
+            "2024-06-02T08:00:00.000Z",
+            "2024-06-02T08:00:00.000Z",
+            "old",
+        )];
+        merge_rules(
+            &mut into,
+            &[
+                rule(
+                    "5710",
+                    3,
+                    7,
+                    "2024-06-02T09:00:00+02:00",
+                    "2024-06-02T08:30:00Z",
+                    "new",
+                ),
+                rule("5712", 1, 10, "", "", "other"),
+            ],
+        );
+        assert_eq!(into.len(), 2);
+        let r = &into[0];
+        assert_eq!((r.count, r.level), (5, 7));
+        assert_eq!(r.first_seen, "2024-06-02T09:00:00+02:00");
+        assert_eq!(r.last_seen, "2024-06-02T08:30:00Z");
+        assert_eq!(r.description, "new", "the newest alert names the rule");
+        // An unknown time never replaces a known one.
+        merge_rules(&mut into, &[rule("5710", 1, 1, "", "", "blank")]);
+        assert_eq!(into[0].first_seen, "2024-06-02T09:00:00+02:00");
+        assert_eq!((into[0].count, into[0].description.as_str()), (6, "new"));
     }
 }

@@ -145,6 +145,7 @@ struct Inner {
     search_duration: Histogram,
     search_hits: Histogram,
     search_errors: Counter,
+    search_limit: Gauge,
     bundle_objects: Histogram,
     amqp_reconnects: Counter,
     opencti_api_errors: Family<OperationLabels, Counter>,
@@ -309,6 +310,12 @@ impl Metrics {
             "Searches on the Wazuh indexer that failed after retries",
             Counter::default(),
         );
+        let search_limit = reg(
+            r,
+            "indexer_search_limit",
+            "Searches allowed in flight at the Wazuh indexer now (adapts to its latency)",
+            Gauge::default(),
+        );
         let bundle_objects = reg(
             r,
             "bundle_objects",
@@ -387,6 +394,7 @@ impl Metrics {
                 search_duration,
                 search_hits,
                 search_errors,
+                search_limit,
                 bundle_objects,
                 amqp_reconnects,
                 opencti_api_errors,
@@ -442,6 +450,11 @@ impl Metrics {
     pub fn search_failed(&self, duration: Duration) {
         self.inner.search_duration.observe(duration.as_secs_f64());
         self.inner.search_errors.inc();
+    }
+
+    /// The adaptive limit of searches in flight at the indexer changed to `limit`.
+    pub fn set_search_limit(&self, limit: usize) {
+        self.inner.search_limit.set(limit as i64);
     }
 
     /// One bundle (one AMQP message or one `stixBundlePush`) with `objects` STIX objects was sent.

@@ -22,6 +22,8 @@ pub trait Observer: Send + Sync {
     fn opencti_read_failed(&self, _operation: &'static str, _error: &EnrichError) {}
     /// A read from OpenCTI succeeded (the platform answers).
     fn opencti_read_succeeded(&self) {}
+    /// The indexer client's adaptive limit of searches in flight is now `limit`.
+    fn search_limit(&self, _limit: usize) {}
 }
 
 /// An observer that records nothing.

@@ -41,7 +41,9 @@ pub async fn run(
     req: &SearchRequest,
 ) -> Result<SearchResult, EnrichError> {
     let started = Instant::now();
-    match indexer.search(req).await {
+    let outcome = indexer.search(req).await;
+    ctx.observer.search_limit(indexer.limiter().limit());
+    match outcome {
         Ok(result) => {
             ctx.observer
                 .search_finished(started.elapsed(), result.total);

@@ -130,6 +130,7 @@ pub async fn run_with(
 
     let link = Link::open(&reg, &settings).await?;
     let indexer = Arc::new(IndexerClient::new(&settings.indexer)?);
+    metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
         settings.indexer.index.clone(),
@@ -476,10 +477,10 @@ const CONSUMER_PROBE_PERIOD: Duration = Duration::from_secs(10);
 /// How often a dependency whose breaker is open is probed.
 const PROBE_WHILE_DOWN: Duration = Duration::from_secs(2);
 
-/// Keep the readiness flag `indexer_reachable` and the indexer's breaker current (checked every
-/// 30 s, every 2 s while the breaker is open; logged on change). The check is a `size: 0` search
-/// on the alert index pattern, so credentials, permissions and TLS are verified too; searches
-/// update both in between.
+/// Keep the readiness flag `indexer_reachable` and the indexer's breaker current (one probe every
+/// 30 s whatever the concurrency, every 2 s while the breaker is open; logged on change). The
+/// probe is a search on the alert index pattern that scans nothing (`IndexerClient::probe`), so
+/// credentials, permissions and TLS are verified too; searches update both in between.
 async fn watch_indexer(
     indexer: Arc<IndexerClient>,
     index: String,
@@ -489,7 +490,7 @@ async fn watch_indexer(
 ) {
     let mut last: Option<bool> = None;
     loop {
-        let ok = match indexer.check(&index).await {
+        let ok = match indexer.probe(&index).await {
             Ok(_) => {
                 breakers.indexer.succeeded();
                 true

@@ -43,6 +43,9 @@ impl Observer for DaemonObserver {
     fn opencti_read_succeeded(&self) {
         self.breakers.opencti.succeeded();
     }
+    fn search_limit(&self, limit: usize) {
+        self.metrics.set_search_limit(limit);
+    }
 }
 
 #[cfg(test)]

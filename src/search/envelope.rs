@@ -1,8 +1,20 @@
 //! The request envelope around an observable's query: time window, include/exclude filters,
-//! raw filter clauses, rule exclusion, newest-first sorting, exact totals and the aggregations
-//! that give exact per-agent and per-rule statistics however many alerts match.
+//! raw filter clauses, rule exclusion, newest-first sorting, exact totals, the server-side
+//! timeout, and the aggregations that give exact per-agent and per-rule statistics however many
+//! alerts match.
+//!
+//! An enrichment first sends the plain search ([`SearchRequest::new`]: the newest alerts and the
+//! exact total, no aggregation). When every alert is in the sample, the statistics are computed
+//! from the alerts themselves. Only when the total exceeds the sample does it pay for one
+//! statistics request: the few fields the statistics need of every matching alert
+//! ([`SearchRequest::facts_body`], up to [`MAX_FACTS_FETCH`] alerts), else the lean aggregation
+//! tree ([`SearchRequest::stats_body`]). Aggregations are what costs the test indexer most
+//! (every matching document is visited once per aggregation node), so most enrichments, which
+//! match a handful of alerts, cost the indexer no more than a plain search.
 //!
 //! Everything here is pure: the same inputs always give the same body.
+
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
@@ -18,6 +30,23 @@ pub const MAX_AGENT_BUCKETS: usize = 1000;
 pub const MAX_RULE_BUCKETS: usize = 200;
 /// At most this many rules get statistics within one agent (1,000 × 50 buckets at most).
 pub const MAX_RULES_PER_AGENT: usize = 50;
+/// Up to this many matching alerts (OpenSearch's default `index.max_result_window`), the
+/// statistics come from fetching the few fields they need of every matching alert
+/// ([`SearchRequest::facts_body`]) rather than from aggregations: on the test indexer that is
+/// 10–50 times cheaper than the cheapest aggregation tree that keeps the figures exact (see
+/// `BENCHMARKS.md`, "Which statistics request").
+pub const MAX_FACTS_FETCH: u64 = 10_000;
+/// The fields the statistics need from each alert.
+pub const FACT_FIELDS: &[&str] = &[
+    f::TIMESTAMP_FIELD,
+    f::ALERT_TIME_FIELD,
+    f::AGENT_ID_FIELD,
+    "agent.name",
+    "agent.ip",
+    f::RULE_ID_FIELD,
+    f::RULE_LEVEL_FIELD,
+    "rule.description",
+];
 /// At most this many agents are listed from the vulnerability state index.
 pub const MAX_STATE_AGENTS: usize = 10_000;
 
@@ -59,8 +88,14 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The lower bound of the time window, if any, in UTC (fixes §9.3 #18: no `+00:00Z`, no local
-/// time for relative bounds).
+/// A duration as OpenSearch reads it (`1500ms`), for the body's `timeout` and the
+/// `cancel_after_time_interval` parameter.
+pub fn duration_value(d: Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
+/// The lower bound of the time window, if any, always in UTC with a `Z` suffix (a relative
+/// bound is counted back from `now`, never in local time).
 pub fn window_start(bound: Option<&TimeBound>, now: DateTime<Utc>) -> Option<String> {
     match bound? {
         TimeBound::Absolute(t) => Some(format_utc(*t)),
@@ -109,7 +144,8 @@ fn newest_sample(fields: &[&str]) -> Value {
     }})
 }
 
-/// The aggregations sent with every alert search: the **lean** form.
+/// The aggregations of the statistics request (sent only when the total exceeds the sample):
+/// the **lean** form.
 ///
 /// Only one bucket tree is computed, agents → rules, and each (agent, rule) bucket carries the
 /// time span (`stats`, min and max in one aggregation) and the newest alert's rule description,
@@ -191,7 +227,7 @@ impl SearchRequest {
         let include = field_matches(&settings.include_match);
         let exclude = field_matches(&settings.exclude_match);
         filter.extend(include);
-        // Fix (§9.3 #1): the raw filter clauses are always applied (ANDed).
+        // The raw filter clauses narrow the search: they are ANDed with everything else.
         filter.extend(settings.filter.iter().cloned());
         let mut must_not = exclude;
         if !knowledge.rule_exclude_list.is_empty() {
@@ -211,7 +247,7 @@ impl SearchRequest {
         if !must_not.is_empty() {
             bool_q.insert("must_not".into(), Value::Array(must_not));
         }
-        // Fix (§9.3 #1): the configured order is sent (newest first by default).
+        // The configured order decides which alerts make the sample (newest first by default).
         let sort: Vec<Value> = settings
             .order_by
             .iter()
@@ -227,12 +263,14 @@ impl SearchRequest {
                 json!({ o.field.as_str(): spec })
             })
             .collect();
+        // The server-side `timeout` matches the client's: when the client gives up, the
+        // indexer stops too instead of finishing work nobody reads.
         let body = json!({
             "query": {"bool": bool_q},
             "size": settings.limit,
             "sort": sort,
             "track_total_hits": true,
-            "aggs": aggregations(),
+            "timeout": duration_value(settings.timeout),
         });
         SearchRequest {
             index: settings.index.clone(),
@@ -242,15 +280,45 @@ impl SearchRequest {
         }
     }
 
-    /// The body of the exact-statistics fallback: the same query and filters, no hits, and
+    /// The statistics request: the same query and filters, no hits, no total (the plain
+    /// search already counted), and the lean [`aggregations`]. Sent only when the total
+    /// exceeds the sample.
+    pub fn stats_body(&self) -> Value {
+        self.aggregation_body(aggregations())
+    }
+
+    /// The body of the exact-statistics fallback: as [`Self::stats_body`] with
     /// [`exact_aggregations`]. Sent only when the lean aggregations overflowed.
     pub fn exact_stats_body(&self) -> Value {
+        self.aggregation_body(exact_aggregations())
+    }
+
+    fn aggregation_body(&self, aggs: Value) -> Value {
         json!({
             "query": self.body.get("query").cloned().unwrap_or(Value::Null),
             "size": 0,
-            "track_total_hits": true,
-            "aggs": exact_aggregations(),
+            "track_total_hits": false,
+            "timeout": self.body.get("timeout").cloned().unwrap_or(Value::Null),
+            "aggs": aggs,
         })
+    }
+
+    /// The statistics request for a total of at most [`MAX_FACTS_FETCH`] alerts: the same
+    /// query, every matching alert (`total` of them) with only [`FACT_FIELDS`], unsorted and
+    /// uncounted, so the indexer does no more than find and read them.
+    pub fn facts_body(&self, total: u64) -> Value {
+        json!({
+            "query": self.body.get("query").cloned().unwrap_or(Value::Null),
+            "size": total.min(MAX_FACTS_FETCH),
+            "track_total_hits": false,
+            "timeout": self.body.get("timeout").cloned().unwrap_or(Value::Null),
+            "_source": {"includes": FACT_FIELDS},
+        })
+    }
+
+    /// How many alerts the plain search returns at most (`WAZUH_OPENSEARCH_LIMIT`).
+    pub fn sample_limit(&self) -> u64 {
+        self.body.get("size").and_then(Value::as_u64).unwrap_or(0)
     }
 
     /// Also counts the agents that currently have this vulnerability / package, when the
@@ -272,6 +340,7 @@ impl SearchRequest {
                         "query": q,
                         "size": 0,
                         "track_total_hits": true,
+                        "timeout": duration_value(settings.timeout),
                         "aggs": {AGG_AGENTS: {
                             "terms": {"field": "agent.id", "size": MAX_STATE_AGENTS},
                             "aggs": {AGG_SAMPLE: {"top_hits": {"size": 1, "_source": {"includes": ["agent.name"]}}}}

@@ -135,9 +135,24 @@ fn rule_exclusion_is_a_query_filter() {
 
 #[test]
 fn aggregations_are_bounded() {
-    // The lean tree sent with every search: agents → rules, span and newest sample per bucket.
+    // The plain search carries no aggregation, and the client's timeout.
     let r = SearchRequest::new(q(), &settings(), &KnowledgeOptions::default(), now());
-    let aggs = &r.body["aggs"];
+    assert!(r.body.get("aggs").is_none());
+    assert_eq!(r.body["track_total_hits"], true);
+    assert_eq!(
+        r.body["timeout"],
+        envelope::duration_value(settings().timeout)
+    );
+    // The statistics request (sent only when the total exceeds the sample): the same query,
+    // no hits, no total, one lean tree — agents → rules, span and newest sample per bucket.
+    let st = r.stats_body();
+    assert_eq!(st["query"], r.body["query"]);
+    assert_eq!(
+        (&st["size"], &st["track_total_hits"]),
+        (&json!(0), &json!(false))
+    );
+    assert_eq!(st["timeout"], r.body["timeout"]);
+    let aggs = &st["aggs"];
     assert_eq!(aggs.as_object().unwrap().len(), 1, "one bucket tree");
     assert_eq!(aggs["agents"]["terms"]["field"], "agent.id");
     assert_eq!(aggs["agents"]["terms"]["size"], envelope::MAX_AGENT_BUCKETS);
