@@ -2,11 +2,11 @@
 //!
 //! A breaker opens on the first failure that says the dependency is down (no connection, a
 //! timeout, 5xx, 429) and closes on the first answer (a search, a read, a work report or the
-//! dependency's probe). While one is open the daemon takes no new deliveries and holds the ones in
-//! flight until it closes: an outage delays results instead of failing them, and costs no attempt.
-//! Only an indexer outage longer than the outage window ends the held requests in error, with a
-//! message naming the dependency and since when; an OpenCTI outage is waited out, because a failure
-//! could not be reported on the work anyway.
+//! dependency's probe). A request that failed because a dependency did not answer is held in the
+//! process until that breaker closes, then tried again: an outage delays results instead of
+//! failing them, and costs no attempt. While OpenCTI's breaker is open no delivery is taken at
+//! all. A request held longer than the outage window is ended in error, with a message naming the
+//! dependency and since when.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,32 +15,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-/// A dependency with a breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dependency {
-    Indexer,
-    OpenCti,
-}
-
-impl Dependency {
-    pub const ALL: [Dependency; 2] = [Dependency::Indexer, Dependency::OpenCti];
-
-    /// The name users see in work messages and logs.
-    /// The metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Dependency::Indexer => "indexer",
-            Dependency::OpenCti => "opencti",
-        }
-    }
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Dependency::Indexer => "the Wazuh indexer",
-            Dependency::OpenCti => "OpenCTI",
-        }
-    }
-}
+pub use crate::pipeline::Dependency;
 
 /// When an open breaker opened: monotonic for the window, wall clock for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,23 +122,6 @@ impl Breakers {
             Dependency::OpenCti => &self.opencti,
         }
     }
-
-    /// The first dependency that is down (OpenCTI first: without it nothing can be reported).
-    pub fn first_down(&self) -> Option<Dependency> {
-        [Dependency::OpenCti, Dependency::Indexer]
-            .into_iter()
-            .find(|d| self.get(*d).down_since().is_some())
-    }
-
-    /// Waits until both breakers are closed, or `cancel`; true when both are closed.
-    pub async fn wait_all_closed(&self, cancel: &CancellationToken) -> bool {
-        while let Some(d) = self.first_down() {
-            if !self.get(d).wait_closed(cancel).await {
-                return false;
-            }
-        }
-        !cancel.is_cancelled()
-    }
 }
 
 /// How long an outage has lasted, and whether it is past `window`.
@@ -171,7 +129,8 @@ pub fn past_window(since: &DownSince, window: Duration) -> bool {
     since.at.elapsed() >= window
 }
 
-/// The work message of a request given up because `dependency` stayed down for the window.
+/// The work message of a request given up because `dependency` did not answer it for the whole
+/// window.
 pub fn outage_message(dependency: Dependency, since: &DownSince, window: Duration) -> String {
     format!(
         "{} has been unreachable since {} ({} min, longer than CONNECTOR_OUTAGE_WINDOW={} min); ask for the enrichment again once it is back",
@@ -180,6 +139,15 @@ pub fn outage_message(dependency: Dependency, since: &DownSince, window: Duratio
         since.at.elapsed().as_secs() / 60,
         window.as_secs() / 60,
     )
+}
+
+impl DownSince {
+    pub fn now() -> DownSince {
+        DownSince {
+            at: Instant::now(),
+            wall: Utc::now(),
+        }
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -197,21 +165,23 @@ mod tests {
     #[tokio::test]
     async fn opens_on_failure_and_keeps_the_first_since() {
         let b = Breakers::default();
-        assert_eq!(b.first_down(), None);
         assert!(b.indexer.failed());
         let since = b.indexer.down_since().unwrap();
         assert!(!b.indexer.failed(), "already open");
         assert_eq!(b.indexer.down_since(), Some(since));
-        assert_eq!(b.first_down(), Some(Dependency::Indexer));
-        b.opencti.failed();
-        assert_eq!(b.first_down(), Some(Dependency::OpenCti));
+        assert!(
+            b.opencti.down_since().is_none(),
+            "one breaker per dependency"
+        );
         let cancel = CancellationToken::new();
         cancel.cancel();
-        assert!(!b.wait_all_closed(&cancel).await, "cancelled while open");
         assert!(
-            Breakers::default()
-                .wait_all_closed(&CancellationToken::new())
-                .await
+            !b.indexer.wait_closed(&cancel).await,
+            "cancelled while open"
+        );
+        assert!(
+            b.opencti.wait_closed(&CancellationToken::new()).await,
+            "closed: at once"
         );
     }
 
@@ -221,7 +191,7 @@ mod tests {
         b.opencti.failed();
         let w = {
             let b = b.clone();
-            tokio::spawn(async move { b.wait_all_closed(&CancellationToken::new()).await })
+            tokio::spawn(async move { b.opencti.wait_closed(&CancellationToken::new()).await })
         };
         tokio::task::yield_now().await;
         assert!(b.opencti.succeeded());

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::breaker::{self, Dependency};
+use super::breaker::{self, Dependency, DownSince};
 use super::result;
 use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
 use crate::opencti::{operations, ApiError};
 use crate::ops;
-use crate::pipeline::{ErrorKind, Found, Mode, Request};
+use crate::pipeline::{EnrichError, ErrorKind, Found, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,9 +166,10 @@ pub async fn handle(
     let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
     let max_attempts = shared.settings.connector.max_attempts;
     let mut give_up = (attempt > max_attempts).then(|| format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed"));
+    let mut held_since: Option<DownSince> = None;
     // An outage holds the request here, without spending an attempt, until the dependency
-    // answers (then the request is tried again) or, for the indexer, the outage window is over
-    // (then it is ended in error).
+    // answers (then the request is tried again) or the outage window is over (then it is ended
+    // in error; if even that cannot be reported, it waits for OpenCTI without a bound).
     let outcome = loop {
         let o = match &give_up {
             Some(msg) => finish_failed(shared, &req, msg).await,
@@ -178,7 +179,8 @@ pub async fn handle(
             break o;
         };
         tracing::info!(entity_id = %req.entity_id, work_id = req.work_id.as_deref().unwrap_or(""), dependency = dependency.display_name(), reason = %reason, "request held until the dependency answers");
-        match hold(shared, dependency).await {
+        let since = *held_since.get_or_insert_with(DownSince::now);
+        match hold(shared, dependency, &since, give_up.is_none()).await {
             Hold::Retry => {}
             Hold::GiveUp(msg) => give_up = Some(msg),
             Hold::Shutdown => break Outcome::Released(reason),
@@ -217,35 +219,33 @@ enum Hold {
     Shutdown,
 }
 
-/// Waits until `dependency` answers, the indexer's outage window is over, or shutdown.
-async fn hold(shared: &Arc<Shared>, dependency: Dependency) -> Hold {
+/// Waits until `dependency` answers (then the request is tried again), shutdown, or — when
+/// `bounded` — the end of the outage window counted from `held_since`, the request's first hold.
+async fn hold(
+    shared: &Arc<Shared>,
+    dependency: Dependency,
+    held_since: &DownSince,
+    bounded: bool,
+) -> Hold {
     let cancel = &shared.shutdown;
     tokio::select! {
         _ = tokio::time::sleep(HOLD_RETRY_DELAY) => {}
         _ = cancel.cancelled() => return Hold::Shutdown,
     }
-    let b = shared.breakers.get(dependency);
-    let Some(since) = b.down_since() else {
-        return Hold::Retry;
-    };
     let window = shared.outage_window;
-    if dependency == Dependency::OpenCti {
-        // Nothing could be reported while OpenCTI is down: wait it out, however long.
-        return if b.wait_closed(cancel).await {
-            Hold::Retry
-        } else {
-            Hold::Shutdown
-        };
+    let give_up = || Hold::GiveUp(breaker::outage_message(dependency, held_since, window));
+    if bounded && breaker::past_window(held_since, window) {
+        return give_up();
     }
-    let left = window.saturating_sub(since.at.elapsed());
+    let left = if bounded {
+        window.saturating_sub(held_since.at.elapsed())
+    } else {
+        Duration::MAX
+    };
+    let b = shared.breakers.get(dependency);
     tokio::select! {
         closed = b.wait_closed(cancel) => if closed { Hold::Retry } else { Hold::Shutdown },
-        _ = tokio::time::sleep(left) => match b.down_since() {
-            Some(since) if breaker::past_window(&since, window) => {
-                Hold::GiveUp(breaker::outage_message(dependency, &since, window))
-            }
-            _ => Hold::Retry,
-        },
+        _ = tokio::time::sleep(left) => give_up(),
     }
 }
 
@@ -361,11 +361,12 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
                 message: enriched.message,
             }
         }
-        // A dependency is down (its breaker opened on this or another request's failure): hold.
-        Err(e) if e.kind == ErrorKind::Transient && shared.breakers.first_down().is_some() => {
-            let d = shared.breakers.first_down().unwrap_or(Dependency::Indexer);
-            Outcome::Held(d, e.message)
-        }
+        // A dependency did not answer: an outage, not the request's fault — hold it.
+        Err(EnrichError {
+            message,
+            unavailable: Some(d),
+            ..
+        }) => Outcome::Held(d, message),
         Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
             Outcome::Retry(e.message)
         }

@@ -51,9 +51,6 @@ pub struct Shared {
     pub shutdown: CancellationToken,
 }
 
-/// Default for how long an indexer outage is waited out before held requests end in error.
-pub const OUTAGE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
 /// Start-up or fatal run-time failure.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -160,7 +157,7 @@ pub async fn run_with(
         attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
         breakers,
-        outage_window: OUTAGE_WINDOW,
+        outage_window: settings.connector.outage_window,
         shutdown: shutdown.clone(),
     });
     health.set_consuming(true);
@@ -347,7 +344,9 @@ async fn consume(
             health.set_consuming(true);
             tracing::info!(queue = %link.listen, "consuming enrichment requests again");
         }
-        let paused = shared.breakers.first_down().is_some();
+        // Without OpenCTI nothing can be reported: take nothing while it is down. (An indexer
+        // outage holds the requests that need it in their slots; the others go on.)
+        let paused = shared.breakers.opencti.down_since().is_some();
         tokio::select! {
             _ = shutdown.cancelled() => return (link, LoopEnd::Shutdown),
             _ = probe.tick() => {
@@ -356,10 +355,10 @@ async fn consume(
                 }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            // While a dependency is down no delivery is taken (they wait in the queue, costing
-            // nothing); this wakes the loop when both answer again.
-            _ = shared.breakers.wait_all_closed(shutdown), if paused => {
-                tracing::info!("dependencies answer again: taking requests");
+            // While OpenCTI is down no delivery is taken (they wait in the queue, costing
+            // nothing); this wakes the loop when it answers again.
+            _ = shared.breakers.opencti.wait_closed(shutdown), if paused => {
+                tracing::info!("OpenCTI answers again: taking requests");
             }
             // Only take a delivery when a slot is free, so the loop itself never blocks: the
             // watchdog and a rebuild must run even while every slot waits on the broker.
