@@ -199,16 +199,7 @@ impl OpenCtiClient {
             .await
             .map_err(|e| ApiError::Transport(describe(&e)))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiError::Transport(describe(&e)))?;
-        if bytes.len() > MAX_RESPONSE_BYTES {
-            return Err(ApiError::Decode(format!(
-                "answer of {} bytes exceeds the limit",
-                bytes.len()
-            )));
-        }
+        let bytes = read_capped(resp, MAX_RESPONSE_BYTES).await?;
         let body: Option<Value> = serde_json::from_slice(&bytes).ok();
         let name = operation_name(operation);
         if let Some(errs) = body
@@ -378,6 +369,30 @@ impl OpenCtiClient {
     }
 }
 
+/// The answer's body, read chunk by chunk and abandoned as soon as it passes `cap` bytes, so an
+/// oversized answer never sits in memory whole.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, ApiError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large(cap));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ApiError::Transport(describe(&e)))?
+    {
+        if out.len() + chunk.len() > cap {
+            return Err(too_large(cap));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn too_large(cap: usize) -> ApiError {
+    ApiError::Decode(format!("answer larger than the limit of {cap} bytes"))
+}
+
 /// The operation name of a document (`mutation Foo(...)` → `Foo`), for logs.
 pub fn operation_name(doc: &str) -> String {
     let t = doc.trim_start();
@@ -441,6 +456,41 @@ mod tests {
             body: "WORK_NOT_ALIVE".into()
         }
         .is_work_gone());
+    }
+
+    /// A server that answers every connection with `body` (chunked, no length announced).
+    async fn serve_once(body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await;
+            for part in body.chunks(1000) {
+                let head = format!("{:x}\r\n", part.len());
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(part).await;
+                let _ = s.write_all(b"\r\n").await;
+            }
+            let _ = s.write_all(b"0\r\n\r\n").await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_up_to_the_cap_only() {
+        for (len, ok) in [(5_000, true), (50_000, false)] {
+            let url = serve_once(vec![b'x'; len]).await;
+            let resp = reqwest::get(&url).await.unwrap();
+            match read_capped(resp, 10_000).await {
+                Ok(b) => assert!(ok && b.len() == len),
+                Err(e) => assert!(!ok && e.to_string().contains("limit of 10000 bytes"), "{e}"),
+            }
+        }
     }
 
     #[test]
