@@ -45,7 +45,7 @@ async fn settle(
     connector: &crate::testkit::connector::Running,
     scenario: &str,
     test: &str,
-    notes: String,
+    notes: impl FnOnce() -> String,
 ) -> Tally {
     load.wait_all(octi, Duration::from_secs(300)).await;
     assert!(
@@ -54,7 +54,7 @@ async fn settle(
     );
     assert_eq!(listen_queue_drained(octi).await, 0, "requests left queued");
     let t = Tally::collect(octi, load);
-    t.report(scenario, test, &notes);
+    t.report(scenario, test, &notes());
     t.assert_promises(0, &["indexer", "OpenCTI"]);
     assert_eq!(t.in_error, 0, "an outage ended requests in error: {t:#?}");
     assert_eq!(t.completed_twice, 0, "{t:#?}");
@@ -80,11 +80,13 @@ async fn indexer_answers_503_for_60_s() {
         &c,
         "Indexer HTTP 503 for 60 s (60 requests)",
         "faults::outages::indexer_answers_503_for_60_s",
-        format!(
-            "every indexer call answered 503 for {} s; all done {:.1} s after the start",
-            DOWN.as_secs(),
-            started.elapsed().as_secs_f64()
-        ),
+        || {
+            format!(
+                "every indexer call answered 503 for {} s; all done {:.1} s after the start",
+                DOWN.as_secs(),
+                started.elapsed().as_secs_f64()
+            )
+        },
     )
     .await;
     // The fault fired, and the requests waited for its end instead of failing.
@@ -117,7 +119,7 @@ async fn indexer_killed_and_restarted_10_s_later() {
         &c,
         "Indexer killed, restarted 10 s later (60 requests)",
         "faults::outages::indexer_killed_and_restarted_10_s_later",
-        format!("killed before the load ({at_kill}/{N} finished when it was down); restarted on the same address {} s later", DOWN.as_secs()),
+        || format!("killed before the load ({at_kill}/{N} finished when it was down); restarted on the same address {} s later", DOWN.as_secs()),
     )
     .await;
     // The fault fired: requests met the dead indexer and were tried again after the restart.
@@ -157,10 +159,12 @@ async fn opencti_answers_503_to_everything_for_90_s() {
         &c,
         "OpenCTI HTTP 503 to every call for 90 s (60 requests)",
         "faults::outages::opencti_answers_503_to_everything_for_90_s",
-        format!(
-            "fault from {at_fault}/{N} finished; all done {:.1} s after the fault began",
-            started.elapsed().as_secs_f64()
-        ),
+        || {
+            format!(
+                "fault from {at_fault}/{N} finished; all done {:.1} s after the fault began",
+                started.elapsed().as_secs_f64()
+            )
+        },
     )
     .await;
     assert!(proxy.tampered() > 0, "no OpenCTI call met the fault");
