@@ -43,6 +43,9 @@ pub enum AmqpError {
     Broker(String),
     #[error("RabbitMQ refused the message (publisher confirm: {0})")]
     Nacked(String),
+    /// A broker under a memory or disk alarm blocks publishers without closing the connection.
+    #[error("RabbitMQ did not confirm the message within {0} s (is a memory or disk alarm blocking publishers?)")]
+    ConfirmTimeout(u64),
 }
 
 fn uri(c: &MqConnection) -> AMQPUri {
@@ -194,6 +197,9 @@ pub fn push_message(
     m
 }
 
+/// Longest wait for the broker's confirm of one published message.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Publishes result bundles on a confirm channel.
 #[derive(Clone)]
 pub struct Publisher {
@@ -257,7 +263,10 @@ impl Publisher {
             }
         }
         for (i, confirm) in pending {
-            match confirm.await {
+            let Ok(confirm) = tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await else {
+                return Err(AmqpError::ConfirmTimeout(CONFIRM_TIMEOUT.as_secs()));
+            };
+            match confirm {
                 Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => {}
                 Ok(other) => return Err(AmqpError::Nacked(format!("{other:?}"))),
                 Err(e) => {
@@ -280,7 +289,10 @@ impl Publisher {
             .send(body)
             .await
             .map_err(|e| AmqpError::Broker(format!("publish failed: {e}")))?;
-        match confirm.await {
+        let Ok(confirm) = tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await else {
+            return Err(AmqpError::ConfirmTimeout(CONFIRM_TIMEOUT.as_secs()));
+        };
+        match confirm {
             Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => Ok(()),
             Ok(other) => Err(AmqpError::Nacked(format!("{other:?}"))),
             Err(e) => Err(AmqpError::Broker(format!("publish failed: {e}"))),

@@ -58,6 +58,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         concurrency: r.with("CONNECTOR_CONCURRENCY", |s| parse_int(s, 1usize, 256))?,
         queue_protocol: r.with("CONNECTOR_QUEUE_PROTOCOL", parse_queue_protocol)?,
         shutdown_grace_period: r.with("CONNECTOR_SHUTDOWN_GRACE_PERIOD", parse_duration)?,
+        outage_window: r.with("CONNECTOR_OUTAGE_WINDOW", parse_duration)?,
         max_attempts: r.with("CONNECTOR_MAX_ATTEMPTS", |s| parse_int(s, 1u32, 100))?,
         expose_metrics: r.bool("CONNECTOR_EXPOSE_METRICS")?,
         metrics_port: r.with("CONNECTOR_METRICS_PORT", |s| parse_int(s, 1u16, u16::MAX))?,

@@ -110,6 +110,8 @@ pub struct ConnectorSettings {
     pub queue_protocol: QueueProtocol,
     /// `CONNECTOR_SHUTDOWN_GRACE_PERIOD`
     pub shutdown_grace_period: Duration,
+    /// `CONNECTOR_OUTAGE_WINDOW`: how long a request is held for a dependency outage.
+    pub outage_window: Duration,
     /// `CONNECTOR_MAX_ATTEMPTS`: deliveries of one request before it is failed for good.
     pub max_attempts: u32,
     /// `CONNECTOR_EXPOSE_METRICS`

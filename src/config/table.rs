@@ -144,6 +144,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("CONNECTOR_CONCURRENCY", "connector.concurrency", Some("4"), "Requests processed at once (also the AMQP prefetch), 1-256."),
     opt("CONNECTOR_QUEUE_PROTOCOL", "connector.queue_protocol", Some("amqp"), "How results are delivered: amqp (push queue) or api (stixBundlePush). Alias QUEUE_PROTOCOL."),
     opt("CONNECTOR_SHUTDOWN_GRACE_PERIOD", "connector.shutdown_grace_period", Some("30s"), "On SIGTERM/SIGINT, time given to in-flight requests to finish."),
+    opt("CONNECTOR_OUTAGE_WINDOW", "connector.outage_window", Some("15m"), "How long a request is held while the indexer or OpenCTI does not answer before its work is ended in error."),
     opt("CONNECTOR_MAX_ATTEMPTS", "connector.max_attempts", Some("3"), "Deliveries of one request before its work is ended in error, 1-100."),
     opt("CONNECTOR_MAX_MESSAGE_BYTES", "connector.max_message_bytes", Some("16777216"), "Largest accepted request body in bytes (larger ones are refused)."),
     opt("CONNECTOR_EXPOSE_METRICS", "connector.expose_metrics", Some("false"), "Serve Prometheus metrics."),

@@ -40,6 +40,19 @@ impl ApiError {
             ApiError::GraphQl { .. } | ApiError::Decode(_) => false,
         }
     }
+    /// The platform's answer that a work does not exist (deleted by a user, or expired): the one
+    /// error after which nothing can be reported on it. Any other error — an outage, a permission
+    /// problem, an internal error — may pass, so the request is kept.
+    pub fn is_work_gone(&self) -> bool {
+        match self {
+            ApiError::GraphQl { code, message, .. } => {
+                code.as_deref() == Some("WORK_NOT_ALIVE")
+                    || message.contains("WORK_NOT_ALIVE")
+                    || message.contains("document_missing_exception")
+            }
+            _ => false,
+        }
+    }
     /// A GraphQL validation failure (the platform lacks a field or argument).
     pub fn is_validation(&self) -> bool {
         matches!(self, ApiError::GraphQl { code: Some(c), .. } if c == "GRAPHQL_VALIDATION_FAILED")
@@ -186,16 +199,7 @@ impl OpenCtiClient {
             .await
             .map_err(|e| ApiError::Transport(describe(&e)))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiError::Transport(describe(&e)))?;
-        if bytes.len() > MAX_RESPONSE_BYTES {
-            return Err(ApiError::Decode(format!(
-                "answer of {} bytes exceeds the limit",
-                bytes.len()
-            )));
-        }
+        let bytes = read_capped(resp, MAX_RESPONSE_BYTES).await?;
         let body: Option<Value> = serde_json::from_slice(&bytes).ok();
         let name = operation_name(operation);
         if let Some(errs) = body
@@ -365,6 +369,30 @@ impl OpenCtiClient {
     }
 }
 
+/// The answer's body, read chunk by chunk and abandoned as soon as it passes `cap` bytes, so an
+/// oversized answer never sits in memory whole.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, ApiError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large(cap));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ApiError::Transport(describe(&e)))?
+    {
+        if out.len() + chunk.len() > cap {
+            return Err(too_large(cap));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn too_large(cap: usize) -> ApiError {
+    ApiError::Decode(format!("answer larger than the limit of {cap} bytes"))
+}
+
 /// The operation name of a document (`mutation Foo(...)` → `Foo`), for logs.
 pub fn operation_name(doc: &str) -> String {
     let t = doc.trim_start();
@@ -409,6 +437,60 @@ mod tests {
         assert_eq!(p.delay(0), Duration::from_millis(200));
         assert_eq!(p.delay(1), Duration::from_millis(400));
         assert_eq!(p.delay(30), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn only_the_missing_work_answer_means_gone() {
+        let gql = |code: Option<&str>, message: &str| ApiError::GraphQl {
+            operation: "WorkToReceived".into(),
+            code: code.map(String::from),
+            message: message.into(),
+        };
+        assert!(gql(Some("WORK_NOT_ALIVE"), "x").is_work_gone());
+        assert!(gql(None, "Work is not alive (WORK_NOT_ALIVE)").is_work_gone());
+        assert!(gql(Some("DATABASE_ERROR"), "[document_missing_exception] work").is_work_gone());
+        assert!(!gql(Some("FORBIDDEN_ACCESS"), "no access").is_work_gone());
+        assert!(!gql(Some("INTERNAL_SERVER_ERROR"), "boom").is_work_gone());
+        assert!(!ApiError::Http {
+            status: 404,
+            body: "WORK_NOT_ALIVE".into()
+        }
+        .is_work_gone());
+    }
+
+    /// A server that answers every connection with `body` (chunked, no length announced).
+    async fn serve_once(body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await;
+            for part in body.chunks(1000) {
+                let head = format!("{:x}\r\n", part.len());
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(part).await;
+                let _ = s.write_all(b"\r\n").await;
+            }
+            let _ = s.write_all(b"0\r\n\r\n").await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_up_to_the_cap_only() {
+        for (len, ok) in [(5_000, true), (50_000, false)] {
+            let url = serve_once(vec![b'x'; len]).await;
+            let resp = reqwest::get(&url).await.unwrap();
+            match read_capped(resp, 10_000).await {
+                Ok(b) => assert!(ok && b.len() == len),
+                Err(e) => assert!(!ok && e.to_string().contains("limit of 10000 bytes"), "{e}"),
+            }
+        }
     }
 
     #[test]

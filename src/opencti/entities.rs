@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use super::client::{ApiError, OpenCtiClient, RequestContext};
 use super::operations;
 use crate::entity::IndicatorInfo;
-use crate::pipeline::{BoxFut, EnrichError, EntitySource, IndicatorWithObservables, ObservableRef};
+use crate::pipeline::{
+    BoxFut, Dependency, EnrichError, EntitySource, IndicatorWithObservables, ObservableRef,
+};
 
 fn ctx(applicant: Option<&str>) -> RequestContext {
     RequestContext {
@@ -17,7 +19,10 @@ fn ctx(applicant: Option<&str>) -> RequestContext {
 
 fn to_enrich_error(e: ApiError) -> EnrichError {
     if e.is_transient() {
-        EnrichError::transient(format!("cannot read from OpenCTI: {e}"))
+        EnrichError::unavailable(
+            Dependency::OpenCti,
+            format!("cannot read from OpenCTI: {e}"),
+        )
     } else {
         EnrichError::permanent(format!("cannot read from OpenCTI: {e}"))
     }

@@ -33,13 +33,54 @@ fn json_or_string(v: Option<&Value>) -> Result<Option<Value>, String> {
 }
 
 /// Parse a request body. `now` is the receive time (for playbook `execution_start`).
+/// How much of each end of an oversized message is searched for its `work_id`.
+const WORK_ID_SCAN_BYTES: usize = 64 * 1024;
+
+/// The `work_id` of a message too large to parse, so that its work can still be ended in error:
+/// a bounded scan of the first and last [`WORK_ID_SCAN_BYTES`] for `"work_id": "<id>"`, the id
+/// made of letters, digits, `-` and `_` (as OpenCTI's work ids are) and at most 128 long.
+pub fn scan_work_id(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(WORK_ID_SCAN_BYTES)];
+    let tail = &body[body.len().saturating_sub(WORK_ID_SCAN_BYTES)..];
+    [head, tail].into_iter().find_map(find_work_id)
+}
+
+fn find_work_id(window: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"work_id\"";
+    let mut from = 0;
+    while let Some(i) = window[from..].windows(KEY.len()).position(|w| w == KEY) {
+        let rest = &window[from + i + KEY.len()..];
+        from += i + KEY.len();
+        let rest = trim_start(rest);
+        let Some(rest) = rest.strip_prefix(b":") else {
+            continue;
+        };
+        let Some(rest) = trim_start(rest).strip_prefix(b"\"") else {
+            continue;
+        };
+        let len = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b'_')
+            .count();
+        if (1..=128).contains(&len) && rest.get(len) == Some(&b'"') {
+            return std::str::from_utf8(&rest[..len]).ok().map(String::from);
+        }
+    }
+    None
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
 pub fn parse(
     body: &[u8],
     max_bytes: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Request, Rejected> {
     if body.len() > max_bytes {
-        return Err(Rejected { reason: format!("message of {} bytes exceeds the limit of {max_bytes} bytes (CONNECTOR_MAX_MESSAGE_BYTES)", body.len()), work_id: None });
+        return Err(Rejected { reason: format!("message of {} bytes exceeds the limit of {max_bytes} bytes (CONNECTOR_MAX_MESSAGE_BYTES)", body.len()), work_id: scan_work_id(body) });
     }
     let root: Value = serde_json::from_slice(body).map_err(|e| Rejected {
         reason: format!("message body is not JSON ({e})"),
@@ -223,6 +264,41 @@ mod tests {
         let pb = r.playbook.unwrap();
         assert_eq!(pb.execution_start, "2026-05-04T09:12:31+00:00");
         assert_eq!(pb.previous_step_id, "ps");
+    }
+
+    #[test]
+    fn oversized_messages_keep_their_work_id() {
+        let big = format!(
+            "{{\"internal\": {{\"work_id\": \"work_ab-12_c\", \"mode\": \"manual\"}}, \"event\": {{\"x\": \"{}\"}}}}",
+            "a".repeat(200_000)
+        );
+        let e = parse(big.as_bytes(), 1000, chrono::Utc::now()).unwrap_err();
+        assert!(
+            e.reason.contains("CONNECTOR_MAX_MESSAGE_BYTES"),
+            "{}",
+            e.reason
+        );
+        assert_eq!(e.work_id.as_deref(), Some("work_ab-12_c"));
+        // At the end of the body too; nothing outside the scanned ends; no id that is not one.
+        let tail = format!(
+            "{{\"event\": \"{}\", \"internal\": {{\"work_id\":\"w2\"}}}}",
+            "b".repeat(200_000)
+        );
+        assert_eq!(scan_work_id(tail.as_bytes()).as_deref(), Some("w2"));
+        let middle = format!(
+            "{}\"work_id\": \"w3\"{}",
+            "c".repeat(100_000),
+            "d".repeat(100_000)
+        );
+        assert_eq!(scan_work_id(middle.as_bytes()), None);
+        assert_eq!(
+            scan_work_id(b"{\"work_id\": null, \"work_id\": \"a b\"}"),
+            None
+        );
+        assert_eq!(
+            scan_work_id(b"{\"work_id\": 5, \"x\": {\"work_id\" : \"ok\"}}").as_deref(),
+            Some("ok")
+        );
     }
 
     #[test]

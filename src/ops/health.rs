@@ -1,8 +1,9 @@
 //! Liveness and readiness state.
 //!
-//! The runtime flips three flags as it goes: `registered` (the last `registerConnector` succeeded),
-//! `consuming` (the AMQP consumer on the listen queue is running) and `indexer_reachable` (the last
-//! contact with the Wazuh indexer succeeded). The connector is *ready* only when all three hold:
+//! The runtime flips four flags as it goes: `registered` (the last `registerConnector` succeeded),
+//! `consuming` (the AMQP consumer on the listen queue is running), `indexer_reachable` (the last
+//! contact with the Wazuh indexer succeeded) and `opencti_reachable` (OpenCTI's circuit breaker is
+//! closed). The connector is *ready* only when all four hold:
 //! before that, or while the indexer is down, an orchestrator should not count it as serving.
 //! Liveness (`/health`) needs none of them — a process that answers HTTP is alive, and restarting
 //! it would not fix an unreachable indexer.
@@ -23,6 +24,7 @@ struct Flags {
     registered: AtomicBool,
     consuming: AtomicBool,
     indexer_reachable: AtomicBool,
+    opencti_unreachable: AtomicBool,
 }
 
 /// The flags at one instant, and what follows from them (the `/ready` JSON body).
@@ -31,6 +33,7 @@ pub struct Snapshot {
     pub registered: bool,
     pub consuming: bool,
     pub indexer_reachable: bool,
+    pub opencti_reachable: bool,
 }
 
 /// The `/ready` response body.
@@ -44,12 +47,13 @@ pub struct Readiness {
 }
 
 impl Snapshot {
-    /// Pure readiness rule: ready iff registered AND consuming AND indexer reachable.
+    /// Pure readiness rule: ready iff registered AND consuming AND both dependencies reachable.
     pub fn readiness(self) -> Readiness {
         let missing: Vec<&'static str> = [
             ("registered", self.registered),
             ("consuming", self.consuming),
             ("indexer_reachable", self.indexer_reachable),
+            ("opencti_reachable", self.opencti_reachable),
         ]
         .into_iter()
         .filter(|(_, ok)| !ok)
@@ -76,11 +80,16 @@ impl Health {
     pub fn set_indexer_reachable(&self, v: bool) {
         self.inner.indexer_reachable.store(v, Ordering::Relaxed);
     }
+    /// OpenCTI's circuit breaker state (reachable until the first outage).
+    pub fn set_opencti_reachable(&self, v: bool) {
+        self.inner.opencti_unreachable.store(!v, Ordering::Relaxed);
+    }
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             registered: self.inner.registered.load(Ordering::Relaxed),
             consuming: self.inner.consuming.load(Ordering::Relaxed),
             indexer_reachable: self.inner.indexer_reachable.load(Ordering::Relaxed),
+            opencti_reachable: !self.inner.opencti_unreachable.load(Ordering::Relaxed),
         }
     }
     pub fn readiness(&self) -> Readiness {
@@ -93,16 +102,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ready_only_when_all_three_hold() {
-        for bits in 0u8..8 {
+    fn ready_only_when_all_four_hold() {
+        for bits in 0u8..16 {
             let s = Snapshot {
                 registered: bits & 1 != 0,
                 consuming: bits & 2 != 0,
                 indexer_reachable: bits & 4 != 0,
+                opencti_reachable: bits & 8 != 0,
             };
             let r = s.readiness();
-            assert_eq!(r.ready, bits == 7, "{s:?}");
-            assert_eq!(r.missing.len(), 3 - bits.count_ones() as usize);
+            assert_eq!(r.ready, bits == 15, "{s:?}");
+            assert_eq!(r.missing.len(), 4 - bits.count_ones() as usize);
         }
     }
 
@@ -120,7 +130,8 @@ mod tests {
         assert_eq!(
             body,
             serde_json::json!({"ready": false, "registered": true, "consuming": false,
-                               "indexer_reachable": true, "missing": ["consuming"]})
+                               "indexer_reachable": true, "opencti_reachable": true,
+                               "missing": ["consuming"]})
         );
     }
 }

@@ -87,6 +87,11 @@ struct OutcomeLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DependencyLabels {
+    dependency: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct OperationLabels {
     operation: &'static str,
 }
@@ -119,6 +124,9 @@ const OBJECTS_BUCKETS: [f64; 10] = [
     1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0,
 ];
 
+/// The dependencies with a circuit breaker (label `dependency`).
+const DEPENDENCIES: [&str; 2] = ["indexer", "opencti"];
+
 struct Inner {
     registry: Registry,
     // pycti-compatible
@@ -141,6 +149,9 @@ struct Inner {
     bundle_objects: Histogram,
     amqp_reconnects: Counter,
     opencti_api_errors: Family<OperationLabels, Counter>,
+    handler_panics: Counter,
+    dependency_up: Family<DependencyLabels, Gauge>,
+    dependency_outages: Family<DependencyLabels, Counter>,
     /// Serialises state transitions so the three `state` series never show two 1s.
     current_state: Mutex<State>,
 }
@@ -323,6 +334,29 @@ impl Metrics {
             "Failed OpenCTI GraphQL calls, by operation",
             Family::<OperationLabels, Counter>::default(),
         );
+        let handler_panics = reg(
+            r,
+            "request_handler_panics",
+            "Requests whose handler panicked (a bug: the delivery is given back as a failed attempt)",
+            Counter::default(),
+        );
+        let dependency_up = reg(
+            r,
+            "dependency_up",
+            "1 while the dependency's circuit breaker is closed (it answers), 0 while it is open",
+            Family::<DependencyLabels, Gauge>::default(),
+        );
+        let dependency_outages = reg(
+            r,
+            "dependency_outages",
+            "Times the dependency's circuit breaker opened",
+            Family::<DependencyLabels, Counter>::default(),
+        );
+        for dependency in DEPENDENCIES {
+            let l = DependencyLabels { dependency };
+            dependency_up.get_or_create(&l).set(1);
+            dependency_outages.get_or_create(&l).inc_by(0);
+        }
         r.register(
             "build",
             "Connector build information",
@@ -364,6 +398,9 @@ impl Metrics {
                 bundle_objects,
                 amqp_reconnects,
                 opencti_api_errors,
+                handler_panics,
+                dependency_up,
+                dependency_outages,
                 current_state: Mutex::new(State::Idle),
             }),
         }
@@ -450,6 +487,25 @@ impl Metrics {
             .get_or_create(&OperationLabels { operation })
             .inc();
         self.inner.client_errors.inc();
+    }
+
+    /// A request handler panicked; the request also counts as failed.
+    pub fn handler_panicked(&self) {
+        self.inner.handler_panics.inc();
+        self.request_finished(Outcome::Failed, Duration::ZERO);
+    }
+
+    /// A dependency's circuit breaker opened (`up` false) or closed (`up` true). `dependency` is
+    /// one of `indexer`, `opencti`.
+    pub fn dependency(&self, dependency: &'static str, up: bool) {
+        let l = DependencyLabels { dependency };
+        self.inner
+            .dependency_up
+            .get_or_create(&l)
+            .set(i64::from(up));
+        if !up {
+            self.inner.dependency_outages.get_or_create(&l).inc();
+        }
     }
 
     /// Sets the life-cycle state explicitly (e.g. `Stopped` on shutdown). Once stopped, request
@@ -585,6 +641,32 @@ mod tests {
         assert_eq!(m.state(), State::Idle);
         let t = m.encode();
         assert_eq!(line_value(&t, "errors_total"), Some(1.0));
+    }
+
+    #[test]
+    fn dependency_state_and_outages_per_dependency() {
+        let m = Metrics::new();
+        let t = m.encode();
+        assert_eq!(
+            line_value(&t, "dependency_up{dependency=\"indexer\"}"),
+            Some(1.0)
+        );
+        m.dependency("indexer", false);
+        m.dependency("indexer", true);
+        m.dependency("opencti", false);
+        let t = m.encode();
+        assert_eq!(
+            line_value(&t, "dependency_up{dependency=\"indexer\"}"),
+            Some(1.0)
+        );
+        assert_eq!(
+            line_value(&t, "dependency_up{dependency=\"opencti\"}"),
+            Some(0.0)
+        );
+        assert_eq!(
+            line_value(&t, "dependency_outages_total{dependency=\"indexer\"}"),
+            Some(1.0)
+        );
     }
 
     #[test]

@@ -142,8 +142,34 @@ pub enum ErrorKind {
     Permanent,
     /// Refused by policy (TLP above the maximum, an abort limit): do not retry.
     Refused,
-    /// A dependency is down (indexer, OpenCTI): redeliver later, up to the attempt limit.
+    /// Trying again later may help (a dependency down, slow or overloaded).
     Transient,
+}
+
+/// A dependency of the pipeline, named in transient failures so that the daemon can tell an
+/// outage (hold the request until the dependency answers) from the request's own failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dependency {
+    Indexer,
+    OpenCti,
+}
+
+impl Dependency {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Dependency::Indexer => "indexer",
+            Dependency::OpenCti => "opencti",
+        }
+    }
+
+    /// The name users see in work messages and logs.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Dependency::Indexer => "the Wazuh indexer",
+            Dependency::OpenCti => "OpenCTI",
+        }
+    }
 }
 
 /// A user-actionable failure.
@@ -152,25 +178,32 @@ pub enum ErrorKind {
 pub struct EnrichError {
     pub message: String,
     pub kind: ErrorKind,
+    /// The dependency that was unavailable, for a transient failure that says so.
+    pub unavailable: Option<Dependency>,
 }
 
 impl EnrichError {
-    pub fn permanent(message: impl Into<String>) -> Self {
+    fn new(message: impl Into<String>, kind: ErrorKind) -> Self {
         EnrichError {
             message: message.into(),
-            kind: ErrorKind::Permanent,
+            kind,
+            unavailable: None,
         }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        EnrichError::new(message, ErrorKind::Permanent)
     }
     pub fn transient(message: impl Into<String>) -> Self {
-        EnrichError {
-            message: message.into(),
-            kind: ErrorKind::Transient,
-        }
+        EnrichError::new(message, ErrorKind::Transient)
     }
     pub fn refused(message: impl Into<String>) -> Self {
+        EnrichError::new(message, ErrorKind::Refused)
+    }
+    /// A transient failure because `dependency` did not answer (down, time-out, 5xx, 429).
+    pub fn unavailable(dependency: Dependency, message: impl Into<String>) -> Self {
         EnrichError {
-            message: message.into(),
-            kind: ErrorKind::Refused,
+            unavailable: Some(dependency),
+            ..EnrichError::transient(message)
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{Context, EnrichError};
+use super::{Context, Dependency, EnrichError};
 use crate::alert::SearchResult;
 use crate::indexer::{IndexerClient, IndexerError};
 use crate::search::envelope::SearchRequest;
@@ -28,7 +28,7 @@ pub fn reachable_after(e: &IndexerError) -> bool {
 pub fn enrich_error(e: &IndexerError) -> EnrichError {
     let message = format!("Wazuh indexer search failed: {e}");
     if e.is_transient() {
-        EnrichError::transient(message)
+        EnrichError::unavailable(Dependency::Indexer, message)
     } else {
         EnrichError::permanent(message)
     }

@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::breaker::{self, Dependency, DownSince};
 use super::result;
 use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
-use crate::opencti::operations;
+use crate::opencti::{operations, ApiError};
 use crate::ops;
-use crate::pipeline::{ErrorKind, Found, Mode, Request};
+use crate::pipeline::{EnrichError, ErrorKind, Found, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +22,24 @@ pub enum Disposition {
     Ack,
     /// Try again later: reject with requeue (bounded by `CONNECTOR_MAX_ATTEMPTS`).
     Requeue,
+    /// Shutting down while the request was held for an outage: give it back at once.
+    Release,
 }
 
-/// Why delivering a result failed (always worth a retry until the attempt limit).
+/// Why delivering a result failed.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct DeliveryError(String);
+enum DeliveryError {
+    /// An OpenCTI call (expectations, API push, playbook reply) failed.
+    #[error("{0}")]
+    OpenCti(#[source] ApiError),
+    /// The broker did not take the messages (worth a retry until the attempt limit).
+    #[error("{0}")]
+    Broker(String),
+}
+
+/// Pause before a held request is tried again, so that a dependency that answers one probe but
+/// still fails under load is not hammered.
+const HOLD_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 const RECEIVED: &str = "Connector ready to process the operation";
 const WORK_PING_PERIOD: Duration = Duration::from_secs(300);
@@ -57,6 +70,11 @@ pub enum Outcome {
     Dropped(String),
     /// Given back to the broker for another attempt.
     Retry(String),
+    /// A dependency is down: held in the process until it answers (never logged or counted as
+    /// such: the request is tried again).
+    Held(Dependency, String),
+    /// Shutdown came while the request was held: given back without an attempt spent.
+    Released(String),
 }
 
 impl Outcome {
@@ -76,7 +94,11 @@ impl Outcome {
                 ..
             } => ops::Outcome::Skipped,
             Outcome::Refused(_) => ops::Outcome::Refused,
-            Outcome::Failed(_) | Outcome::Dropped(_) | Outcome::Retry(_) => ops::Outcome::Failed,
+            Outcome::Failed(_)
+            | Outcome::Dropped(_)
+            | Outcome::Retry(_)
+            | Outcome::Held(..)
+            | Outcome::Released(_) => ops::Outcome::Failed,
         }
     }
 
@@ -84,6 +106,7 @@ impl Outcome {
     pub fn disposition(&self) -> Disposition {
         match self {
             Outcome::Retry(_) => Disposition::Requeue,
+            Outcome::Held(..) | Outcome::Released(_) => Disposition::Release,
             _ => Disposition::Ack,
         }
     }
@@ -96,6 +119,8 @@ impl Outcome {
             Outcome::Failed(m) => ("error", m),
             Outcome::Dropped(m) => ("dropped", m),
             Outcome::Retry(m) => ("retry", m),
+            Outcome::Held(_, m) => ("held", m),
+            Outcome::Released(m) => ("released", m),
         }
     }
 }
@@ -141,11 +166,26 @@ pub async fn handle(
     });
     let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
     let max_attempts = shared.settings.connector.max_attempts;
-    let outcome = if attempt > max_attempts {
-        let msg = format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed");
-        finish_failed(shared, &req, &msg).await
-    } else {
-        process(shared, &req, attempt).await
+    let mut give_up = (attempt > max_attempts).then(|| format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed"));
+    let mut held_since: Option<DownSince> = None;
+    // An outage holds the request here, without spending an attempt, until the dependency
+    // answers (then the request is tried again) or the outage window is over (then it is ended
+    // in error; if even that cannot be reported, it waits for OpenCTI without a bound).
+    let outcome = loop {
+        let o = match &give_up {
+            Some(msg) => finish_failed(shared, &req, msg).await,
+            None => process(shared, &req, attempt).await,
+        };
+        let Outcome::Held(dependency, reason) = o else {
+            break o;
+        };
+        tracing::info!(entity_id = %req.entity_id, work_id = req.work_id.as_deref().unwrap_or(""), dependency = dependency.display_name(), reason = %reason, "request held until the dependency answers");
+        let since = *held_since.get_or_insert_with(DownSince::now);
+        match hold(shared, dependency, &since, give_up.is_none()).await {
+            Hold::Retry => {}
+            Hold::GiveUp(msg) => give_up = Some(msg),
+            Hold::Shutdown => break Outcome::Released(reason),
+        }
     };
     let disposition = outcome.disposition();
     if disposition == Disposition::Ack {
@@ -170,32 +210,112 @@ pub async fn handle(
     disposition
 }
 
+/// How a hold ended.
+enum Hold {
+    /// The dependency answers again: try the request again.
+    Retry,
+    /// The indexer stayed down longer than the outage window: end the request with this message.
+    GiveUp(String),
+    /// Shutdown: give the request back.
+    Shutdown,
+}
+
+/// Waits until `dependency` answers (then the request is tried again), shutdown, or — when
+/// `bounded` — the end of the outage window counted from `held_since`, the request's first hold.
+async fn hold(
+    shared: &Arc<Shared>,
+    dependency: Dependency,
+    held_since: &DownSince,
+    bounded: bool,
+) -> Hold {
+    let cancel = &shared.shutdown;
+    tokio::select! {
+        _ = tokio::time::sleep(HOLD_RETRY_DELAY) => {}
+        _ = cancel.cancelled() => return Hold::Shutdown,
+    }
+    let window = shared.outage_window;
+    let give_up = || Hold::GiveUp(breaker::outage_message(dependency, held_since, window));
+    if bounded && breaker::past_window(held_since, window) {
+        return give_up();
+    }
+    let left = if bounded {
+        window.saturating_sub(held_since.at.elapsed())
+    } else {
+        Duration::MAX
+    };
+    let b = shared.breakers.get(dependency);
+    tokio::select! {
+        closed = b.wait_closed(cancel) => if closed { Hold::Retry } else { Hold::Shutdown },
+        _ = tokio::time::sleep(left) => give_up(),
+    }
+}
+
+/// The outcome of a failed OpenCTI work call: dropped when the platform says the work does not
+/// exist, held while OpenCTI is down, otherwise tried again later (an attempt spent).
+fn work_call_failed(
+    shared: &Arc<Shared>,
+    operation: &'static str,
+    what: &str,
+    e: &ApiError,
+) -> Outcome {
+    shared.metrics.opencti_api_error(operation);
+    opencti_failed(shared, what, e)
+}
+
+/// [`work_call_failed`] for a call whose failure was already counted.
+fn opencti_failed(shared: &Arc<Shared>, what: &str, e: &ApiError) -> Outcome {
+    if e.is_work_gone() {
+        return Outcome::Dropped(format!(
+            "the work no longer exists in OpenCTI, nothing can be reported ({e})"
+        ));
+    }
+    if e.is_transient() {
+        shared.breakers.opencti.failed();
+        return Outcome::Held(Dependency::OpenCti, format!("{what}: {e}"));
+    }
+    Outcome::Retry(format!("{what}: {e}"))
+}
+
 /// End the request in error (work in error, or for a playbook the incoming bundle unchanged).
+/// Only a failure that was reported is `Failed`: one that could not be is held or retried.
 async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> Outcome {
     if req.mode == Mode::Playbook {
         if let Err(e) = reply_playbook(shared, req, &[]).await {
-            tracing::warn!(error = %e, "could not return the playbook bundle");
+            return delivery_failed(shared, "cannot return the playbook bundle", e);
         }
     } else if let Some(w) = &req.work_id {
-        if let Err(e) = shared.client.work_to_processed(w, msg, true).await {
-            shared.metrics.opencti_api_error("workToProcessed");
-            tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
+        match shared.client.work_to_processed(w, msg, true).await {
+            Ok(()) => {
+                shared.breakers.opencti.succeeded();
+            }
+            Err(e) => {
+                return work_call_failed(
+                    shared,
+                    "workToProcessed",
+                    "cannot end the work in error",
+                    &e,
+                )
+            }
         }
     }
     Outcome::Failed(msg.to_string())
+}
+
+/// The outcome of a failed delivery (OpenCTI calls as [`work_call_failed`]; the broker: retry).
+fn delivery_failed(shared: &Arc<Shared>, what: &str, e: DeliveryError) -> Outcome {
+    match e {
+        DeliveryError::OpenCti(e) => opencti_failed(shared, what, &e),
+        DeliveryError::Broker(m) => Outcome::Retry(format!("{what}: {m}")),
+    }
 }
 
 async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
-            shared.metrics.opencti_api_error("workToReceived");
-            if e.is_transient() {
-                return Outcome::Retry(format!("cannot report receipt ({e})"));
-            }
-            // The work is gone (deleted by a user): nothing can be reported; drop the request.
-            return Outcome::Dropped(format!("work not accepted by OpenCTI ({e})"));
+            return work_call_failed(shared, "workToReceived", "cannot report receipt", &e);
         }
+        shared.breakers.opencti.succeeded();
     }
     let pinger = req.work_id.clone().map(|w| {
         let client = shared.client.clone();
@@ -214,12 +334,13 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
     }
     match result {
         Ok(enriched) => {
-            if let Err(e) = deliver(shared, req, &enriched.objects).await {
-                if attempt >= max_attempts {
+            match deliver(shared, req, &enriched.objects).await {
+                Ok(()) => {}
+                Err(DeliveryError::Broker(e)) if attempt >= max_attempts => {
                     let msg = format!("Could not deliver the results: {e}");
                     return finish_failed(shared, req, &msg).await;
                 }
-                return Outcome::Retry(format!("delivery failed ({e})"));
+                Err(e) => return delivery_failed(shared, "delivery failed", e),
             }
             if let Some(w) = &req.work_id {
                 if let Err(e) = shared
@@ -227,9 +348,13 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
                     .work_to_processed(w, &enriched.message, false)
                     .await
                 {
-                    shared.metrics.opencti_api_error("workToProcessed");
-                    // Results were delivered; redelivery re-sends the same ids (idempotent).
-                    return Outcome::Retry(format!("cannot report the end of the work ({e})"));
+                    // Results were delivered; trying again re-sends the same ids (idempotent).
+                    return work_call_failed(
+                        shared,
+                        "workToProcessed",
+                        "cannot report the end of the work",
+                        &e,
+                    );
                 }
             }
             Outcome::Done {
@@ -237,12 +362,20 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
                 message: enriched.message,
             }
         }
+        // A dependency did not answer: an outage, not the request's fault — hold it.
+        Err(EnrichError {
+            message,
+            unavailable: Some(d),
+            ..
+        }) => Outcome::Held(d, message),
         Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
             Outcome::Retry(e.message)
         }
         Err(e) if e.kind == ErrorKind::Refused => {
-            finish_failed(shared, req, &e.message).await;
-            Outcome::Refused(e.message)
+            match finish_failed(shared, req, &e.message).await {
+                Outcome::Failed(_) => Outcome::Refused(e.message),
+                other => other,
+            }
         }
         Err(e) => {
             let msg = if e.kind == ErrorKind::Transient {
@@ -280,7 +413,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                     .read()
                     .ok()
                     .and_then(|p| p.clone())
-                    .ok_or_else(|| DeliveryError("no AMQP publisher".into()))
+                    .ok_or_else(|| DeliveryError::Broker("no AMQP publisher".into()))
             };
             current_publisher()?;
             let applicant = req
@@ -304,10 +437,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                     .await
                     .map_err(|e| {
                         shared.metrics.opencti_api_error("addExpectations");
-                        DeliveryError(format!(
-                            "cannot announce {} expectation(s): {e}",
-                            parts.len()
-                        ))
+                        DeliveryError::OpenCti(e)
                     })?;
             }
             let messages: Vec<Value> = parts
@@ -335,7 +465,7 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                         tracing::warn!(error = %e, attempt, "could not publish the result; retrying on the current broker connection");
                         tokio::time::sleep(PUBLISH_RETRY_DELAY).await;
                     }
-                    Err(e) => return Err(DeliveryError(e.to_string())),
+                    Err(e) => return Err(DeliveryError::Broker(e.to_string())),
                 }
             };
             // One pre-split bundle (of one object) per message, as before.
@@ -368,7 +498,7 @@ async fn api_push(
         .await
         .map_err(|e| {
             shared.metrics.opencti_api_error("stixBundlePush");
-            DeliveryError(e.to_string())
+            DeliveryError::OpenCti(e)
         })
 }
 
@@ -379,7 +509,7 @@ async fn reply_playbook(
     ours: &[Value],
 ) -> Result<(), DeliveryError> {
     let Some(p) = &req.playbook else {
-        return Err(DeliveryError("not a playbook request".into()));
+        return Err(DeliveryError::Broker("not a playbook request".into()));
     };
     let mut bundle = p.bundle.clone();
     if !ours.is_empty() {
@@ -405,7 +535,7 @@ async fn reply_playbook(
         .query_retry(operations::PLAYBOOK_STEP_EXECUTION, vars, None)
         .await
         .map(drop)
-        .map_err(|e| DeliveryError(e.to_string()))
+        .map_err(DeliveryError::OpenCti)
 }
 
 #[cfg(test)]
@@ -449,6 +579,11 @@ mod tests {
                 Outcome::Retry("down".into()),
                 ops::Outcome::Failed,
                 Disposition::Requeue,
+            ),
+            (
+                Outcome::Released("shutdown".into()),
+                ops::Outcome::Failed,
+                Disposition::Release,
             ),
         ];
         for (o, metric, disposition) in cases {

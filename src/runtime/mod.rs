@@ -6,6 +6,7 @@
 //! redelivers them, which is harmless because every id the connector produces is deterministic.
 
 pub mod attempts;
+pub mod breaker;
 pub mod handler;
 pub mod heartbeat;
 pub mod observer;
@@ -15,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_lite::StreamExt;
+use futures_lite::{FutureExt, StreamExt};
 use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicRejectOptions};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -42,6 +43,12 @@ pub struct Shared {
     pub attempts: attempts::Attempts,
     /// Set once the platform turned out to lack `stixBundlePush(work_id:)`.
     pub legacy_bundle_push: AtomicBool,
+    /// The indexer's and OpenCTI's circuit breakers.
+    pub breakers: Arc<breaker::Breakers>,
+    /// How long requests are held for an indexer outage before they are ended in error.
+    pub outage_window: Duration,
+    /// Cancelled on shutdown: held requests stop waiting and are given back to the broker.
+    pub shutdown: CancellationToken,
 }
 
 /// Start-up or fatal run-time failure.
@@ -86,6 +93,17 @@ pub async fn run_with(
         &settings.connector.metrics_subsystem,
     )?;
     let health = Health::new();
+    let breakers = Arc::new(breaker::Breakers::with_hook({
+        let metrics = metrics.clone();
+        let health = health.clone();
+        move |d, up| {
+            metrics.dependency(d.label(), up);
+            match d {
+                breaker::Dependency::Indexer => health.set_indexer_reachable(up),
+                breaker::Dependency::OpenCti => health.set_opencti_reachable(up),
+            }
+        }
+    }));
     let ops_server = ops::serve_configured(
         &settings.connector,
         metrics.clone(),
@@ -114,9 +132,20 @@ pub async fn run_with(
         indexer.clone(),
         settings.indexer.index.clone(),
         health.clone(),
+        breakers.clone(),
         shutdown.child_token(),
     ));
-    let ctx = pipeline_context(&settings, &client, indexer, &metrics, &health).await;
+    let opencti_watch = tokio::spawn(watch_opencti(
+        client.clone(),
+        breakers.clone(),
+        shutdown.child_token(),
+    ));
+    let observer = Arc::new(observer::DaemonObserver {
+        metrics: metrics.clone(),
+        health: health.clone(),
+        breakers: breakers.clone(),
+    });
+    let ctx = pipeline_context(&settings, &client, indexer, observer).await;
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
@@ -127,6 +156,9 @@ pub async fn run_with(
         connector_user_id: reg.connector_user_id.clone(),
         attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
+        breakers,
+        outage_window: settings.connector.outage_window,
+        shutdown: shutdown.clone(),
     });
     health.set_consuming(true);
     tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
@@ -137,6 +169,7 @@ pub async fn run_with(
     ping_cancel.cancel();
     let _ = pinger.await;
     indexer_watch.abort();
+    opencti_watch.abort();
     let _ = link.conn.close(200, "shutdown".into()).await;
     if let Some(s) = ops_server {
         let _ = s.handle.await;
@@ -148,19 +181,14 @@ pub async fn run_with(
     Ok(())
 }
 
-/// The pipeline's shared context: its OpenCTI reads and searches reported to the metrics and
-/// readiness flags; the tool list fetched once now when tool context is wanted.
+/// The pipeline's shared context: its OpenCTI reads and searches reported to `observer`; the
+/// tool list fetched once now when tool context is wanted.
 async fn pipeline_context(
     settings: &Arc<Settings>,
     client: &OpenCtiClient,
     indexer: Arc<IndexerClient>,
-    metrics: &Metrics,
-    health: &Health,
+    observer: Arc<observer::DaemonObserver>,
 ) -> pipeline::Context {
-    let observer = Arc::new(observer::DaemonObserver {
-        metrics: metrics.clone(),
-        health: health.clone(),
-    });
     let ctx = pipeline::Context::observed(
         settings.clone(),
         Arc::new(client.clone()),
@@ -316,6 +344,9 @@ async fn consume(
             health.set_consuming(true);
             tracing::info!(queue = %link.listen, "consuming enrichment requests again");
         }
+        // Without OpenCTI nothing can be reported: take nothing while it is down. (An indexer
+        // outage holds the requests that need it in their slots; the others go on.)
+        let paused = shared.breakers.opencti.down_since().is_some();
         tokio::select! {
             _ = shutdown.cancelled() => return (link, LoopEnd::Shutdown),
             _ = probe.tick() => {
@@ -324,9 +355,14 @@ async fn consume(
                 }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            // While OpenCTI is down no delivery is taken (they wait in the queue, costing
+            // nothing); this wakes the loop when it answers again.
+            _ = shared.breakers.opencti.wait_closed(shutdown), if paused => {
+                tracing::info!("OpenCTI answers again: taking requests");
+            }
             // Only take a delivery when a slot is free, so the loop itself never blocks: the
             // watchdog and a rebuild must run even while every slot waits on the broker.
-            next = link.consumer.next(), if sem.available_permits() > 0 => match next {
+            next = link.consumer.next(), if sem.available_permits() > 0 && !paused => match next {
                 Some(Ok(delivery)) => {
                     let Ok(permit) = sem.clone().acquire_owned().await else {
                         return (link, LoopEnd::Shutdown);
@@ -362,12 +398,37 @@ async fn settle(shared: &Arc<Shared>, delivery: lapin::message::Delivery) {
                 .or_else(|| v.as_long_int().map(i64::from))
         })
         .and_then(|n| u32::try_from(n).ok());
-    let disposition = handler::handle(shared, &delivery.data, delivery.redelivered, x_count).await;
+    let handled = std::panic::AssertUnwindSafe(handler::handle(
+        shared,
+        &delivery.data,
+        delivery.redelivered,
+        x_count,
+    ))
+    .catch_unwind()
+    .await;
+    let disposition = match handled {
+        Ok(d) => d,
+        Err(panic) => {
+            // A bug, not an outage: counted and logged, and the delivery settled like any failed
+            // attempt so that it does not hold a prefetch slot; the attempt limit ends it.
+            shared.metrics.handler_panicked();
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, redelivered = delivery.redelivered, "the request handler panicked; the request is given back and counts as a failed attempt");
+            handler::Disposition::Requeue
+        }
+    };
     let res = match disposition {
         handler::Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
         handler::Disposition::Requeue => {
-            // A short pause so a failing dependency is not hammered.
+            // A short pause so a failing request is not retried in a tight loop.
             tokio::time::sleep(Duration::from_millis(500)).await;
+            delivery.reject(BasicRejectOptions { requeue: true }).await
+        }
+        handler::Disposition::Release => {
             delivery.reject(BasicRejectOptions { requeue: true }).await
         }
     };
@@ -412,21 +473,33 @@ async fn drain(
 /// How often the consumer watchdog checks the listen queue's consumer.
 const CONSUMER_PROBE_PERIOD: Duration = Duration::from_secs(10);
 
-/// Keep the readiness flag `indexer_reachable` current (one probe every 30 s whatever the
-/// concurrency; logged on change). The probe is a search on the alert index pattern that scans
-/// nothing (`IndexerClient::probe`), so credentials, permissions and TLS are verified too;
-/// searches update the flag in between (`pipeline::search`).
+/// How often a dependency whose breaker is open is probed.
+const PROBE_WHILE_DOWN: Duration = Duration::from_secs(2);
+
+/// Keep the readiness flag `indexer_reachable` and the indexer's breaker current (one probe every
+/// 30 s whatever the concurrency, every 2 s while the breaker is open; logged on change). The
+/// probe is a search on the alert index pattern that scans nothing (`IndexerClient::probe`), so
+/// credentials, permissions and TLS are verified too; searches update both in between.
 async fn watch_indexer(
     indexer: Arc<IndexerClient>,
     index: String,
     health: Health,
+    breakers: Arc<breaker::Breakers>,
     cancel: CancellationToken,
 ) {
     let mut last: Option<bool> = None;
     loop {
         let ok = match indexer.probe(&index).await {
-            Ok(_) => true,
+            Ok(_) => {
+                breakers.indexer.succeeded();
+                true
+            }
             Err(e) => {
+                if e.is_transient() {
+                    breakers.indexer.failed();
+                } else {
+                    breakers.indexer.succeeded();
+                }
                 let usable = pipeline::search::reachable_after(&e);
                 if last != Some(usable) {
                     tracing::warn!(error = %e, "Wazuh indexer check failed");
@@ -439,9 +512,38 @@ async fn watch_indexer(
         }
         health.set_indexer_reachable(ok);
         last = Some(ok);
+        let period = if breakers.indexer.down_since().is_some() {
+            PROBE_WHILE_DOWN
+        } else {
+            Duration::from_secs(30)
+        };
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = tokio::time::sleep(period) => {}
             _ = cancel.cancelled() => return,
+        }
+    }
+}
+
+/// While OpenCTI's breaker is open, ask the platform for its version every 2 s and close the
+/// breaker on the first answer (requests close it too as soon as one of their calls passes).
+async fn watch_opencti(
+    client: OpenCtiClient,
+    breakers: Arc<breaker::Breakers>,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(PROBE_WHILE_DOWN) => {}
+            _ = cancel.cancelled() => return,
+        }
+        if breakers.opencti.down_since().is_none() {
+            continue;
+        }
+        match client.version().await {
+            Err(e) if e.is_transient() => {}
+            _ => {
+                breakers.opencti.succeeded();
+            }
         }
     }
 }

@@ -13,5 +13,6 @@ mod testkit;
 
 mod indexer;
 mod opencti;
+mod outages;
 mod process;
 mod secrets;
