@@ -19,13 +19,11 @@
 //! type below 0.85 recall. Without `CONNECTOR_RECALL_STRICT` the test asserts a floor today's
 //! queries meet, so a regression fails.
 
-
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use chrono::{TimeZone, Utc};
 use crate::testkit::osmem::Osmem;
+use chrono::{TimeZone, Utc};
 use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::config::options::SearchOptions;
 use connector_wazuh::config::Settings;
