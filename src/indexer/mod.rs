@@ -312,7 +312,10 @@ impl IndexerClient {
 
     /// Reads a body up to [`MAX_RESPONSE_BYTES`].
     async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, IndexerError> {
-        let mut body = Vec::new();
+        // Sized once when the length is announced: growing by doubling would briefly hold up
+        // to twice a multi-megabyte answer.
+        let announced = resp.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(announced.min(MAX_RESPONSE_BYTES));
         loop {
             match resp.chunk().await {
                 Ok(Some(c)) => {
@@ -538,5 +541,25 @@ impl IndexerClient {
     /// Is the indexer reachable with these credentials? (`GET /`, cluster banner).
     pub async fn ping(&self) -> Result<(), IndexerError> {
         self.send("", None).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_search_asks_the_indexer_to_stop_when_the_client_would_give_up() {
+        let s = IndexerSettings {
+            timeout: Duration::from_millis(2_500),
+            ..crate::pipeline::inspect::tests::settings().indexer
+        };
+        let c = IndexerClient::new(&s).unwrap();
+        assert_eq!(
+            c.search_path("wazuh-alerts-*", ""),
+            "wazuh-alerts-*/_search?cancel_after_time_interval=2500ms"
+        );
+        assert_eq!(probe_body(s.timeout)["timeout"], "2500ms");
+        assert_eq!(probe_body(s.timeout)["track_total_hits"], false);
     }
 }
