@@ -1,14 +1,34 @@
-//! connector-wazuh: an OpenCTI internal-enrichment connector that looks observables up in the
-//! Wazuh indexer and returns what it finds as STIX 2.1 knowledge.
+//! connector-wazuh: an OpenCTI internal-enrichment connector that looks observables and
+//! indicators up in the Wazuh indexer and returns what it finds as STIX 2.1 knowledge.
 //!
-//! Layout — a functional core inside an imperative shell:
-//! * core (pure): [`config`] types, [`entity`], [`alert`], [`search`] (query building),
-//!   [`stix`] (model and deterministic ids), [`knowledge`] (sightings, incidents, notes, case,
-//!   context objects), [`pattern`] (STIX patterning → query DSL);
-//! * shell (I/O): [`indexer`] (OpenSearch client), [`opencti`] (GraphQL client, request
-//!   messages), [`amqp`] (broker), [`runtime`] (daemon: registration, ping, consumer, work,
-//!   delivery, shutdown), [`pipeline`] (one request from entity to bundle), [`ops`] (metrics,
-//!   health, CLI helpers).
+//! # Map
+//!
+//! A functional core (pure: no I/O, unit-tested) inside an imperative shell. The core never
+//! imports the shell; within the shell each module imports only the core and the shell modules
+//! listed before it.
+//!
+//! Core:
+//! * [`config`] — settings: the option table, value parsers and the loader (environment, YAML).
+//! * [`entity`] — the typed entity a request is about (observable, indicator, vulnerability).
+//! * [`alert`] — Wazuh alerts and search results as the rest of the crate reads them.
+//! * [`search`] — the indexer query for an entity (fields, escaping, the search envelope).
+//! * [`pattern`] — STIX patterning: parser and translation into the query DSL.
+//! * [`stix`] — the STIX model, deterministic ids and validation.
+//! * [`knowledge`] — alerts → STIX: systems, sightings, incidents, case, notes, context objects.
+//!
+//! Shell:
+//! * [`indexer`] — the OpenSearch client of the Wazuh indexer.
+//! * [`amqp`] — RabbitMQ: connecting, consuming the listen queue, publishing with confirms.
+//! * [`ops`] — Prometheus metrics, liveness/readiness flags and their HTTP server.
+//! * [`pipeline`] — one request from entity to STIX objects (inspect, plan, search, knowledge);
+//!   the OpenCTI reads it needs are a trait ([`pipeline::EntitySource`]).
+//! * [`opencti`] — the GraphQL client (which implements that trait), its operations,
+//!   registration and the request messages.
+//! * [`runtime`] — the daemon: registration, heartbeat, consumer, delivery, work reports,
+//!   shutdown.
+//! * [`cli`] — the operator commands `check`, `enrich` and `config`.
+//!
+//! `src/main.rs` parses the command line and calls [`runtime::run`] or a [`cli`] command.
 
 pub mod alert;
 pub mod amqp;

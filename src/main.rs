@@ -80,7 +80,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let input = LoadInput::from_process(cli.config.clone());
     let command = cli.command.unwrap_or(Command::Run);
-    let (settings, entries) = match load::load_with_sources(&input) {
+    let load::Loaded {
+        settings,
+        entries,
+        warnings,
+    } = match load::load_report(&input) {
         Ok(x) => x,
         Err(e) => {
             if matches!(command, Command::Check) {
@@ -94,6 +98,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The daemon logs them once its logging is set up; the other commands print them now.
+    if !matches!(command, Command::Run) {
+        for w in &warnings {
+            eprintln!("connector-wazuh: warning: {w}");
+        }
+    }
     match command {
         Command::Config { json } => {
             if json {
@@ -129,6 +139,9 @@ fn main() -> ExitCode {
                 &settings.connector.log_level,
                 settings.connector.json_logging,
             );
+            for w in &warnings {
+                tracing::warn!("{w}");
+            }
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -168,7 +168,8 @@ pub async fn consumer_alive(
     }
 }
 
-/// The push-queue message for one bundle (protocol §5.3).
+/// The push-queue message for one bundle, as OpenCTI's workers read it (the bundle base64 in
+/// `content`, attributed to the applicant and the work).
 pub fn push_message(
     bundle: &Value,
     applicant_id: Option<&str>,

@@ -387,7 +387,7 @@ async fn check_opencti(settings: &Settings) -> Vec<Line> {
         Err(e) => {
             return vec![Line::fail(
                 "OpenCTI reachable",
-                e,
+                e.to_string(),
                 "fix OPENCTI_URL / OPENCTI_CA_BUNDLE",
             )]
         }

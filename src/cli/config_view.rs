@@ -19,6 +19,14 @@ fn value(e: &ConfigEntry) -> &str {
 /// Values longer than this (lists, filters) overflow their column instead of widening it for all.
 const MAX_VALUE_COLUMN: usize = 40;
 
+/// The source, with the spelling mark when the value was not read under the option's own name.
+fn source(e: &ConfigEntry) -> String {
+    match e.note {
+        Some(note) => format!("{}; {note}", e.source),
+        None => e.source.to_string(),
+    }
+}
+
 /// `OPTION  VALUE  [SOURCE]`, one option a line after a header line.
 pub fn table(entries: &[ConfigEntry]) -> String {
     let w_env = entries
@@ -41,13 +49,13 @@ pub fn table(entries: &[ConfigEntry]) -> String {
             "{:<w_env$}  {v}{}  [{}]\n",
             e.env,
             " ".repeat(pad),
-            e.source
+            source(e)
         ));
     }
     out
 }
 
-/// A JSON list of `{option, key, value, source, source_name}` (`value` null when unset).
+/// A JSON list of `{option, key, value, source, source_name, note}` (`value` null when unset).
 pub fn json(entries: &[ConfigEntry]) -> Value {
     Value::Array(
         entries
@@ -65,6 +73,7 @@ pub fn json(entries: &[ConfigEntry]) -> Value {
                     "value": if e.value_masked.is_empty() { Value::Null } else { json!(e.value_masked) },
                     "source": kind,
                     "source_name": name,
+                    "note": e.note,
                 })
             })
             .collect(),
@@ -82,12 +91,21 @@ mod tests {
                 env: "OPENCTI_TOKEN",
                 value_masked: "***".into(),
                 source: Source::Env("OPENCTI_TOKEN".into()),
+                note: None,
             },
             ConfigEntry {
                 key: "wazuh.opensearch.ca_bundle",
                 env: "WAZUH_OPENSEARCH_CA_BUNDLE",
                 value_masked: String::new(),
                 source: Source::Unset,
+                note: None,
+            },
+            ConfigEntry {
+                key: "wazuh.agents_as_systems",
+                env: "WAZUH_AGENTS_AS_SYSTEMS",
+                value_masked: "true".into(),
+                source: Source::Env("AGENTS_AS_SYSTEMS".into()),
+                note: Some("reference-only spelling"),
             },
         ]
     }
@@ -102,6 +120,10 @@ mod tests {
             "OPENCTI_TOKEN               ***      [env OPENCTI_TOKEN]"
         );
         assert_eq!(lines[2], "WAZUH_OPENSEARCH_CA_BUNDLE  (unset)  [unset]");
+        assert_eq!(
+            lines[3],
+            "WAZUH_AGENTS_AS_SYSTEMS     true     [env AGENTS_AS_SYSTEMS; reference-only spelling]"
+        );
     }
 
     #[test]

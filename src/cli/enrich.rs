@@ -5,6 +5,7 @@
 //! sent unless `--send`.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -12,10 +13,9 @@ use serde_json::{json, Value};
 use super::observable::Target;
 use crate::config::Settings;
 use crate::entity::IndicatorInfo;
-use crate::indexer::IndexerClient;
-use crate::opencti::client::OpenCtiClient;
+use crate::indexer::{IndexerClient, IndexerError};
+use crate::opencti::client::{ApiError, OpenCtiClient, SetupError};
 use crate::opencti::entities::indicator_info;
-use crate::opencti::operations;
 use crate::pipeline::{
     self, BoxFut, Context, EnrichError, Enriched, EntitySource, IndicatorWithObservables, Mode,
     ObservableRef, Request,
@@ -171,8 +171,25 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
+/// Why the one-shot enrichment could not produce (or send) its bundle.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrichCommandError {
+    #[error(transparent)]
+    OpenCti(#[from] SetupError),
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
+    #[error(transparent)]
+    Pipeline(#[from] EnrichError),
+    #[error("cannot send the bundle: {0}")]
+    Send(#[source] ApiError),
+}
+
 /// Runs the pipeline once; pushes the bundle with `stixBundlePush` when `opts.send`.
-pub async fn run(settings: Settings, target: Target, opts: Options) -> Result<Outcome, String> {
+pub async fn run(
+    settings: Settings,
+    target: Target,
+    opts: Options,
+) -> Result<Outcome, EnrichCommandError> {
     let mut notes = Vec::new();
     let needs_opencti = opts.with_opencti || opts.send;
     let client = if needs_opencti {
@@ -194,7 +211,7 @@ pub async fn run(settings: Settings, target: Target, opts: Options) -> Result<Ou
             }
         }
     }
-    let indexer = IndexerClient::new(&settings.indexer).map_err(|e| e.to_string())?;
+    let indexer = IndexerClient::new(&settings.indexer)?;
     let source = LocalSource::new(&target, source_client);
     let ctx = Context::new(
         Arc::new(settings.clone()),
@@ -202,13 +219,20 @@ pub async fn run(settings: Settings, target: Target, opts: Options) -> Result<Ou
         Some(Arc::new(indexer)),
     );
     let req = request(&target);
-    let enriched = pipeline::enrich(&ctx, &req).await.map_err(|e| e.message)?;
+    let enriched = pipeline::enrich(&ctx, &req).await?;
     let bundle = bundle(&target, &enriched);
     if opts.send {
         if enriched.objects.is_empty() {
             notes.push("nothing to send (no new objects)".into());
         } else if let Some(c) = &client {
-            push(c, &settings.connector.id, &bundle).await?;
+            c.push_bundle(
+                &settings.connector.id,
+                &bundle.to_string(),
+                None,
+                &AtomicBool::new(false),
+            )
+            .await
+            .map_err(EnrichCommandError::Send)?;
             notes.push(format!(
                 "sent {} object(s) to OpenCTI with stixBundlePush",
                 enriched.objects.len() + 1
@@ -220,31 +244,6 @@ pub async fn run(settings: Settings, target: Target, opts: Options) -> Result<Ou
         bundle,
         notes,
     })
-}
-
-/// `stixBundlePush`, falling back to the 6.4 form (no `work_id`) on a validation error.
-async fn push(client: &OpenCtiClient, connector_id: &str, bundle: &Value) -> Result<(), String> {
-    let text = bundle.to_string();
-    match client
-        .query(
-            operations::STIX_BUNDLE_PUSH,
-            json!({ "connectorId": connector_id, "bundle": text, "work_id": null }),
-            None,
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_validation() => client
-            .query(
-                operations::STIX_BUNDLE_PUSH_LEGACY,
-                json!({ "connectorId": connector_id, "bundle": text }),
-                None,
-            )
-            .await
-            .map(drop)
-            .map_err(|e| format!("cannot send the bundle: {e}")),
-        Err(e) => Err(format!("cannot send the bundle: {e}")),
-    }
 }
 
 #[cfg(test)]
@@ -283,10 +282,7 @@ mod tests {
         assert_eq!(r.stix_objects.len(), 2);
         let b = bundle(
             &target(),
-            &Enriched {
-                objects: vec![json!({"type":"note","id":"note--1"})],
-                message: String::new(),
-            },
+            &Enriched::alerts(vec![json!({"type":"note","id":"note--1"})], ""),
         );
         assert_eq!(b["objects"][0]["id"], "ipv4-addr--1");
         assert_eq!(b["objects"][1]["id"], "note--1");

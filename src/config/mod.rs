@@ -1,12 +1,22 @@
-//! Connector configuration: typed settings, their defaults, and (in `load`) how they are read
-//! from `config/config.yml` and the environment.
+//! Connector configuration: typed settings, their defaults, and how they are read from
+//! `config/config.yml` and the environment.
 //!
-//! The types here are shared by every part of the connector; loading, the environment-variable
-//! table and validation live in [`load`] so that the reference connector's variable names map onto
-//! these fields explicitly (see `spec/rust-crates.md` §4 for why no automatic mapping is used).
+//! The types here are shared by every part of the connector. The rest is split by concern:
+//! - [`table`]: the option table (environment name, YAML key, default, description), the one list
+//!   that the loader, `connector-wazuh config`, the docs test and the sample configuration read;
+//! - [`parse`]: pure value parsers (text → typed value or a "what is accepted" problem);
+//! - [`load`]: where each value comes from (environment, file, default) and the errors;
+//! - `build`: the assembly of [`Settings`] from the table through the parsers.
+//!
+//! Variable names map onto fields through the explicit table rather than by splitting names on
+//! `_`, because several options contain `_` inside one word (`VERIFY_TLS`).
 
+mod build;
 pub mod load;
+pub mod names;
 pub mod options;
+pub mod parse;
+pub mod table;
 
 pub use options::*;
 

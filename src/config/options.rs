@@ -1,5 +1,5 @@
-//! Search and knowledge options (the `WAZUH_*` settings of the reference connector, spec §2.2,
-//! §2.6, §2.7). Defaults equal the reference's unless a README "Differences" entry says otherwise.
+//! Search and knowledge options (the `WAZUH_*` settings). Defaults equal the reference connector's
+//! unless `docs/migration.md` lists a difference.
 
 use std::collections::BTreeSet;
 
@@ -266,7 +266,7 @@ pub struct KnowledgeOptions {
     pub max_tlp: Tlp,
     /// `WAZUH_TLPS`: marking ids put on every created object.
     pub tlps: Vec<String>,
-    /// `WAZUH_HITS_ABORT_LIMIT`: None = never abort (default here: None, see README).
+    /// `WAZUH_HITS_ABORT_LIMIT`: None = never abort (default here: None, see docs/migration.md).
     pub hits_abort_limit: Option<u64>,
     /// `WAZUH_BUNDLE_ABORT_LIMIT`: None = never abort.
     pub bundle_abort_limit: Option<usize>,

@@ -1,19 +1,18 @@
-//! The incident-response case (Case-Incident, spec §5.5) grouping everything one enrichment
+//! The incident-response case (Case-Incident) grouping everything one enrichment
 //! found, created when at least one incident was.
 
 use super::incidents::PlannedIncident;
 use super::severity::Severity;
 use super::sightings::{earlier, Sighter};
 use super::{Bundle, Ctx};
-use crate::stix::{self, id, model, StixObject};
+use crate::stix::{id, model, StixObject};
 
 fn case_name(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> String {
     let count: u64 = sighters.iter().map(|s| s.count).sum();
     format!("{} sighted {count} time(s)", ctx.env)
 }
 
-/// The latest incident `created`, as Python's `datetime.isoformat()` writes it (the reference
-/// hashes the case id over that form; keeping it keeps the ids of existing cases).
+/// The incident created last: the case is created with it.
 fn latest_created<'i>(incidents: &'i [PlannedIncident<'_>]) -> Option<&'i PlannedIncident<'i>> {
     incidents.iter().reduce(|a, b| {
         if earlier(&a.created_raw, &b.created_raw) {
@@ -21,15 +20,6 @@ fn latest_created<'i>(incidents: &'i [PlannedIncident<'_>]) -> Option<&'i Planne
         } else {
             a
         }
-    })
-}
-
-fn python_isoformat(s: &str) -> Option<String> {
-    let t = stix::parse_time(s)?;
-    Some(if t.timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-    } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
     })
 }
 
@@ -43,9 +33,10 @@ pub fn case_id(
         return None;
     }
     let latest = latest_created(incidents)?;
-    let created =
-        python_isoformat(&latest.created_raw).unwrap_or_else(|| latest.created_stix.clone());
-    Some(id::case_incident(&case_name(ctx, sighters), Some(&created)))
+    Some(id::case_incident(
+        &case_name(ctx, sighters),
+        Some(&latest.created_stix),
+    ))
 }
 
 pub fn case(
@@ -62,7 +53,6 @@ pub fn case(
         .max()
         .unwrap_or(Severity::Low);
     let count: u64 = sighters.iter().map(|s| s.count).sum();
-    // Fixed wording (§9.3 #12): closed parenthesis, "time(s)".
     let ind_info = match ctx.indicators.as_slice() {
         [] => "(no indicator)".to_string(),
         [one] => format!("(part of the indicator {})", one.name),
@@ -78,13 +68,14 @@ pub fn case(
     let mut refs: Vec<String> = bundle
         .objects
         .iter()
-        .filter(|o| o.stix_type() != "note" && o.id() != id::AUTHOR_ID)
+        .filter(|o| o.stix_type() != "note" && o.id() != c.author_id)
         .map(|o| o.id().to_string())
         .collect();
     refs.push(ctx.input.entity.standard_id.clone());
     refs.extend(ctx.indicators.iter().map(|i| i.standard_id.clone()));
     let mut seen = std::collections::HashSet::new();
     refs.retain(|r| seen.insert(r.clone()));
+    // Same `created` as the id was computed with.
     let created = latest_created(incidents)
         .map(|i| i.created_stix.clone())
         .unwrap_or_else(|| c.now.clone());

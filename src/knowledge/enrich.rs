@@ -531,6 +531,7 @@ impl Extractor<'_, '_> {
                 if !REGISTRY.is_match(&key) {
                     continue;
                 }
+                let key = super::registry_key_in_stix_form(&key);
                 let mut props = model::WindowsRegistryKey {
                     key: key.clone(),
                     values: Vec::new(),
@@ -896,6 +897,11 @@ impl Extractor<'_, '_> {
             {
                 add("ftp");
             }
+        }
+        if protocols.is_empty() {
+            // STIX requires at least one protocol: ports alone, without an address or a known
+            // service, do not say which.
+            return;
         }
         let mut nested = Vec::new();
         let mut endpoint = |e: &Option<(String, IpAddr)>| -> Option<String> {

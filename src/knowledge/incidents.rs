@@ -21,8 +21,9 @@ pub struct PlannedIncident<'a> {
     pub id: String,
     pub name: String,
     pub description: String,
-    /// Raw timestamp the id is computed from (as pycti: verbatim).
+    /// The indexer's timestamp, for ordering.
     pub created_raw: String,
+    /// `created` as sent, which the id is computed from.
     pub created_stix: String,
     pub first_seen: String,
     pub last_seen: String,
@@ -183,7 +184,7 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                 severity: Severity,
                 targets: Vec<String>,
                 alerts: Vec<&'a Alert>| PlannedIncident {
-        id: id::incident(&name, Some(created_raw)),
+        id: id::incident(&name, Some(&stix_time(ctx, created_raw))),
         name,
         description,
         created_raw: created_raw.to_string(),

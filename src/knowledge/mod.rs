@@ -185,6 +185,16 @@ pub fn entity_value(entity: &Entity) -> Option<String> {
     v.map(|v| v.trim().to_string())
 }
 
+/// A registry key as STIX writes it: the hive by its full name (`HKLM\Software` →
+/// `HKEY_LOCAL_MACHINE\Software`). Alerts use both spellings; the search looks for both.
+pub fn registry_key_in_stix_form(key: &str) -> String {
+    use crate::search::paths::{hive_of, HIVES};
+    match hive_of(key) {
+        Some((i, len)) => format!("{}{}", HIVES[i].0, &key[len..]),
+        None => key.to_string(),
+    }
+}
+
 /// `"<entity_type> <value>"`, or the type alone when the entity has no display value.
 pub fn entity_name_value(entity: &Entity) -> String {
     match entity_value(entity) {
@@ -269,7 +279,7 @@ impl<'a> Ctx<'a> {
             opts,
             common: Common {
                 markings: opts.tlps.clone(),
-                author_id: id::AUTHOR_ID.to_string(),
+                author_id: id::author(&opts.author_name),
                 confidence: 100,
                 now: stix::timestamp(input.now),
             },
@@ -357,7 +367,8 @@ pub fn build(input: &KnowledgeInput<'_>) -> Result<Knowledge, KnowledgeError> {
     if let Some(cid) = &case_id {
         bundle.push(case::case(&ctx, cid, &sighters, &incidents, &bundle));
     }
-    let objects = stix::model::to_values(&enrich::remove_entity_copies(&ctx, bundle.objects));
+    let objects = enrich::remove_entity_copies(&ctx, bundle.objects);
+    let objects = stix::model::to_values(&stix::seal::seal(objects));
 
     if let Some(limit) = input.options.bundle_abort_limit {
         if objects.len() > limit {
@@ -376,4 +387,24 @@ pub fn build(input: &KnowledgeInput<'_>) -> Result<Knowledge, KnowledgeError> {
         objects.len()
     );
     Ok(Knowledge { objects, message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_key_in_stix_form as stix_form;
+
+    #[test]
+    fn registry_keys_name_their_hive_in_full() {
+        assert_eq!(
+            stix_form(r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\Java-Update"),
+            r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\Java-Update"
+        );
+        assert_eq!(
+            stix_form(r"hkcu\Software\x"),
+            r"HKEY_CURRENT_USER\Software\x"
+        );
+        assert_eq!(stix_form(r"HKEY_USERS\S-1-5-18"), r"HKEY_USERS\S-1-5-18");
+        // Not a hive prefix: left as it is.
+        assert_eq!(stix_form(r"HKLMX\a"), r"HKLMX\a");
+    }
 }

@@ -1,10 +1,10 @@
-//! Notes (spec §6): the enrichment summary (exact totals, the settings that shaped the search,
+//! Notes: the enrichment summary (exact totals, the settings that shaped the search,
 //! per-rule overview) and one note per sampled alert, capped by `WAZUH_MAX_NOTES*` and
 //! `WAZUH_MAX_NOTE_CHARS`, with all alert text escaped.
 
 use super::incidents::PlannedIncident;
 use super::markdown::{bound_note, cell, code_block, truncate};
-use super::sightings::{capped_alerts, external_reference, stix_time, Sighter};
+use super::sightings::{capped_alerts, earlier, external_reference, stix_time, Sighter};
 use super::{stats, Bundle, Ctx};
 use crate::alert::{Alert, RuleStats};
 use crate::config::TimeBound;
@@ -106,19 +106,18 @@ fn alert_note(
     content.push_str("\n## Alert\n\n");
     content.push_str(&code_block("json", &pretty));
     let content = bound_note(content, ctx.opts.max_note_chars);
-    // Stable across runs: the alert's time and its canonical document.
-    let canonical = serde_json_canonicalizer::to_string(&a.source).unwrap_or_default();
-    let nid = id::note(Some(&a.timestamp), &canonical, None);
+    let created = stix_time(ctx, &a.timestamp);
+    let abstract_ = format!(
+        "Wazuh alert \"{}\" for sighting at {}",
+        truncate(&a.rule.description, 200),
+        a.timestamp
+    );
     c.sdo(
         StixObject::Note,
-        nid,
-        &stix_time(ctx, &a.timestamp),
+        id::note(Some(&created), &content, Some(&abstract_)),
+        &created,
         model::Note {
-            abstract_: format!(
-                "Wazuh alert \"{}\" for sighting at {}",
-                truncate(&a.rule.description, 200),
-                a.timestamp
-            ),
+            abstract_,
             content,
             note_types: vec!["analysis".into()],
             object_refs: refs,
@@ -198,8 +197,9 @@ pub fn summary(ctx: &Ctx<'_>, sighters: &[Sighter<'_>], bundle: &Bundle) -> Stix
     let so = ctx.input.search;
     let o = ctx.opts;
     let sampled = r.alerts.len() as u64;
+    // No run-specific rows (time, duration): the note describes what the indexer holds, so
+    // enriching again against the same alerts gives the same note (same id) instead of a copy.
     let mut rows: Vec<(&str, String)> = vec![
-        ("Time", c.now.clone()),
         (
             "Request",
             if ctx.input.automatic {
@@ -209,7 +209,6 @@ pub fn summary(ctx: &Ctx<'_>, sighters: &[Sighter<'_>], bundle: &Bundle) -> Stix
             }
             .into(),
         ),
-        ("Duration", format!("{} ms", r.took_ms)),
         ("**Alerts found**", format!("**{}**", r.total)),
         ("Alerts sampled (newest first)", sampled.to_string()),
         ("Sample limit", ix.limit.to_string()),
@@ -347,12 +346,20 @@ pub fn summary(ctx: &Ctx<'_>, sighters: &[Sighter<'_>], bundle: &Bundle) -> Stix
     if o.create_incident_summary {
         refs.extend(bundle.ids_of_type("incident"));
     }
+    // Dated by the newest alert it summarises (the enrichment time is its `modified`).
+    let created = sighters
+        .iter()
+        .map(|s| s.last_seen.as_str())
+        .reduce(|a, b| if earlier(a, b) { b } else { a })
+        .map(|t| stix_time(ctx, t))
+        .unwrap_or_else(|| c.now.clone());
+    let abstract_ = format!("Wazuh enrichment: {} alert(s) up to {created}", r.total);
     c.sdo(
         StixObject::Note,
-        id::note(Some(&c.now), &content, None),
-        &c.now,
+        id::note(Some(&created), &content, Some(&abstract_)),
+        &created,
         model::Note {
-            abstract_: format!("Wazuh enrichment at {}", c.now),
+            abstract_,
             content,
             note_types: vec!["analysis".into()],
             object_refs: refs,

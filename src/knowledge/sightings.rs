@@ -1,4 +1,4 @@
-//! Who saw the entity (spec §1.3, §5.1–§5.3): the SIEM and agent system identities, the agents'
+//! Who saw the entity: the SIEM and agent system identities, the agents'
 //! IP and hostname observables, and one sighting per system with exact counts.
 
 use super::markdown::cell;
@@ -18,24 +18,13 @@ pub struct Sighter<'a> {
     pub agent: Option<Agent>,
     /// Exact number of alerts (after `WAZUH_RULE_EXCLUDE_LIST`).
     pub count: u64,
-    /// Raw timestamps as the indexer reports them (ids hash them verbatim, as pycti does).
+    /// Timestamps as the indexer reports them (sent, and hashed, in STIX form).
     pub first_seen: String,
     pub last_seen: String,
     /// Exact per-rule statistics within this system.
     pub rules: Vec<RuleStats>,
     /// The sampled alerts of this system, newest first.
     pub alerts: Vec<&'a Alert>,
-}
-
-impl Sighter<'_> {
-    /// Highest rule level among rules that may cause incidents.
-    pub fn max_level_excluding(&self, excluded: &std::collections::BTreeSet<String>) -> Option<u8> {
-        self.rules
-            .iter()
-            .filter(|r| !excluded.contains(&r.rule_id))
-            .map(|r| r.level)
-            .max()
-    }
 }
 
 pub(crate) use super::stats::earlier;
@@ -94,6 +83,15 @@ fn without_excluded(
     Some(a)
 }
 
+/// An agent system's name, `web-01 (agent 007)`: OpenCTI identifies a system by its name, and
+/// agent names are not unique (re-installed hosts, clones), agent ids are.
+pub fn system_name(agent: &Agent) -> String {
+    match agent.name.trim() {
+        "" => format!("Wazuh agent {}", agent.id),
+        name => format!("{name} (agent {})", agent.id),
+    }
+}
+
 /// The systems that saw the entity, agents by id then the SIEM.
 pub fn sighters<'a>(ctx: &Ctx<'a>) -> Vec<Sighter<'a>> {
     let result = ctx.input.result;
@@ -112,15 +110,11 @@ pub fn sighters<'a>(ctx: &Ctx<'a>) -> Vec<Sighter<'a>> {
         .filter(|a| a.count > 0)
     {
         if opts.agents_as_systems && a.agent.is_real_agent() {
-            let name = if a.agent.name.trim().is_empty() {
-                format!("Wazuh agent {}", a.agent.id)
-            } else {
-                a.agent.name.clone()
-            };
+            let name = system_name(&a.agent);
             agents.insert(
                 a.agent.id.clone(),
                 Sighter {
-                    id: id::identity(&a.agent.id, "system"),
+                    id: id::identity(&name, "system"),
                     name,
                     agent: Some(a.agent.clone()),
                     count: a.count,
@@ -183,13 +177,8 @@ pub fn sighters<'a>(ctx: &Ctx<'a>) -> Vec<Sighter<'a>> {
 pub fn identities(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<StixObject> {
     let c = &ctx.common;
     let mut out = vec![
-        c.identity(
-            id::AUTHOR_ID,
-            &ctx.opts.author_name,
-            "organization",
-            Some("Wazuh"),
-        ),
-        c.identity(&ctx.siem_id, &ctx.opts.system_name, "system", None),
+        c.identity(&ctx.opts.author_name, id::AUTHOR_CLASS, Some("Wazuh")),
+        c.identity(&ctx.opts.system_name, "system", None),
     ];
     for s in sighters {
         let Some(agent) = &s.agent else { continue };
@@ -197,8 +186,7 @@ pub fn identities(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<StixObject> {
         if let Some(ip) = &agent.ip {
             desc.push_str(&format!("|IP|{}|\n", cell(ip)));
         }
-        out.push(c.identity(&s.id, &s.name, "system", Some(&desc)));
-        // Fixed: the reference hashed "relates-to" with swapped arguments (§9.3 #15).
+        out.push(c.identity(&s.name, "system", Some(&desc)));
         out.push(StixObject::Relationship(c.relationship(
             "related-to",
             &s.id,
@@ -210,7 +198,7 @@ pub fn identities(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<StixObject> {
 }
 
 /// Each agent system's IP address and hostname, related to it over the agent's own time frame
-/// (fixes §9.3 #16: only for agent systems, so never dangling).
+/// (only for agent systems, whose identities are in the bundle).
 pub fn agent_observables(ctx: &Ctx<'_>, sighters: &[Sighter<'_>]) -> Vec<StixObject> {
     let c = &ctx.common;
     let mut out = Vec::new();
@@ -261,12 +249,13 @@ fn sighting_of_ref(ctx: &Ctx<'_>) -> String {
     }
 }
 
+/// Hashed over the times as sent (STIX form), like the rest of the sighting.
 pub fn sighting_id(ctx: &Ctx<'_>, s: &Sighter<'_>) -> String {
     id::sighting(
         &ctx.input.sighting_of,
         std::slice::from_ref(&s.id),
-        Some(&s.first_seen),
-        Some(&s.last_seen),
+        Some(&stix_time(ctx, &s.first_seen)),
+        Some(&stix_time(ctx, &s.last_seen)),
     )
 }
 

@@ -1,6 +1,8 @@
 //! OpenCTI GraphQL client: reqwest + rustls, bearer token, optional CA bundle, timeouts, bounded
 //! retries for calls whose loss would leave a work unfinished.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -43,6 +45,27 @@ impl ApiError {
         matches!(self, ApiError::GraphQl { code: Some(c), .. } if c == "GRAPHQL_VALIDATION_FAILED")
             || matches!(self, ApiError::Http { status: 400, body } if body.contains("GRAPHQL_VALIDATION_FAILED"))
     }
+}
+
+/// Why the client could not be built (a configuration problem: fix it and restart).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("OPENCTI_CA_BUNDLE {}: {source}", path.display())]
+    CaBundleRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("OPENCTI_CA_BUNDLE {}: not a PEM bundle ({source})", path.display())]
+    CaBundlePem {
+        path: PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("OPENCTI_CA_BUNDLE {}: no certificate found", path.display())]
+    CaBundleEmpty { path: PathBuf },
+    #[error("cannot build the OpenCTI HTTP client: {0}")]
+    Build(#[source] reqwest::Error),
 }
 
 /// Bounded retry schedule for calls that must not be lost (work reports, result delivery).
@@ -99,7 +122,7 @@ pub struct RequestContext {
 }
 
 impl OpenCtiClient {
-    pub fn new(settings: &OpenCtiSettings) -> Result<Self, String> {
+    pub fn new(settings: &OpenCtiSettings) -> Result<Self, SetupError> {
         if !settings.ssl_verify {
             tracing::warn!(
                 url = %settings.url,
@@ -114,25 +137,22 @@ impl OpenCtiClient {
             .user_agent(concat!("connector-wazuh/", env!("CARGO_PKG_VERSION")))
             .tls_danger_accept_invalid_certs(!settings.ssl_verify);
         if let Some(path) = &settings.ca_bundle {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("OPENCTI_CA_BUNDLE {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                format!(
-                    "OPENCTI_CA_BUNDLE {}: not a PEM bundle ({e})",
-                    path.display()
-                )
+            let pem = std::fs::read(path).map_err(|source| SetupError::CaBundleRead {
+                path: path.clone(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                SetupError::CaBundlePem {
+                    path: path.clone(),
+                    source,
+                }
             })?;
             if certs.is_empty() {
-                return Err(format!(
-                    "OPENCTI_CA_BUNDLE {}: no certificate found",
-                    path.display()
-                ));
+                return Err(SetupError::CaBundleEmpty { path: path.clone() });
             }
             builder = builder.tls_certs_merge(certs);
         }
-        let http = builder
-            .build()
-            .map_err(|e| format!("cannot build the OpenCTI HTTP client: {e}"))?;
+        let http = builder.build().map_err(SetupError::Build)?;
         Ok(OpenCtiClient {
             http,
             endpoint: format!("{}/graphql", settings.url.trim_end_matches('/')),
@@ -298,6 +318,46 @@ impl OpenCtiClient {
         self.query_retry(
             operations::WORK_ADD_EXPECTATIONS,
             json!({ "id": work_id, "expectations": n }),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+}
+
+impl OpenCtiClient {
+    /// `stixBundlePush` of a serialized bundle, attached to `work_id` when given. Platforms whose
+    /// `stixBundlePush` has no `work_id` argument (6.4) answer with a validation error: the older
+    /// form is used then, and `legacy` remembers it for the next calls.
+    pub async fn push_bundle(
+        &self,
+        connector_id: &str,
+        bundle: &str,
+        work_id: Option<&str>,
+        legacy: &AtomicBool,
+    ) -> Result<(), ApiError> {
+        if !legacy.load(Ordering::Relaxed) {
+            match self
+                .query_retry(
+                    operations::STIX_BUNDLE_PUSH,
+                    json!({ "connectorId": connector_id, "bundle": bundle, "work_id": work_id }),
+                    None,
+                )
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_validation() => {
+                    tracing::info!(
+                        "stixBundlePush has no work_id on this platform; using the older form"
+                    );
+                    legacy.store(true, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.query_retry(
+            operations::STIX_BUNDLE_PUSH_LEGACY,
+            json!({ "connectorId": connector_id, "bundle": bundle }),
             None,
         )
         .await

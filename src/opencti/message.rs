@@ -1,4 +1,4 @@
-//! Parsing enrichment request messages (protocol §3.3): manual, automatic, playbook and the
+//! Parsing enrichment request messages (as OpenCTI sends them to the listen queue): manual, automatic, playbook and the
 //! minimal older shape. Pure: bytes in, a typed request or a readable refusal out.
 
 use serde_json::Value;
@@ -150,7 +150,7 @@ pub fn parse(
 /// Organisation ids the entity is shared with (`x_opencti_granted_refs` or the OpenCTI extension's
 /// `granted_refs`), to be propagated to every produced object.
 pub fn granted_refs(entity: &Value) -> Vec<String> {
-    const EXT: &str = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba";
+    use crate::stix::OPENCTI_EXTENSION as EXT;
     let from = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
             .map(|a| {

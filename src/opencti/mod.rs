@@ -6,4 +6,4 @@ pub mod message;
 pub mod operations;
 pub mod register;
 
-pub use client::{ApiError, OpenCtiClient, RequestContext};
+pub use client::{ApiError, OpenCtiClient, RequestContext, SetupError};

@@ -11,10 +11,7 @@ use serde_json::Value;
 use super::{Context, EnrichError, Mode, Request};
 use crate::config::{KnowledgeOptions, Tlp};
 use crate::entity::IndicatorInfo;
-
-/// Id of the connector's author identity: fixed, so every deployment attributes its knowledge
-/// to the same identity.
-pub const AUTHOR_IDENTITY_ID: &str = "identity--6384d70e-3e7e-5ea0-90a1-a9f589a60d30";
+pub use crate::stix::{labels, markings, type_of_id as stix_type};
 
 /// What the later stages work on.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,37 +34,10 @@ pub enum Outcome {
     Skip(String),
 }
 
-/// STIX type prefix of an id (`ipv4-addr--…` → `ipv4-addr`).
-pub fn stix_type(id: &str) -> &str {
-    id.split_once("--").map(|(t, _)| t).unwrap_or(id)
-}
-
 fn not_found(id: &str) -> EnrichError {
     EnrichError::permanent(format!(
         "Unable to read the entity {id}: it was deleted or is not visible to the connector's OpenCTI user (check the user's permissions)"
     ))
-}
-
-/// Marking ids of a STIX object.
-pub fn markings(obj: &Value) -> Vec<String> {
-    obj.get("object_marking_refs")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Labels of a STIX object (`labels` ∪ `x_opencti_labels`).
-pub fn labels(obj: &Value) -> Vec<String> {
-    ["labels", "x_opencti_labels"]
-        .iter()
-        .filter_map(|k| obj.get(*k).and_then(Value::as_array))
-        .flatten()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect()
 }
 
 /// The TLPs among `markings` that exceed `max` (pycti: a TLP is allowed when it is at or below
@@ -99,7 +69,10 @@ pub fn policy(
     let Some(main) = objects.first() else {
         return Ok(None);
     };
-    let own = main.get("created_by_ref").and_then(Value::as_str) == Some(AUTHOR_IDENTITY_ID);
+    let own = crate::stix::id::is_author(
+        main.get("created_by_ref").and_then(Value::as_str),
+        &k.author_name,
+    );
     if own && k.ignore_own_entities {
         return Ok(Some(format!(
             "Ignoring entity because it was created by {}",
@@ -306,7 +279,7 @@ pub(crate) mod tests {
             o => panic!("{o:?}"),
         }
         let mut own = ip(Tlp::Clear);
-        own["created_by_ref"] = json!(AUTHOR_IDENTITY_ID);
+        own["created_by_ref"] = json!(crate::stix::id::LEGACY_AUTHOR_ID);
         assert!(matches!(
             inspect(&c, &req(IP, Some(own.clone()), Mode::Auto))
                 .await

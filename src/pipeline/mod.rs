@@ -8,6 +8,7 @@
 //! platform. `docs/runtime.md` lists the messages a user sees on the work.
 
 pub mod inspect;
+pub mod observe;
 pub mod plan;
 pub mod search;
 pub mod tools;
@@ -23,7 +24,6 @@ use crate::config::Settings;
 use crate::entity::IndicatorInfo;
 use crate::indexer::IndexerClient;
 use crate::knowledge::{self, KnowledgeInput};
-use crate::ops::{Health, Metrics};
 use crate::search::envelope::SearchRequest;
 use crate::search::observable::ref_ids;
 
@@ -85,12 +85,51 @@ impl Request {
 }
 
 /// What a successful enrichment produced.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Enriched {
     /// New STIX objects (without the incoming ones; the runtime adds those).
     pub objects: Vec<Value>,
     /// Work message shown in OpenCTI.
     pub message: String,
+    pub found: Found,
+}
+
+/// Whether the indexer was searched and what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Matching alerts; `objects` holds the knowledge built from them.
+    Alerts,
+    /// The search ran and matched nothing.
+    NoHits,
+    /// Not searched on purpose (out of scope, own object, ignore label…).
+    NotSearched,
+}
+
+impl Enriched {
+    /// Knowledge built from matching alerts.
+    pub fn alerts(objects: Vec<Value>, message: impl Into<String>) -> Enriched {
+        Enriched {
+            objects,
+            message: message.into(),
+            found: Found::Alerts,
+        }
+    }
+    /// A search that matched nothing.
+    pub fn no_hits(message: impl Into<String>) -> Enriched {
+        Enriched {
+            objects: Vec::new(),
+            message: message.into(),
+            found: Found::NoHits,
+        }
+    }
+    /// A request answered without searching.
+    pub fn not_searched(message: impl Into<String>) -> Enriched {
+        Enriched {
+            objects: Vec::new(),
+            message: message.into(),
+            found: Found::NotSearched,
+        }
+    }
 }
 
 /// Whether repeating the request may help.
@@ -199,24 +238,37 @@ pub struct Context {
     pub indexer: Option<Arc<IndexerClient>>,
     /// Tool names known in OpenCTI (fetched at start-up, refreshed hourly).
     pub tools: Arc<tools::ToolCache>,
-    pub metrics: Metrics,
-    pub health: Health,
+    /// Receives the searches and OpenCTI reads (see [`observe`]).
+    pub observer: Arc<dyn observe::Observer>,
 }
 
 impl Context {
-    /// A context with fresh metrics, health flags and tool cache.
+    /// A context that reports nothing, with a fresh tool cache.
     pub fn new(
         settings: Arc<Settings>,
         source: Arc<dyn EntitySource>,
         indexer: Option<Arc<IndexerClient>>,
     ) -> Context {
+        Context::observed(settings, source, indexer, Arc::new(observe::Unobserved))
+    }
+
+    /// A context whose searches and OpenCTI reads are reported to `observer`.
+    pub fn observed(
+        settings: Arc<Settings>,
+        source: Arc<dyn EntitySource>,
+        indexer: Option<Arc<IndexerClient>>,
+        observer: Arc<dyn observe::Observer>,
+    ) -> Context {
+        let source = Arc::new(observe::Observed {
+            inner: source,
+            observer: observer.clone(),
+        });
         Context {
             settings,
             source,
             indexer,
             tools: Arc::default(),
-            metrics: Metrics::new(),
-            health: Health::new(),
+            observer,
         }
     }
 }
@@ -271,7 +323,7 @@ pub fn with_notes(message: &str, notes: &[String]) -> String {
 
 /// Resolves the references of the entity and of the observables to search (from the request's
 /// `stix_objects` when they are there, else from OpenCTI). Unresolvable ones are left out; the
-/// query builder then skips that part, as the reference does.
+/// query builder then skips that part instead of failing the request.
 async fn resolve_refs(
     ctx: &Context,
     req: &Request,
@@ -308,24 +360,14 @@ async fn resolve_refs(
 /// Enrich one request: inspect → plan → search → knowledge (see the module documentation).
 pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, EnrichError> {
     let inspected = match inspect::inspect(ctx, request).await? {
-        inspect::Outcome::Skip(message) => {
-            return Ok(Enriched {
-                objects: Vec::new(),
-                message,
-            })
-        }
+        inspect::Outcome::Skip(message) => return Ok(Enriched::not_searched(message)),
         inspect::Outcome::Proceed(i) => i,
     };
     let refs = resolve_refs(ctx, request, &inspected).await?;
     let settings = &ctx.settings;
     let p =
         match plan::plan(settings, &inspected, &refs).map_err(|e| EnrichError::permanent(e.0))? {
-            plan::Plan::Done(message) => {
-                return Ok(Enriched {
-                    objects: Vec::new(),
-                    message,
-                })
-            }
+            plan::Plan::Done(message) => return Ok(Enriched::not_searched(message)),
             plan::Plan::Search(p) => *p,
         };
     let indexer = ctx.indexer.as_ref().ok_or_else(|| {
@@ -338,10 +380,7 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
     }
     let result = search::run(ctx, indexer, &sreq).await?;
     if result.total == 0 {
-        return Ok(Enriched {
-            objects: Vec::new(),
-            message: with_notes(NO_HITS, &p.notes),
-        });
+        return Ok(Enriched::no_hits(with_notes(NO_HITS, &p.notes)));
     }
     let tools = if settings.knowledge.enrich_types.contains(&EnrichType::Tool) {
         ctx.tools.names(ctx.source.as_ref()).await
@@ -362,10 +401,10 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         sighting_of: p.sighting_of.clone(),
     };
     let k = knowledge::build(&input).map_err(|e| EnrichError::refused(e.to_string()))?;
-    Ok(Enriched {
-        objects: k.objects,
-        message: with_notes(&k.message, &p.notes),
-    })
+    Ok(Enriched::alerts(
+        k.objects,
+        with_notes(&k.message, &p.notes),
+    ))
 }
 
 #[cfg(test)]

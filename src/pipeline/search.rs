@@ -1,5 +1,5 @@
 //! Stage "search" (the imperative shell around [`crate::indexer`]): runs one search request,
-//! records its duration and hits, keeps the indexer's readiness flag current, and turns indexer
+//! reports its duration and hits (or its failure) to the context's observer, and turns indexer
 //! failures into work errors that say whether trying again later can help.
 
 use std::time::Instant;
@@ -34,7 +34,7 @@ pub fn enrich_error(e: &IndexerError) -> EnrichError {
     }
 }
 
-/// Runs `req` on `indexer`, with metrics and readiness updates.
+/// Runs `req` on `indexer`, reporting the outcome to the context's observer.
 pub async fn run(
     ctx: &Context,
     indexer: &IndexerClient,
@@ -42,19 +42,18 @@ pub async fn run(
 ) -> Result<SearchResult, EnrichError> {
     let started = Instant::now();
     let outcome = indexer.search(req).await;
-    ctx.metrics.set_search_limit(indexer.limiter().limit());
+    ctx.observer.search_limit(indexer.limiter().limit());
     match outcome {
         Ok(result) => {
-            ctx.metrics.search_finished(started.elapsed(), result.total);
-            ctx.health.set_indexer_reachable(true);
+            ctx.observer
+                .search_finished(started.elapsed(), result.total);
             for f in &result.shard_failures {
                 tracing::error!(failure = %f, "indexer shard failure; using the hits that came back");
             }
             Ok(result)
         }
         Err(e) => {
-            ctx.metrics.search_failed(started.elapsed());
-            ctx.health.set_indexer_reachable(reachable_after(&e));
+            ctx.observer.search_failed(started.elapsed(), &e);
             tracing::warn!(error = %e, transient = e.is_transient(), "indexer search failed");
             Err(enrich_error(&e))
         }

@@ -1,6 +1,6 @@
 //! The names of the Tool entities known in OpenCTI, fetched once at start-up and refreshed at most
-//! once an hour (the knowledge stage links a `tool` context object only to tools OpenCTI knows,
-//! as the reference does; the reference fetched them once for the process lifetime).
+//! once an hour: the knowledge stage links a `tool` context object only to tools OpenCTI knows,
+//! and tools created while the daemon runs should be found without a restart.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,8 +10,9 @@ use super::result;
 use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
-use crate::opencti::{operations, ApiError};
-use crate::pipeline::{ErrorKind, Mode, Request};
+use crate::opencti::operations;
+use crate::ops;
+use crate::pipeline::{ErrorKind, Found, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,63 @@ fn mode_str(m: Mode) -> &'static str {
     }
 }
 
+/// How one request ended: what the log line and the metrics say, and what happens to the
+/// delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The work was ended successfully with `message`.
+    Done { found: Found, message: String },
+    /// Refused by policy (TLP, an abort limit): the work was ended in error.
+    Refused(String),
+    /// The work was ended in error (or a playbook's bundle returned unchanged).
+    Failed(String),
+    /// Nothing can be reported: the platform says the work does not exist.
+    Dropped(String),
+    /// Given back to the broker for another attempt.
+    Retry(String),
+}
+
+impl Outcome {
+    /// The `outcome` label of `enrichment_requests_total`.
+    pub fn metric(&self) -> ops::Outcome {
+        match self {
+            Outcome::Done {
+                found: Found::Alerts,
+                ..
+            } => ops::Outcome::Enriched,
+            Outcome::Done {
+                found: Found::NoHits,
+                ..
+            } => ops::Outcome::NoHits,
+            Outcome::Done {
+                found: Found::NotSearched,
+                ..
+            } => ops::Outcome::Skipped,
+            Outcome::Refused(_) => ops::Outcome::Refused,
+            Outcome::Failed(_) | Outcome::Dropped(_) | Outcome::Retry(_) => ops::Outcome::Failed,
+        }
+    }
+
+    /// What to do with the delivery.
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Outcome::Retry(_) => Disposition::Requeue,
+            _ => Disposition::Ack,
+        }
+    }
+
+    /// One word for the log line, then the detail.
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Outcome::Done { message, .. } => ("ok", message),
+            Outcome::Refused(m) => ("refused", m),
+            Outcome::Failed(m) => ("error", m),
+            Outcome::Dropped(m) => ("dropped", m),
+            Outcome::Retry(m) => ("retry", m),
+        }
+    }
+}
+
 /// Handle one delivery body.
 pub async fn handle(
     shared: &Arc<Shared>,
@@ -49,6 +107,7 @@ pub async fn handle(
     x_delivery_count: Option<u32>,
 ) -> Disposition {
     let started = Instant::now();
+    shared.metrics.request_started();
     let max = shared.settings.connector.max_message_bytes;
     let req = match message::parse(body, max, chrono::Utc::now()) {
         Ok(r) => r,
@@ -63,14 +122,12 @@ pub async fn handle(
                     tracing::warn!(error = %e, work_id = %w, "could not report the refused request on its work");
                 }
             }
-            shared.metrics.request_started();
             shared
                 .metrics
-                .request_finished(crate::ops::Outcome::Failed, started.elapsed());
+                .request_finished(ops::Outcome::Failed, started.elapsed());
             return Disposition::Ack;
         }
     };
-    shared.metrics.request_started();
     let key = req.work_id.clone().unwrap_or_else(|| {
         format!(
             "{}|{}",
@@ -83,37 +140,28 @@ pub async fn handle(
     });
     let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
     let max_attempts = shared.settings.connector.max_attempts;
-    let (outcome, disposition) = if attempt > max_attempts {
+    let outcome = if attempt > max_attempts {
         let msg = format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed");
-        (finish_failed(shared, &req, &msg).await, Disposition::Ack)
+        finish_failed(shared, &req, &msg).await
     } else {
         process(shared, &req, attempt).await
     };
+    let disposition = outcome.disposition();
     if disposition == Disposition::Ack {
         shared.attempts.forget(&key);
     }
-    let metric = if disposition == Disposition::Requeue
-        || outcome.starts_with("error")
-        || outcome.starts_with("dropped")
-    {
-        crate::ops::Outcome::Failed
-    } else if outcome.starts_with("refused") {
-        crate::ops::Outcome::Refused
-    } else if outcome.starts_with("ok: sent") {
-        crate::ops::Outcome::Enriched
-    } else if outcome.starts_with(&format!("ok: {}", crate::pipeline::NO_HITS)) {
-        crate::ops::Outcome::NoHits
-    } else {
-        crate::ops::Outcome::Skipped
-    };
-    shared.metrics.request_finished(metric, started.elapsed());
+    shared
+        .metrics
+        .request_finished(outcome.metric(), started.elapsed());
+    let (word, detail) = outcome.parts();
     tracing::info!(
         entity_id = %req.entity_id,
         entity_type = req.entity_type.as_deref().unwrap_or(""),
         mode = mode_str(req.mode),
         work_id = req.work_id.as_deref().unwrap_or(""),
         attempt,
-        outcome = %outcome,
+        outcome = word,
+        detail,
         ack = disposition == Disposition::Ack,
         duration_ms = started.elapsed().as_millis() as u64,
         "request handled"
@@ -122,7 +170,7 @@ pub async fn handle(
 }
 
 /// End the request in error (work in error, or for a playbook the incoming bundle unchanged).
-async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String {
+async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> Outcome {
     if req.mode == Mode::Playbook {
         if let Err(e) = reply_playbook(shared, req, &[]).await {
             tracing::warn!(error = %e, "could not return the playbook bundle");
@@ -133,25 +181,19 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> String
             tracing::warn!(error = %e, work_id = %w, "could not end the work in error");
         }
     }
-    format!("error: {msg}")
+    Outcome::Failed(msg.to_string())
 }
 
-async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, Disposition) {
+async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
             shared.metrics.opencti_api_error("workToReceived");
             if e.is_transient() {
-                return (
-                    format!("retry: cannot report receipt ({e})"),
-                    Disposition::Requeue,
-                );
+                return Outcome::Retry(format!("cannot report receipt ({e})"));
             }
             // The work is gone (deleted by a user): nothing can be reported; drop the request.
-            return (
-                format!("dropped: work not accepted by OpenCTI ({e})"),
-                Disposition::Ack,
-            );
+            return Outcome::Dropped(format!("work not accepted by OpenCTI ({e})"));
         }
     }
     let pinger = req.work_id.clone().map(|w| {
@@ -174,12 +216,9 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
             if let Err(e) = deliver(shared, req, &enriched.objects).await {
                 if attempt >= max_attempts {
                     let msg = format!("Could not deliver the results: {e}");
-                    return (finish_failed(shared, req, &msg).await, Disposition::Ack);
+                    return finish_failed(shared, req, &msg).await;
                 }
-                return (
-                    format!("retry: delivery failed ({e})"),
-                    Disposition::Requeue,
-                );
+                return Outcome::Retry(format!("delivery failed ({e})"));
             }
             if let Some(w) = &req.work_id {
                 if let Err(e) = shared
@@ -189,33 +228,28 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> (String, 
                 {
                     shared.metrics.opencti_api_error("workToProcessed");
                     // Results were delivered; redelivery re-sends the same ids (idempotent).
-                    return (
-                        format!("retry: cannot report the end of the work ({e})"),
-                        Disposition::Requeue,
-                    );
+                    return Outcome::Retry(format!("cannot report the end of the work ({e})"));
                 }
             }
-            let sent = if enriched.objects.is_empty() {
-                ""
-            } else {
-                "sent: "
-            };
-            (format!("ok: {sent}{}", enriched.message), Disposition::Ack)
+            Outcome::Done {
+                found: enriched.found,
+                message: enriched.message,
+            }
         }
         Err(e) if e.kind == ErrorKind::Transient && attempt < max_attempts => {
-            (format!("retry: {}", e.message), Disposition::Requeue)
+            Outcome::Retry(e.message)
         }
-        Err(e) if e.kind == ErrorKind::Refused => (
-            format!("refused: {}", finish_failed(shared, req, &e.message).await),
-            Disposition::Ack,
-        ),
+        Err(e) if e.kind == ErrorKind::Refused => {
+            finish_failed(shared, req, &e.message).await;
+            Outcome::Refused(e.message)
+        }
         Err(e) => {
             let msg = if e.kind == ErrorKind::Transient {
                 format!("Gave up after {attempt} attempt(s): {}", e.message)
             } else {
                 e.message.clone()
             };
-            (finish_failed(shared, req, &msg).await, Disposition::Ack)
+            finish_failed(shared, req, &msg).await
         }
     }
 }
@@ -322,43 +356,16 @@ async fn api_push(
     req: &Request,
     bundle: &Value,
 ) -> Result<(), DeliveryError> {
-    let text = bundle.to_string();
-    let id = &shared.settings.connector.id;
-    let legacy = shared
-        .legacy_bundle_push
-        .load(std::sync::atomic::Ordering::Relaxed);
-    if !legacy {
-        match shared
-            .client
-            .query_retry(
-                operations::STIX_BUNDLE_PUSH,
-                json!({ "connectorId": id, "bundle": text, "work_id": req.work_id }),
-                None,
-            )
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_validation() => {
-                tracing::info!(
-                    "stixBundlePush has no work_id on this platform; using the older form"
-                );
-                shared
-                    .legacy_bundle_push
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            Err(e) => return Err(DeliveryError(e.to_string())),
-        }
-    }
     shared
         .client
-        .query_retry(
-            operations::STIX_BUNDLE_PUSH_LEGACY,
-            json!({ "connectorId": id, "bundle": text }),
-            None,
+        .push_bundle(
+            &shared.settings.connector.id,
+            &bundle.to_string(),
+            req.work_id.as_deref(),
+            &shared.legacy_bundle_push,
         )
         .await
-        .map(drop)
-        .map_err(|e: ApiError| {
+        .map_err(|e| {
             shared.metrics.opencti_api_error("stixBundlePush");
             DeliveryError(e.to_string())
         })
@@ -398,4 +405,54 @@ async fn reply_playbook(
         .await
         .map(drop)
         .map_err(|e| DeliveryError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_map_to_one_metric_label_and_one_disposition() {
+        let done = |found| Outcome::Done {
+            found,
+            message: "m".into(),
+        };
+        let cases = [
+            (
+                done(Found::Alerts),
+                ops::Outcome::Enriched,
+                Disposition::Ack,
+            ),
+            (done(Found::NoHits), ops::Outcome::NoHits, Disposition::Ack),
+            (
+                done(Found::NotSearched),
+                ops::Outcome::Skipped,
+                Disposition::Ack,
+            ),
+            (
+                Outcome::Refused("tlp".into()),
+                ops::Outcome::Refused,
+                Disposition::Ack,
+            ),
+            (
+                Outcome::Failed("x".into()),
+                ops::Outcome::Failed,
+                Disposition::Ack,
+            ),
+            (
+                Outcome::Dropped("gone".into()),
+                ops::Outcome::Failed,
+                Disposition::Ack,
+            ),
+            (
+                Outcome::Retry("down".into()),
+                ops::Outcome::Failed,
+                Disposition::Requeue,
+            ),
+        ];
+        for (o, metric, disposition) in cases {
+            assert_eq!(o.metric(), metric, "{o:?}");
+            assert_eq!(o.disposition(), disposition, "{o:?}");
+        }
+    }
 }

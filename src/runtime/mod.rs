@@ -8,7 +8,7 @@
 pub mod attempts;
 pub mod handler;
 pub mod heartbeat;
-pub mod metered;
+pub mod observer;
 pub mod result;
 
 use std::sync::atomic::AtomicBool;
@@ -22,7 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::amqp::{self, Publisher};
 use crate::config::{QueueProtocol, Settings};
-use crate::opencti::{register, OpenCtiClient};
+use crate::indexer::{IndexerClient, IndexerError};
+use crate::opencti::{register, ApiError, OpenCtiClient, SetupError};
+use crate::ops::{self, Health, Metrics};
 use crate::pipeline;
 
 /// State shared by all request tasks.
@@ -32,7 +34,7 @@ pub struct Shared {
     pub ctx: pipeline::Context,
     pub enricher: Arc<dyn pipeline::Enricher>,
     /// Prometheus metrics (served when `CONNECTOR_EXPOSE_METRICS=true`).
-    pub metrics: crate::ops::Metrics,
+    pub metrics: Metrics,
 
     /// The push-queue publisher (AMQP protocol); replaced when the connection is rebuilt.
     pub publisher: std::sync::RwLock<Option<Publisher>>,
@@ -45,12 +47,23 @@ pub struct Shared {
 /// Start-up or fatal run-time failure.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{0}")]
-    Setup(String),
+    #[error(transparent)]
+    OpenCtiSetup(#[from] SetupError),
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
+    #[error(transparent)]
+    MetricsPrefix(#[from] ops::metrics::PrefixError),
+    #[error(transparent)]
+    OpsServer(std::io::Error),
     #[error("OpenCTI: {0}")]
-    OpenCti(#[from] crate::opencti::ApiError),
+    OpenCti(#[from] ApiError),
     #[error("{0}")]
     Amqp(#[from] amqp::AmqpError),
+    /// The broker cancelled the listen queue's consumer for good (e.g. the queue was deleted):
+    /// the daemon exits non-zero so that it is restarted and registers again, which re-declares
+    /// the queues.
+    #[error("the broker ended the consumer of the listen queue; exiting so that the connector is restarted and registers again")]
+    ConsumerLost,
 }
 
 /// Run until `shutdown` is cancelled (SIGTERM/SIGINT) and in-flight requests are done or the grace
@@ -67,34 +80,23 @@ pub async fn run_with(
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let settings = Arc::new(settings);
-    let client = OpenCtiClient::new(&settings.opencti).map_err(RunError::Setup)?;
-    let metrics = crate::ops::Metrics::with_prefix(
+    let client = OpenCtiClient::new(&settings.opencti)?;
+    let metrics = Metrics::with_prefix(
         &settings.connector.metrics_namespace,
         &settings.connector.metrics_subsystem,
+    )?;
+    let health = Health::new();
+    let ops_server = ops::serve_configured(
+        &settings.connector,
+        metrics.clone(),
+        health.clone(),
+        shutdown.child_token(),
     )
-    .map_err(|e| RunError::Setup(e.to_string()))?;
-    let health = crate::ops::Health::new();
-    let ops_server = if settings.connector.expose_metrics {
-        let ip: std::net::IpAddr = settings.connector.metrics_host.parse().map_err(|_| {
-            RunError::Setup(format!(
-                "CONNECTOR_METRICS_HOST {} is not an IP address",
-                settings.connector.metrics_host
-            ))
-        })?;
-        let addr = std::net::SocketAddr::new(ip, settings.connector.metrics_port);
-        let s = crate::ops::serve(
-            addr,
-            metrics.clone(),
-            health.clone(),
-            shutdown.child_token(),
-        )
-        .await
-        .map_err(|e| RunError::Setup(e.to_string()))?;
+    .await
+    .map_err(RunError::OpsServer)?;
+    if let Some(s) = &ops_server {
         tracing::info!(addr = %s.local_addr, "serving /metrics, /health and /ready");
-        Some(s)
-    } else {
-        None
-    };
+    }
 
     let version =
         register::wait_until_reachable(&client, Duration::from_secs(30), &shutdown).await?;
@@ -105,22 +107,8 @@ pub async fn run_with(
     let ping_cancel = shutdown.child_token();
     let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
 
-    let conn_name = format!("connector-wazuh {}", settings.connector.id);
-    let mut conn = amqp::connect(&reg.connection, &conn_name, Duration::from_secs(60)).await?;
-    let publisher = match settings.connector.queue_protocol {
-        QueueProtocol::Amqp => {
-            Some(Publisher::new(&conn, &reg.push_exchange, &reg.push_routing).await?)
-        }
-        QueueProtocol::Api => None,
-    };
-    let concurrency = settings.connector.concurrency;
-    let prefetch = u16::try_from(concurrency).unwrap_or(u16::MAX);
-    let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
-    let (mut channel, mut consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
-    let indexer = Arc::new(
-        crate::indexer::IndexerClient::new(&settings.indexer)
-            .map_err(|e| RunError::Setup(e.to_string()))?,
-    );
+    let link = Link::open(&reg, &settings).await?;
+    let indexer = Arc::new(IndexerClient::new(&settings.indexer)?);
     metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
@@ -128,14 +116,57 @@ pub async fn run_with(
         health.clone(),
         shutdown.child_token(),
     ));
-    // The pipeline records searches and indexer reachability in the same metrics and flags.
-    let source = Arc::new(metered::Metered {
-        inner: Arc::new(client.clone()),
+    let ctx = pipeline_context(&settings, &client, indexer, &metrics, &health).await;
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        client,
+        ctx,
+        enricher,
         metrics: metrics.clone(),
+        publisher: std::sync::RwLock::new(link.publisher.clone()),
+        connector_user_id: reg.connector_user_id.clone(),
+        attempts: attempts::Attempts::default(),
+        legacy_bundle_push: AtomicBool::new(false),
     });
-    let mut ctx = pipeline::Context::new(settings.clone(), source, Some(indexer));
-    ctx.metrics = metrics.clone();
-    ctx.health = health.clone();
+    health.set_consuming(true);
+    tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
+
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    let (link, ended) = consume(link, &shared, &health, &shutdown, &mut tasks).await;
+    drain(&settings, &metrics, &health, &link, tasks).await;
+    ping_cancel.cancel();
+    let _ = pinger.await;
+    indexer_watch.abort();
+    let _ = link.conn.close(200, "shutdown".into()).await;
+    if let Some(s) = ops_server {
+        let _ = s.handle.await;
+    }
+    if ended == LoopEnd::ConsumerLost {
+        return Err(RunError::ConsumerLost);
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The pipeline's shared context: its OpenCTI reads and searches reported to the metrics and
+/// readiness flags; the tool list fetched once now when tool context is wanted.
+async fn pipeline_context(
+    settings: &Arc<Settings>,
+    client: &OpenCtiClient,
+    indexer: Arc<IndexerClient>,
+    metrics: &Metrics,
+    health: &Health,
+) -> pipeline::Context {
+    let observer = Arc::new(observer::DaemonObserver {
+        metrics: metrics.clone(),
+        health: health.clone(),
+    });
+    let ctx = pipeline::Context::observed(
+        settings.clone(),
+        Arc::new(client.clone()),
+        Some(indexer),
+        observer,
+    );
     if settings
         .knowledge
         .enrich_types
@@ -144,26 +175,123 @@ pub async fn run_with(
         // Fetched once now; the cache refreshes the list hourly.
         ctx.tools.names(ctx.source.as_ref()).await;
     }
-    let shared = Arc::new(Shared {
-        settings: settings.clone(),
-        client,
-        ctx,
-        enricher,
-        metrics: metrics.clone(),
-        publisher: std::sync::RwLock::new(publisher),
-        connector_user_id: reg.connector_user_id.clone(),
-        attempts: attempts::Attempts::default(),
-        legacy_bundle_push: AtomicBool::new(false),
-    });
-    health.set_consuming(true);
-    tracing::info!(queue = %reg.listen, concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
+    ctx
+}
 
-    let mut tasks: JoinSet<()> = JoinSet::new();
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    // Set when the broker cancelled the consumer for good (e.g. the queue was deleted): the
-    // daemon drains and exits non-zero so the container restarts and registers again (which
-    // re-declares the queues).
-    let mut consumer_lost = false;
+/// Everything the daemon holds on the broker: one connection, the listen queue's consumer and
+/// the push publisher (AMQP protocol). Rebuilt as a whole when the consumer dies.
+struct Link {
+    conn: lapin::Connection,
+    channel: lapin::Channel,
+    consumer: lapin::Consumer,
+    publisher: Option<Publisher>,
+    listen: String,
+    tag: String,
+    prefetch: u16,
+    conn_name: String,
+    reg: register::Registration,
+}
+
+impl Link {
+    /// The first connection: bounded by a minute, so that a wrong address fails start-up.
+    async fn open(
+        reg: &register::Registration,
+        settings: &Settings,
+    ) -> Result<Link, amqp::AmqpError> {
+        let conn_name = format!("connector-wazuh {}", settings.connector.id);
+        let prefetch = u16::try_from(settings.connector.concurrency).unwrap_or(u16::MAX);
+        let tag = format!("connector-wazuh-{}", uuid::Uuid::new_v4());
+        Link::connect(
+            reg,
+            settings.connector.queue_protocol,
+            conn_name,
+            prefetch,
+            tag,
+            Duration::from_secs(60),
+        )
+        .await
+    }
+
+    async fn connect(
+        reg: &register::Registration,
+        protocol: QueueProtocol,
+        conn_name: String,
+        prefetch: u16,
+        tag: String,
+        first_connect: Duration,
+    ) -> Result<Link, amqp::AmqpError> {
+        let conn = amqp::connect(&reg.connection, &conn_name, first_connect).await?;
+        let publisher = match protocol {
+            QueueProtocol::Amqp => {
+                Some(Publisher::new(&conn, &reg.push_exchange, &reg.push_routing).await?)
+            }
+            QueueProtocol::Api => None,
+        };
+        let (channel, consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
+        Ok(Link {
+            conn,
+            channel,
+            consumer,
+            publisher,
+            listen: reg.listen.clone(),
+            tag,
+            prefetch,
+            conn_name,
+            reg: reg.clone(),
+        })
+    }
+
+    /// A new link like this one, retried every 5 s until the broker accepts it or shutdown is
+    /// requested (`None`).
+    async fn reconnect(
+        &self,
+        protocol: QueueProtocol,
+        shutdown: &CancellationToken,
+    ) -> Option<Link> {
+        loop {
+            match Link::connect(
+                &self.reg,
+                protocol,
+                self.conn_name.clone(),
+                self.prefetch,
+                self.tag.clone(),
+                Duration::from_secs(30),
+            )
+            .await
+            {
+                Ok(l) => return Some(l),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reconnecting to the broker failed; retrying in 5 s");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return None,
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why the consume loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoopEnd {
+    Shutdown,
+    ConsumerLost,
+}
+
+/// Takes deliveries while a slot is free and hands each to a task; replaces the broker link when
+/// its consumer dies. Returns the link in use at the end and why it ended.
+async fn consume(
+    mut link: Link,
+    shared: &Arc<Shared>,
+    health: &Health,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) -> (Link, LoopEnd) {
+    let protocol = shared.settings.connector.queue_protocol;
+    let sem = Arc::new(tokio::sync::Semaphore::new(
+        shared.settings.connector.concurrency,
+    ));
     // Consumer watchdog (see `amqp::consumer_alive`): a dead consumer is replaced by a new
     // connection, channel, consumer and publisher, in place, without exiting.
     let mut probe = tokio::time::interval(CONSUMER_PROBE_PERIOD);
@@ -174,59 +302,39 @@ pub async fn run_with(
             rebuild = false;
             health.set_consuming(false);
             tracing::warn!("the listen queue's consumer is gone; reconnecting to the broker");
-            let Some((c, ch, co, p)) =
-                reconnect(&reg, &settings, &conn_name, prefetch, &tag, &shutdown).await
-            else {
-                break;
+            let Some(new) = link.reconnect(protocol, shutdown).await else {
+                return (link, LoopEnd::Shutdown);
             };
             // In-flight requests keep their old channel: their acks fail and the broker
             // redelivers them, which the idempotent pipeline absorbs.
-            let old = std::mem::replace(&mut conn, c);
-            channel = ch;
-            consumer = co;
+            let old = std::mem::replace(&mut link, new);
             if let Ok(mut slot) = shared.publisher.write() {
-                *slot = p;
+                *slot = link.publisher.clone();
             }
-            let _ = old.close(200, "replaced".into()).await;
-            metrics.amqp_reconnect();
+            let _ = old.conn.close(200, "replaced".into()).await;
+            shared.metrics.amqp_reconnect();
             health.set_consuming(true);
-            tracing::info!(queue = %reg.listen, "consuming enrichment requests again");
+            tracing::info!(queue = %link.listen, "consuming enrichment requests again");
         }
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.cancelled() => return (link, LoopEnd::Shutdown),
             _ = probe.tick() => {
-                if !amqp::consumer_alive(&conn, &channel, &reg.listen, sem.available_permits() > 0).await {
+                if !amqp::consumer_alive(&link.conn, &link.channel, &link.listen, sem.available_permits() > 0).await {
                     rebuild = true;
                 }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             // Only take a delivery when a slot is free, so the loop itself never blocks: the
             // watchdog and a rebuild must run even while every slot waits on the broker.
-            next = consumer.next(), if sem.available_permits() > 0 => match next {
+            next = link.consumer.next(), if sem.available_permits() > 0 => match next {
                 Some(Ok(delivery)) => {
-                    let Ok(permit) = sem.clone().acquire_owned().await else { break };
+                    let Ok(permit) = sem.clone().acquire_owned().await else {
+                        return (link, LoopEnd::Shutdown);
+                    };
                     let shared = shared.clone();
                     tasks.spawn(async move {
                         let _permit = permit;
-                        let x_count = delivery
-                            .properties
-                            .headers()
-                            .as_ref()
-                            .and_then(|h| h.inner().get("x-delivery-count"))
-                            .and_then(|v| v.as_long_long_int().or_else(|| v.as_long_int().map(i64::from)))
-                            .and_then(|n| u32::try_from(n).ok());
-                        let disposition = handler::handle(&shared, &delivery.data, delivery.redelivered, x_count).await;
-                        let res = match disposition {
-                            handler::Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
-                            handler::Disposition::Requeue => {
-                                // A short pause so a failing dependency is not hammered.
-                                tokio::time::sleep(Duration::from_millis(500)).await;
-                                delivery.reject(BasicRejectOptions { requeue: true }).await
-                            }
-                        };
-                        if let Err(e) = res {
-                            tracing::info!(error = %e, "acknowledgement failed (broker connection was recovered); the broker redelivers the request and it is processed again idempotently");
-                        }
+                        settle(&shared, delivery).await;
                     });
                 }
                 Some(Err(e)) => {
@@ -235,25 +343,59 @@ pub async fn run_with(
                 }
                 None => {
                     tracing::error!("the broker ended the consumer (was the listen queue deleted?); restarting is needed to register again");
-                    consumer_lost = true;
-                    break;
+                    return (link, LoopEnd::ConsumerLost);
                 }
             }
         }
     }
+}
 
-    // Graceful shutdown: stop taking requests, let in-flight ones finish within the grace period;
-    // unfinished ones stay unacked and are redelivered.
+/// Handles one delivery and acks or requeues it as the handler decides.
+async fn settle(shared: &Arc<Shared>, delivery: lapin::message::Delivery) {
+    let x_count = delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get("x-delivery-count"))
+        .and_then(|v| {
+            v.as_long_long_int()
+                .or_else(|| v.as_long_int().map(i64::from))
+        })
+        .and_then(|n| u32::try_from(n).ok());
+    let disposition = handler::handle(shared, &delivery.data, delivery.redelivered, x_count).await;
+    let res = match disposition {
+        handler::Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
+        handler::Disposition::Requeue => {
+            // A short pause so a failing dependency is not hammered.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            delivery.reject(BasicRejectOptions { requeue: true }).await
+        }
+    };
+    if let Err(e) = res {
+        tracing::info!(error = %e, "acknowledgement failed (broker connection was recovered); the broker redelivers the request and it is processed again idempotently");
+    }
+}
+
+/// Graceful shutdown: stop taking requests, let in-flight ones finish within the grace period;
+/// unfinished ones stay unacked and are redelivered.
+async fn drain(
+    settings: &Settings,
+    metrics: &Metrics,
+    health: &Health,
+    link: &Link,
+    mut tasks: JoinSet<()>,
+) {
     let grace = settings.connector.shutdown_grace_period;
-    metrics.set_state(crate::ops::State::Stopped);
+    metrics.set_state(ops::State::Stopped);
     health.set_consuming(false);
     tracing::info!(
         in_flight = tasks.len(),
         grace_s = grace.as_secs(),
         "shutting down: no new requests"
     );
-    let _ = channel
-        .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
+    let _ = link
+        .channel
+        .basic_cancel(link.tag.as_str().into(), BasicCancelOptions::default())
         .await;
     let drained =
         tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
@@ -265,75 +407,19 @@ pub async fn run_with(
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
     }
-    ping_cancel.cancel();
-    let _ = pinger.await;
-    indexer_watch.abort();
-    let _ = conn.close(200, "shutdown".into()).await;
-    if let Some(s) = ops_server {
-        let _ = s.handle.await;
-    }
-    if consumer_lost {
-        return Err(RunError::Setup(
-            "the broker ended the consumer of the listen queue; exiting so that the connector is restarted and registers again".into(),
-        ));
-    }
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// How often the consumer watchdog checks the listen queue's consumer.
 const CONSUMER_PROBE_PERIOD: Duration = Duration::from_secs(10);
-
-type Rebuilt = (
-    lapin::Connection,
-    lapin::Channel,
-    lapin::Consumer,
-    Option<Publisher>,
-);
-
-/// A new connection, consumer and publisher, retried every 5 s until the broker accepts them or
-/// shutdown is requested (`None`).
-async fn reconnect(
-    reg: &register::Registration,
-    settings: &Settings,
-    conn_name: &str,
-    prefetch: u16,
-    tag: &str,
-    shutdown: &CancellationToken,
-) -> Option<Rebuilt> {
-    loop {
-        let attempt = async {
-            let conn = amqp::connect(&reg.connection, conn_name, Duration::from_secs(30)).await?;
-            let publisher = match settings.connector.queue_protocol {
-                QueueProtocol::Amqp => {
-                    Some(Publisher::new(&conn, &reg.push_exchange, &reg.push_routing).await?)
-                }
-                QueueProtocol::Api => None,
-            };
-            let (channel, consumer) = amqp::consume(&conn, &reg.listen, prefetch, tag).await?;
-            Ok::<_, amqp::AmqpError>((conn, channel, consumer, publisher))
-        };
-        match attempt.await {
-            Ok(r) => return Some(r),
-            Err(e) => {
-                tracing::warn!(error = %e, "reconnecting to the broker failed; retrying in 5 s");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return None,
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                }
-            }
-        }
-    }
-}
 
 /// Keep the readiness flag `indexer_reachable` current (one probe every 30 s whatever the
 /// concurrency; logged on change). The probe is a search on the alert index pattern that scans
 /// nothing (`IndexerClient::probe`), so credentials, permissions and TLS are verified too;
 /// searches update the flag in between (`pipeline::search`).
 async fn watch_indexer(
-    indexer: Arc<crate::indexer::IndexerClient>,
+    indexer: Arc<IndexerClient>,
     index: String,
-    health: crate::ops::Health,
+    health: Health,
     cancel: CancellationToken,
 ) {
     let mut last: Option<bool> = None;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-const OCTI_EXT: &str = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba";
+use crate::stix::OPENCTI_EXTENSION as OCTI_EXT;
 
 /// `ours` first, then `incoming` objects whose id is not already present. Objects without an id
 /// are dropped (a STIX bundle needs ids).

@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use crate::entity::{FileObservable, NetworkTrafficObservable, Observable};
 
-/// OpenCTI's STIX extension that carries its own observable properties.
-pub const OPENCTI_EXTENSION: &str = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba";
+pub use crate::stix::OPENCTI_EXTENSION;
 
 /// Longest value accepted for any observable string property. Longer values are rejected (the
 /// indexer would refuse such a query anyway, and they are not plausible observables).

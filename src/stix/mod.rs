@@ -7,6 +7,7 @@
 
 pub mod id;
 pub mod model;
+pub mod seal;
 pub mod validate;
 pub mod vectors;
 
@@ -15,7 +16,7 @@ use model::{Relationship, Sco, ScoMeta, Sdo, SdoMeta, SPEC_VERSION};
 use serde::Serialize;
 use serde_json::Value;
 
-/// Properties shared by every object the connector creates (spec §5.0).
+/// Properties shared by every object the connector creates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Common {
     /// `object_marking_refs` (`WAZUH_TLPS`).
@@ -126,17 +127,16 @@ impl Common {
         })
     }
 
-    /// An identity (author, SIEM or agent system).
+    /// An identity (author, SIEM or agent system), its id from its name and class.
     pub fn identity(
         &self,
-        id: &str,
         name: &str,
         identity_class: &str,
         description: Option<&str>,
     ) -> StixObject {
         self.sdo(
             StixObject::Identity,
-            id.to_string(),
+            id::identity(name, identity_class),
             &self.now,
             model::Identity {
                 name: name.to_string(),
@@ -146,8 +146,8 @@ impl Common {
         )
     }
 
-    /// A relationship with pycti's deterministic id (over type, source and target only);
-    /// description and times are set on the result's `props` where wanted.
+    /// A relationship with pycti's deterministic id over type, source and target; times set on
+    /// the result's `props` afterwards are taken into its id by [`seal::seal`].
     pub fn relationship(
         &self,
         relationship_type: &str,
@@ -168,6 +168,34 @@ impl Common {
             },
         }
     }
+}
+
+/// OpenCTI's STIX extension definition, under which the platform exports its own properties
+/// (`additional_names`, `granted_refs`, …) on the objects it sends.
+pub const OPENCTI_EXTENSION: &str = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba";
+
+/// STIX type prefix of an id (`ipv4-addr--…` → `ipv4-addr`).
+pub fn type_of_id(id: &str) -> &str {
+    id.split_once("--").map(|(t, _)| t).unwrap_or(id)
+}
+
+fn strings(v: Option<&Value>) -> impl Iterator<Item = String> + '_ {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+}
+
+/// Marking ids of a STIX object (`object_marking_refs`).
+pub fn markings(obj: &Value) -> Vec<String> {
+    strings(obj.get("object_marking_refs")).collect()
+}
+
+/// Labels of a STIX object (`labels` ∪ OpenCTI's `x_opencti_labels`).
+pub fn labels(obj: &Value) -> Vec<String> {
+    strings(obj.get("labels"))
+        .chain(strings(obj.get("x_opencti_labels")))
+        .collect()
 }
 
 /// The `id` of an object, or "" when it has none.

@@ -404,7 +404,7 @@ mod tests {
     fn common() -> Common {
         Common {
             markings: vec!["marking-definition--m".into()],
-            author_id: id::AUTHOR_ID.into(),
+            author_id: id::author("Wazuh"),
             confidence: 100,
             now: "2024-06-10T12:00:00.000Z".into(),
         }
@@ -413,13 +413,13 @@ mod tests {
     #[test]
     fn the_author_has_no_created_by_ref_and_others_do() {
         let c = common();
-        let author = c
-            .identity(id::AUTHOR_ID, "Wazuh", "organization", None)
-            .to_value();
+        let author = c.identity("Wazuh", "organization", None).to_value();
+        assert_eq!(author["id"], id::author("Wazuh"));
         assert!(author.get("created_by_ref").is_none());
         assert!(author.get("description").is_none());
-        let siem = c.identity("identity--s", "SIEM", "system", None).to_value();
-        assert_eq!(siem["created_by_ref"], id::AUTHOR_ID);
+        let siem = c.identity("SIEM", "system", None).to_value();
+        assert_eq!(siem["id"], id::identity("SIEM", "system"));
+        assert_eq!(siem["created_by_ref"], id::author("Wazuh"));
         assert_eq!(siem["type"], "identity");
         assert_eq!(
             siem["object_marking_refs"],

@@ -1,6 +1,7 @@
-//! Checks a file of id vectors (the shared `pycti-id-vectors.json` format) against this crate's
-//! id functions. Used by the `check-id-vectors` binary and the test suite, so that maintainers can
-//! re-run a freshly generated vector file whenever OpenCTI changes its id rules.
+//! Checks a file of id vectors (`tests/fixtures/stix/*-id-vectors.json`: pycti function inputs and
+//! the id pycti returned) against this crate's id functions. Used by the test suite and by
+//! `scripts/check-id-vectors` (the `check-id-vectors` example), so that maintainers can re-run a
+//! freshly generated vector file whenever OpenCTI changes its id rules.
 
 use super::id;
 use serde_json::Value;
@@ -40,6 +41,30 @@ pub struct Report {
     pub mismatches: Vec<Mismatch>,
 }
 
+/// One line per mismatch, then `N passed, M failed`.
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for m in &self.mismatches {
+            writeln!(f, "{m}")?;
+        }
+        write!(
+            f,
+            "{} passed, {} failed",
+            self.passed,
+            self.mismatches.len()
+        )
+    }
+}
+
+/// Reads and checks a vector file; `Err` when it cannot be read or is not a vector file.
+pub fn check_path(path: &std::path::Path) -> Result<Report, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let file: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{shown} is not JSON: {e}"))?;
+    check(&file).map_err(|e| format!("{shown}: {e}"))
+}
+
 fn s<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
     input.get(key).and_then(Value::as_str)
 }
@@ -48,80 +73,75 @@ fn req<'a>(input: &'a Value, key: &str) -> Result<&'a str, String> {
     s(input, key).ok_or_else(|| format!("input has no string `{key}`"))
 }
 
-/// Computes the id of one vector from its `type` and `input`.
+fn val<'a>(input: &'a Value, key: &str) -> Result<&'a Value, String> {
+    input
+        .get(key)
+        .ok_or_else(|| format!("input has no `{key}`"))
+}
+
+/// A time input: a Python `datetime` is given with its `isoformat()` in `<key>_serialized`, a
+/// string (or null) as itself.
+fn time<'a>(input: &'a Value, key: &str) -> Option<&'a Value> {
+    input
+        .get(format!("{key}_serialized"))
+        .or_else(|| input.get(key))
+}
+
+/// Computes the id of one vector from its `type` and `input` (the arguments of the pycti
+/// function, or the properties of an SCO), as pycti does for any JSON input it accepts.
 pub fn compute(stix_type: &str, input: &Value) -> Result<String, String> {
     Ok(match stix_type {
         "identity" => id::identity(req(input, "name")?, req(input, "identity_class")?),
-        "sighting" => {
-            let refs: Vec<String> = input
-                .get("where_sighted_refs")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            // Python datetime inputs are given with their serialised form.
-            let first = s(input, "first_seen_serialized").or_else(|| s(input, "first_seen"));
-            let last = s(input, "last_seen_serialized").or_else(|| s(input, "last_seen"));
-            id::sighting(req(input, "sighting_of_ref")?, &refs, first, last)
-        }
-        "relationship" => id::relationship(
-            req(input, "relationship_type")?,
-            req(input, "source_ref")?,
-            req(input, "target_ref")?,
-            s(input, "start_time"),
-            s(input, "stop_time"),
+        "sighting" => id::sighting_json(
+            val(input, "sighting_of_ref")?,
+            val(input, "where_sighted_refs")?,
+            time(input, "first_seen"),
+            time(input, "last_seen"),
         ),
-        "incident" => id::incident(req(input, "name")?, s(input, "created")),
-        "case-incident" => id::case_incident(req(input, "name")?, s(input, "created")),
-        "note" => id::note(
-            s(input, "created"),
+        "relationship" => id::relationship_json(
+            val(input, "relationship_type")?,
+            val(input, "source_ref")?,
+            val(input, "target_ref")?,
+            time(input, "start_time"),
+            time(input, "stop_time"),
+        ),
+        "incident" | "case-incident" => id::named_at(
+            stix_type,
+            req(input, "name")?,
+            time(input, "created").unwrap_or(&Value::Null),
+        ),
+        "note" => id::note_json(
+            time(input, "created"),
             req(input, "content")?,
             s(input, "abstract"),
         ),
         "attack-pattern" => id::attack_pattern(req(input, "name")?, s(input, "x_mitre_id")),
-        "external-reference" => id::external_reference(
-            s(input, "url"),
-            s(input, "source_name"),
-            s(input, "external_id"),
-        ),
+        "external-reference" => id::external_reference_json(
+            input.get("url"),
+            input.get("source_name"),
+            input.get("external_id"),
+        )
+        .ok_or("pycti gives no id without a url or both source_name and external_id")?,
         "kill-chain-phase" => {
-            id::kill_chain_phase(req(input, "phase_name")?, req(input, "kill_chain_name")?)
+            id::kill_chain_phase(val(input, "phase_name")?, val(input, "kill_chain_name")?)
         }
         "marking-definition" => {
-            id::marking_definition(req(input, "definition_type")?, req(input, "definition")?)
+            id::marking_definition(val(input, "definition_type")?, val(input, "definition")?)
         }
-        "location" => id::location(req(input, "name")?, req(input, "x_opencti_location_type")?),
+        "location" => id::location(
+            s(input, "name").unwrap_or_default(),
+            val(input, "x_opencti_location_type")?,
+            input.get("latitude"),
+            input.get("longitude"),
+        ),
         "tool" | "vulnerability" | "malware" | "campaign" | "intrusion-set" | "threat-actor"
         | "infrastructure" | "course-of-action" | "report" | "grouping" => {
             id::named(stix_type, req(input, "name")?)
         }
-        "ipv4-addr"
-        | "ipv6-addr"
-        | "domain-name"
-        | "url"
-        | "email-addr"
-        | "mac-addr"
-        | "hostname"
-        | "user-agent"
-        | "autonomous-system"
-        | "file"
-        | "artifact"
-        | "directory"
-        | "software"
-        | "user-account"
-        | "windows-registry-key"
-        | "network-traffic"
-        | "mutex"
-        | "x509-certificate"
-        | "email-message"
-        | "text"
-        | "phone-number"
-        | "cryptocurrency-wallet"
-        | "credential"
-        | "tracking-number" => id::sco(stix_type, input),
+        t if super::is_sco(t) && t != "process" => id::sco(t, input),
+        "phone-number" | "cryptocurrency-wallet" | "credential" | "tracking-number" => {
+            id::sco(stix_type, input)
+        }
         other => return Err(format!("type `{other}` is not supported by this connector")),
     })
 }

@@ -91,7 +91,7 @@ fn per_sighting_mode_honours_threshold_and_incident_rule_exclusion() {
         .collect();
     assert_eq!(
         names,
-        vec!["Wazuh alert: IPv4-Addr 141.98.81.37 sighted in ws-042"]
+        vec!["Wazuh alert: IPv4-Addr 141.98.81.37 sighted in ws-042 (agent 005)"]
     );
     // Sightings are still made for excluded rules.
     assert_eq!(of_type(&k.objects, "sighting").len(), 3);
@@ -317,13 +317,28 @@ fn sighting_counts_come_from_the_exact_statistics_not_the_sample() {
 #[test]
 fn agent_observables_use_each_agents_own_time_frame() {
     let k = ip_case(ip_alerts()).build().unwrap();
+    let agent = of_type(&k.objects, "identity")
+        .into_iter()
+        .find(|i| i["name"].as_str().unwrap().ends_with("(agent 002)"))
+        .unwrap();
     let rel = of_type(&k.objects, "relationship")
         .into_iter()
         .find(|r| {
             r["description"] == "The Wazuh agent had this IP address in the given time frame"
-                && r["source_ref"] == connector_wazuh::stix::id::identity("002", "system").as_str()
+                && r["source_ref"] == agent["id"]
         })
         .unwrap();
+    // Hashed with its time frame, as OpenCTI does.
+    assert_eq!(
+        rel["id"],
+        connector_wazuh::stix::id::relationship(
+            "related-to",
+            agent["id"].as_str().unwrap(),
+            rel["target_ref"].as_str().unwrap(),
+            Some("2024-06-01T18:49:51.048Z"),
+            Some("2024-06-02T07:12:05.001Z"),
+        )
+    );
     assert_eq!(rel["start_time"], "2024-06-01T18:49:51.048Z");
     assert_eq!(rel["stop_time"], "2024-06-02T07:12:05.001Z");
 }
@@ -548,7 +563,8 @@ fn each_context_type_is_extracted_and_linked_with_a_description() {
     assert!(has(
         "windows-registry-key",
         "key",
-        "HKLM\\SOFTWARE\\S-1-5-21-1-2-3-1001\\Run"
+        // STIX form: the alert's abbreviated hive by its full name.
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\S-1-5-21-1-2-3-1001\\Run"
     ));
     let nt = &of_type(&objs, "network-traffic")[0];
     assert_eq!(nt["protocols"], json!(["ipv4", "ipv6", "ssh"]));
@@ -758,8 +774,9 @@ fn markings_author_and_confidence_on_every_object() {
             "{o}"
         );
         assert_eq!(o["confidence"], 100);
-        if o["id"] != connector_wazuh::stix::id::AUTHOR_ID {
-            assert_eq!(o["created_by_ref"], connector_wazuh::stix::id::AUTHOR_ID);
+        let author = connector_wazuh::stix::id::author(&c.options.author_name);
+        if o["id"] != author.as_str() {
+            assert_eq!(o["created_by_ref"], author.as_str());
         }
     }
 }

@@ -11,6 +11,7 @@ mod testkit;
 
 mod config_cli;
 mod config_docs;
+mod config_reference;
 mod graphql_operations;
 mod indexer_errors;
 mod knowledge_build;

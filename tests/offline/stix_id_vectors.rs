@@ -1,5 +1,5 @@
-//! The shared pycti id vectors all pass, and ids behave like pycti's under unicode, surrounding
-//! whitespace and case changes.
+//! The pycti id vectors (the shared set and this project's edge cases) all pass, and ids behave
+//! like pycti's under unicode, surrounding whitespace and case changes.
 
 use connector_wazuh::stix::{id, vectors};
 use proptest::prelude::*;
@@ -12,6 +12,14 @@ fn all_shared_vectors_pass() {
     let lines: Vec<String> = report.mismatches.iter().map(|m| m.to_string()).collect();
     assert!(lines.is_empty(), "{}", lines.join("\n"));
     assert_eq!(report.passed, 56);
+}
+
+#[test]
+fn all_edge_case_vectors_pass() {
+    let report = vectors::check_path("tests/fixtures/stix/edge-id-vectors.json".as_ref()).unwrap();
+    let lines: Vec<String> = report.mismatches.iter().map(|m| m.to_string()).collect();
+    assert!(lines.is_empty(), "{}", lines.join("\n"));
+    assert!(report.passed >= 150, "{}", report.passed);
 }
 
 #[test]
@@ -28,25 +36,17 @@ fn a_wrong_vector_is_reported() {
 }
 
 #[test]
-fn check_id_vectors_binary_reports_and_fails() {
-    let bin = env!("CARGO_BIN_EXE_check-id-vectors");
-    let ok = std::process::Command::new(bin)
-        .arg("tests/fixtures/stix/pycti-id-vectors.json")
-        .output()
-        .unwrap();
-    assert!(ok.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&ok.stdout).trim(),
-        "56 passed, 0 failed"
-    );
+fn a_vector_file_is_checked_with_one_line_per_mismatch() {
+    let ok = vectors::check_path("tests/fixtures/stix/pycti-id-vectors.json".as_ref()).unwrap();
+    assert_eq!(ok.to_string(), "56 passed, 0 failed");
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"vectors":[{"n":7,"type":"tool","input":{"name":"x"},"expected_id":"tool--00000000-0000-5000-8000-000000000000"}]}"#).unwrap();
-    let out = std::process::Command::new(bin).arg(&bad).output().unwrap();
-    assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("#7 tool: expected"), "{text}");
-    assert!(text.trim_end().ends_with("0 passed, 1 failed"), "{text}");
+    let text = vectors::check_path(&bad).unwrap().to_string();
+    assert!(text.starts_with("#7 tool: expected"), "{text}");
+    assert!(text.ends_with("0 passed, 1 failed"), "{text}");
+    let err = vectors::check_path(&dir.path().join("missing.json")).unwrap_err();
+    assert!(err.contains("cannot read"), "{err}");
 }
 
 proptest! {

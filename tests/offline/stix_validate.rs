@@ -50,7 +50,7 @@ fn broken_bundles_are_reported() {
         .position(|o| o["type"] == "sighting")
         .unwrap();
     objects[sighting]["where_sighted_refs"] =
-        json!([connector_wazuh::stix::id::AUTHOR_ID.replace("identity", "tool")]);
+        json!([connector_wazuh::stix::id::author("Wazuh").replace("identity", "tool")]);
     let errors = validate_bundle(&objects, &known());
     let has = |s: &str| errors.iter().any(|e| e.contains(s));
     assert!(has(&format!("target_ref dangles: {ip_id}")), "{errors:#?}");

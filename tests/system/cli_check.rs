@@ -43,7 +43,7 @@ fn env(octi: &FakeOpenCti, indexer_url: &str, extra: &[(&str, &str)]) -> HashMap
     e.insert("WAZUH_OPENSEARCH_URL".into(), indexer_url.into());
     e.insert("WAZUH_OPENSEARCH_USERNAME".into(), "wazuh-reader".into());
     e.insert("WAZUH_OPENSEARCH_PASSWORD".into(), PASSWORD.into());
-    e.insert("WAZUH_OPENSEARCH_TIMEOUT".into(), "5s".into());
+    e.insert("WAZUH_OPENSEARCH_TIMEOUT".into(), "30s".into());
     for (k, v) in extra {
         e.insert(k.to_string(), v.to_string());
     }
@@ -54,12 +54,10 @@ fn assert_status(line: &str, status: &str) {
     assert!(line.starts_with(&format!("{status:<4}  ")), "{line}");
 }
 
-/// A closed local port (bound then released).
+/// A closed local port: the discard port, which nothing on a test machine serves (a port bound
+/// and released could be taken meanwhile by a server another test starts).
 fn closed_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
+    "http://127.0.0.1:9".to_string()
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Search recall benchmark: does the connector find *every* alert that contains an observable?
 //!
 //! ```text
-//! cargo test --test system recall -- --nocapture                           # table + today's floor
-//! CONNECTOR_RECALL_STRICT=1 cargo test --test system recall -- --nocapture # the targets of issue 12
+//! cargo test --test system recall -- --nocapture                            # table + floor
+//! CONNECTOR_RECALL_STRICT=1 cargo test --test system recall -- --nocapture  # issue 12 targets
 //! ```
 //!
 //! The corpus (`tests/fixtures/recall/alerts.bulk.ndjson`, ~1,900 alerts of every Wazuh alert
@@ -22,15 +22,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use crate::testkit::osmem::Osmem;
 use chrono::{TimeZone, Utc};
-use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::config::options::SearchOptions;
 use connector_wazuh::config::Settings;
 use connector_wazuh::indexer::IndexerClient;
 use connector_wazuh::pattern::query_for_pattern;
 use connector_wazuh::search::envelope::SearchRequest;
 use serde_json::Value;
+
+use crate::testkit::osmem::Osmem;
+use crate::testkit::settings;
 
 const ALERTS: &str = include_str!("../fixtures/recall/alerts.bulk.ndjson");
 const LABELS: &str = include_str!("../fixtures/recall/labels.json");
@@ -46,7 +47,9 @@ const REPORT_HEADER: &str = "# Search recall: what the queries miss
 Written by `CONNECTOR_RECALL_REPORT=$PWD/tests/fixtures/recall/MISSES.md cargo test --test system recall`.
 For each labelled observable or indicator the queries do not fully find: how many of its alerts
 were found, and for the missed alerts the fields that hold the value (as found by
-`scripts/recall-set`). The first list counts missed alert × field: the fields to add first.
+`scripts/recall-set`; `~field`: the value is inside a longer string there — free text, a
+composite value, a path below the directory — rather than the whole field value). The first
+list counts missed alert × field: the fields to add first.
 ";
 
 /// Issue 12 targets (`CONNECTOR_RECALL_STRICT=1`).
@@ -58,20 +61,21 @@ const TARGET_TYPE_RECALL: f64 = 0.85;
 /// is fetched (to compare with the labels; the largest label set has ~630 alerts), the
 /// generator alerts (marked `@sampledata`, the bulk of the corpus) are searched, and so are
 /// private and documentation-range addresses (the realistic sample alerts use them).
-fn settings(url: &str) -> Settings {
-    let env: HashMap<String, String> = [
-        ("OPENCTI_URL", "http://127.0.0.1:9"),
-        ("OPENCTI_TOKEN", "00000000-0000-4000-8000-000000000001"),
-        ("CONNECTOR_ID", "00000000-0000-4000-8000-000000000002"),
-        ("WAZUH_OPENSEARCH_URL", url),
-        ("WAZUH_OPENSEARCH_LIMIT", "5000"),
-        ("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "false"),
-        ("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS", "false"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    load(&LoadInput { file: None, env }).expect("benchmark configuration")
+fn benchmark_settings(url: &str) -> Settings {
+    settings::load(
+        [
+            ("OPENCTI_URL", "http://127.0.0.1:9"),
+            ("OPENCTI_TOKEN", "00000000-0000-4000-8000-000000000001"),
+            ("CONNECTOR_ID", "00000000-0000-4000-8000-000000000002"),
+            ("WAZUH_OPENSEARCH_URL", url),
+            ("WAZUH_OPENSEARCH_LIMIT", "5000"),
+            ("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "false"),
+            ("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS", "false"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    )
 }
 
 /// One labelled entity and what the connector found for it.
@@ -95,7 +99,8 @@ impl Outcome {
     }
 }
 
-async fn load_corpus(os: &Osmem) {
+/// Loads the corpus; returns the ids of its alerts.
+async fn load_corpus(os: &Osmem) -> BTreeSet<String> {
     os.apply_wazuh_template().await;
     let mut by_index: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut lines = ALERTS.lines().filter(|l| !l.trim().is_empty());
@@ -110,9 +115,15 @@ async fn load_corpus(os: &Osmem) {
             .or_default()
             .push(serde_json::from_str(doc).expect("alert line"));
     }
+    let mut ids = BTreeSet::new();
     for (index, docs) in by_index {
+        ids.extend(
+            docs.iter()
+                .map(|d| d["id"].as_str().expect("id").to_string()),
+        );
         os.bulk_index(&index, docs).await;
     }
+    ids
 }
 
 fn query_of(
@@ -149,7 +160,7 @@ fn shown(entity: &Value) -> String {
 
 async fn measure() -> Vec<Outcome> {
     let os = Osmem::start().await;
-    load_corpus(&os).await;
+    let corpus = load_corpus(&os).await;
     let labels: Value = serde_json::from_str(LABELS).expect("labels.json");
     let refs: HashMap<String, Value> = labels["refs"]
         .as_object()
@@ -157,7 +168,7 @@ async fn measure() -> Vec<Outcome> {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let settings = settings(&os.url);
+    let settings = benchmark_settings(&os.url);
     let s = &settings.indexer;
     let client = IndexerClient::new(s).expect("indexer client");
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
@@ -177,6 +188,10 @@ async fn measure() -> Vec<Outcome> {
                     .collect()
             })
             .unwrap_or_default();
+        assert!(
+            expected.is_subset(&corpus),
+            "labels.json names alerts the corpus lacks (regenerate both with scripts/recall-set)"
+        );
         let mut o = Outcome {
             entity_type: entity["entity_type"].as_str().unwrap().to_string(),
             shown: shown(entity),
@@ -303,6 +318,7 @@ fn table(outcomes: &[Outcome]) -> (Vec<Row>, Row, String) {
 fn misses(outcomes: &[Outcome]) -> String {
     let mut t = String::new();
     let mut by_field: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_type: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
     for o in outcomes {
         let missed: Vec<&String> = o.expected.difference(&o.found).collect();
         let wrong: Vec<&String> = o.found.difference(&o.expected).collect();
@@ -340,6 +356,11 @@ fn misses(outcomes: &[Outcome]) -> String {
             fields.entry(f).or_default().push(id.as_str());
             for one in f.split(',') {
                 *by_field.entry(one.to_string()).or_default() += 1;
+                *by_type
+                    .entry(&o.entity_type)
+                    .or_default()
+                    .entry(one.to_string())
+                    .or_default() += 1;
             }
         }
         for (f, ids) in fields {
@@ -358,11 +379,22 @@ fn misses(outcomes: &[Outcome]) -> String {
             );
         }
     }
-    let mut fields: Vec<(String, usize)> = by_field.into_iter().collect();
-    fields.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let by_count = |m: BTreeMap<String, usize>| {
+        let mut v: Vec<(String, usize)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    };
     let mut head = String::from("Fields holding missed values (missed alert × field):\n");
-    for (f, n) in fields {
+    for (f, n) in by_count(by_field) {
         let _ = writeln!(head, "  {n:>4}  {f}");
+    }
+    head.push_str("\nThe same, per entity type:\n");
+    for (ty, m) in by_type {
+        let list: Vec<String> = by_count(m)
+            .into_iter()
+            .map(|(f, n)| format!("{f} ({n})"))
+            .collect();
+        let _ = writeln!(head, "  {ty}: {}", list.join(", "));
     }
     format!("{head}\n{t}")
 }

@@ -85,8 +85,7 @@ async fn automatic_requests_and_own_objects() {
     let c = spawn(&octi, &[], None);
     let ip = octi.add_entity(ipv4("1.1.1.1", None));
     let mut own = ipv4("1.0.0.1", None);
-    own["created_by_ref"] =
-        Value::String(connector_wazuh::pipeline::inspect::AUTHOR_IDENTITY_ID.into());
+    own["created_by_ref"] = Value::String(connector_wazuh::stix::id::LEGACY_AUTHOR_ID.into());
     let own = octi.add_entity(own);
     let (w1, w2) = (octi.new_work(), octi.new_work());
     octi.publish_request(&octi.auto_request(&w1, &ip)).await;

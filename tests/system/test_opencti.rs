@@ -138,3 +138,34 @@ async fn a_root_field_the_test_platform_does_not_implement_is_an_error() {
     assert_refused(&octi, &r, "UNSUPPORTED_BY_TEST_OPENCTI", "me");
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "the test OpenCTI refused 1 request")]
+async fn a_refused_request_fails_the_test_that_sent_it() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let (status, _) = post(&octi, "query Nope { nope }", json!({})).await;
+    assert_eq!(status, 400);
+    // Dropping the platform (here at the end of cleanup) fails the test.
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "worker refused 3 object(s)")]
+async fn an_object_the_worker_refuses_fails_the_test_that_sent_it() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let work = octi.new_work();
+    let bundle = json!({"type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()),
+    "objects": [
+        {"type": "no-such-type", "spec_version": "2.1", "id": format!("no-such-type--{}", uuid::Uuid::new_v4())},
+        {"type": "note", "spec_version": "2.1", "id": "note--not-a-uuid", "content": "x",
+         "object_refs": [format!("ipv4-addr--{}", uuid::Uuid::new_v4())]},
+    ]});
+    let push = "mutation Push($id: String!, $bundle: String!, $work: String) {
+      stixBundlePush(connectorId: $id, bundle: $bundle, work_id: $work)
+    }";
+    let vars = json!({"id": octi.connector_id, "bundle": bundle.to_string(), "work": work});
+    let ok = post(&octi, push, vars).await;
+    accepted(&octi, &ok);
+    // Unknown type, invalid id, dangling reference: the platform goes away failing the test.
+    octi.cleanup().await;
+}

@@ -26,12 +26,7 @@ impl Enricher for NoteEnricher {
     ) -> BoxFut<'a, Result<Enriched, EnrichError>> {
         Box::pin(async move {
             let i = match inspect::inspect(ctx, req).await? {
-                inspect::Outcome::Skip(m) => {
-                    return Ok(Enriched {
-                        objects: vec![],
-                        message: m,
-                    })
-                }
+                inspect::Outcome::Skip(m) => return Ok(Enriched::not_searched(m)),
                 inspect::Outcome::Proceed(i) => i,
             };
             tokio::time::sleep(self.delay).await;
@@ -40,10 +35,7 @@ impl Enricher for NoteEnricher {
                 uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, i.entity_id.as_bytes())
             );
             let note: Value = json!({"type": "note", "spec_version": "2.1", "id": note_id, "content": format!("Looked up {}", i.entity_id), "object_refs": [i.entity_id], "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z"});
-            Ok(Enriched {
-                objects: vec![note],
-                message: "Sent 1 object".into(),
-            })
+            Ok(Enriched::alerts(vec![note], "Sent 1 object"))
         })
     }
 }

@@ -355,6 +355,17 @@ impl FakeOpenCti {
         })
     }
 
+    /// One manual request for a fresh IPv4 observable `value` (entity in the message), waited
+    /// for until its work is done; returns the work id and record.
+    pub async fn enrich_ipv4(&self, value: &str) -> (String, WorkRecord) {
+        let ip = self.add_entity(ipv4(value, None));
+        let work = self.new_work();
+        self.publish_request(&self.manual_request(&work, &ip, true))
+            .await;
+        let rec = self.wait_for_work(&work).await;
+        (work, rec)
+    }
+
     /// Publish a request to the connector's listen queue, as the platform does.
     pub async fn publish_request(&self, message: &Value) {
         self.publish_raw(message.to_string().as_bytes()).await;
@@ -727,22 +738,41 @@ async fn declare_queues(conn: &Connection, id: &str) {
     let _ = ch.close(200, "declared".into()).await;
 }
 
-/// Consume the push queue like the opencti-worker.
+/// Consume the push queue like the opencti-worker, for the life of the platform: when the
+/// broker drops the connection or cancels the consumer (broker fault tests), it connects and
+/// consumes again (unacknowledged messages come back), as the real worker does.
 async fn worker(conn: Connection, queue: String, app: Arc<App>) {
-    let ch = rabbit::channel(&conn).await;
-    let mut consumer = ch
+    let mut conn = Some(conn);
+    loop {
+        let c = match conn.take() {
+            Some(c) => c,
+            None => rabbit::connect_when_up().await,
+        };
+        consume_pushes(&c, &queue, &app).await;
+        let _ = c.close(200, "reconnecting".into()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Imports from the push queue until the consumer ends or fails.
+async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
+    let Ok(ch) = conn.create_channel().await else {
+        return;
+    };
+    let Ok(mut consumer) = ch
         .basic_consume(
-            queue.as_str().into(),
+            queue.into(),
             "fake-worker".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
         .await
-        .unwrap();
+    else {
+        return;
+    };
     while let Some(d) = consumer.next().await {
         let Ok(d) = d else {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
+            return;
         };
         let mut msg: Value = serde_json::from_slice(&d.data).unwrap_or(Value::Null);
         let bundle: Value = msg["content"]

@@ -491,6 +491,18 @@ impl Daemon {
         Daemon { child, log }
     }
 
+    /// [`Daemon::spawn`], then waits (≤ 60 s) until it consumes requests.
+    pub async fn spawn_consuming(env: &HashMap<String, String>) -> Daemon {
+        let d = Self::spawn(env);
+        assert!(
+            d.wait_log("consuming enrichment requests", Duration::from_secs(60))
+                .await,
+            "the daemon did not start consuming:\n{}",
+            d.log_text()
+        );
+        d
+    }
+
     /// Waits (≤ `timeout`) for a log line containing `needle`.
     pub async fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
@@ -568,8 +580,9 @@ pub async fn listen_queue_drained(octi: &FakeOpenCti) -> u32 {
 
 // ------------------------------------------------------------------ a platform that is down first
 
-/// A TCP forwarder on a fixed local port that refuses connections (nothing listens) until
-/// `opens_after`, then forwards to `target` (`host:port`): OpenCTI down at start-up.
+/// A TCP forwarder that drops every connection (the client sees it closed at once) until
+/// `opens_after`, then forwards to `target` (`host:port`): OpenCTI down at start-up. It listens
+/// from the start on a port of its own, so no other server can take that port meanwhile.
 pub struct LateForward {
     pub url: String,
     task: tokio::task::JoinHandle<()>,
@@ -583,19 +596,19 @@ impl Drop for LateForward {
 
 impl LateForward {
     pub async fn start(target: &str, opens_after: Duration) -> LateForward {
-        // Reserve a free port, then leave it closed until the platform "comes up".
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let opens_at = tokio::time::Instant::now() + opens_after;
         let target = target.to_string();
         let task = tokio::spawn(async move {
-            tokio::time::sleep(opens_after).await;
-            let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     continue;
                 };
+                if tokio::time::Instant::now() < opens_at {
+                    drop(inbound);
+                    continue;
+                }
                 let target = target.clone();
                 tokio::spawn(async move {
                     if let Ok(mut out) = tokio::net::TcpStream::connect(&target).await {
@@ -604,9 +617,6 @@ impl LateForward {
                 });
             }
         });
-        LateForward {
-            url: format!("http://127.0.0.1:{port}"),
-            task,
-        }
+        LateForward { url, task }
     }
 }

@@ -17,5 +17,6 @@ pub mod lucene;
 pub mod oasis;
 pub mod osmem;
 pub mod rabbit;
+pub mod reference_files;
 pub mod settings;
 pub mod tls_front;

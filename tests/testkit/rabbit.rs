@@ -85,6 +85,26 @@ pub async fn connect() -> Connection {
         .expect("RabbitMQ on 127.0.0.1:5672 (start it with scripts/test)")
 }
 
+/// A connection, retried until the broker accepts one (≤ 120 s): for helpers that must outlive a
+/// broker outage.
+pub async fn connect_when_up() -> Connection {
+    shared_broker();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let props = ConnectionProperties::default()
+            .with_connection_name("connector-wazuh-tests".into())
+            .enable_auto_recover();
+        match Connection::connect(URI, props).await {
+            Ok(c) => return c,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("RabbitMQ did not come back within 120 s: {e}"),
+        }
+    }
+}
+
 /// A channel, waiting (≤ 15 s) for the connection to recover if it is reconnecting.
 pub async fn channel(conn: &Connection) -> lapin::Channel {
     for _ in 0..150 {

@@ -1,6 +1,7 @@
 //! A small TLS + HTTP basic-auth reverse proxy in front of a plain-HTTP server (osmem), like a
 //! real Wazuh indexer with its own CA: proves the CA-bundle, wrong-password, untrusted-cert
-//! and insecure paths of the indexer client.
+//! and insecure paths of the indexer client. Without basic auth ([`TlsFront::passthrough`]) it
+//! puts the test OpenCTI behind TLS, forwarding the `Authorization` header.
 //!
 //! The CA and the server certificate (for `localhost` and `127.0.0.1`) are made with rcgen at
 //! start; the CA is written to a PEM file for `WAZUH_OPENSEARCH_CA_BUNDLE`.
@@ -37,7 +38,7 @@ impl Drop for TlsFront {
 async fn handle(
     req: Request<hyper::body::Incoming>,
     upstream: Arc<String>,
-    expected_auth: Arc<String>,
+    expected_auth: Arc<Option<String>>,
     http: reqwest::Client,
 ) -> Result<Response<Body>, Infallible> {
     let auth = req
@@ -46,7 +47,7 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    if auth != *expected_auth {
+    if expected_auth.as_ref().as_ref().is_some_and(|e| auth != *e) {
         return Ok(Response::builder()
             .status(StatusCode::UNAUTHORIZED)
             .header("content-type", "application/json")
@@ -72,6 +73,9 @@ async fn handle(
     if let Some(ct) = content_type {
         up = up.header("content-type", ct);
     }
+    if expected_auth.is_none() && !auth.is_empty() {
+        up = up.header("authorization", auth);
+    }
     let resp = match up.send().await {
         Ok(r) => r,
         Err(e) => {
@@ -94,6 +98,17 @@ impl TlsFront {
     /// Starts a front on 127.0.0.1 forwarding to `upstream` (e.g. osmem's URL) for requests
     /// authenticated as `user`/`password`.
     pub async fn start(upstream: &str, user: &str, password: &str) -> TlsFront {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Self::start_with(upstream, Some(format!("Basic {basic}"))).await
+    }
+
+    /// Starts a front on 127.0.0.1 forwarding every request to `upstream`, its `Authorization`
+    /// header included (the upstream authenticates).
+    pub async fn passthrough(upstream: &str) -> TlsFront {
+        Self::start_with(upstream, None).await
+    }
+
+    async fn start_with(upstream: &str, expected_auth: Option<String>) -> TlsFront {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -120,10 +135,7 @@ impl TlsFront {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let upstream = Arc::new(upstream.trim_end_matches('/').to_string());
-        let expected_auth = Arc::new(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-        ));
+        let expected_auth = Arc::new(expected_auth);
         let http = reqwest::Client::new();
         let task = tokio::spawn(async move {
             loop {
@@ -153,5 +165,44 @@ impl TlsFront {
             _dir: dir,
             task,
         }
+    }
+}
+
+/// osmem with the sample alerts behind a TLS + basic-auth front (its own CA): a Wazuh indexer as
+/// deployed. [`TlsIndexer::env`] gives the connector variables that search it.
+pub struct TlsIndexer {
+    pub osmem: super::osmem::Osmem,
+    pub front: TlsFront,
+    pub user: &'static str,
+    pub password: &'static str,
+}
+
+impl TlsIndexer {
+    pub async fn start(user: &'static str, password: &'static str) -> TlsIndexer {
+        let osmem = super::osmem::Osmem::start().await;
+        osmem.load_sample_alerts().await;
+        let front = TlsFront::start(&osmem.url, user, password).await;
+        TlsIndexer {
+            osmem,
+            front,
+            user,
+            password,
+        }
+    }
+
+    /// URL, credentials and CA bundle; every observable searched, the samples' dashboard
+    /// sample-data marker ignored.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("WAZUH_OPENSEARCH_URL", self.front.url.clone()),
+            ("WAZUH_OPENSEARCH_USERNAME", self.user.to_string()),
+            ("WAZUH_OPENSEARCH_PASSWORD", self.password.to_string()),
+            (
+                "WAZUH_OPENSEARCH_CA_BUNDLE",
+                self.front.ca_pem.display().to_string(),
+            ),
+            ("WAZUH_CREATE_OBS_SIGHTINGS", "true".into()),
+            ("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "false".into()),
+        ]
     }
 }

@@ -1,0 +1,254 @@
+//! The option table: every configurable option once, with its environment variable, its
+//! `config.yml` key, its default and a one-line description. The loader, `connector-wazuh config`,
+//! the documentation test and the sample configuration all read this one list.
+
+/// One configurable option.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionSpec {
+    /// Environment variable name (the reference connector's name where it has one).
+    pub env: &'static str,
+    /// Dotted key in `config.yml`.
+    pub key: &'static str,
+    /// Default as text (parsed by the same parser as user values); `None` = unset/required.
+    pub default: Option<&'static str>,
+    /// Whether the option is required (no default and needed to run).
+    pub required: bool,
+    /// Secret values are never printed.
+    pub secret: bool,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+const fn opt(
+    env: &'static str,
+    key: &'static str,
+    default: Option<&'static str>,
+    doc: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        env,
+        key,
+        default,
+        required: false,
+        secret: false,
+        doc,
+    }
+}
+const fn req(env: &'static str, key: &'static str, doc: &'static str) -> OptionSpec {
+    OptionSpec {
+        env,
+        key,
+        default: None,
+        required: true,
+        secret: false,
+        doc,
+    }
+}
+const fn secret(
+    env: &'static str,
+    key: &'static str,
+    required: bool,
+    doc: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        env,
+        key,
+        default: None,
+        required,
+        secret: true,
+        doc,
+    }
+}
+
+/// Other environment names accepted for an option (alias → canonical). `connector-wazuh config`
+/// marks a value read through one of them.
+pub const ENV_ALIASES: &[(&str, &str)] = &[
+    ("QUEUE_PROTOCOL", "CONNECTOR_QUEUE_PROTOCOL"),
+    ("OPENCTI_JSON_LOGGING", "CONNECTOR_JSON_LOGGING"),
+    // Spellings used by the reference connector's own compose example, so that a migrating
+    // user's file keeps meaning what its author intended.
+    ("AGENTS_AS_SYSTEMS", "WAZUH_AGENTS_AS_SYSTEMS"),
+    (
+        "WAZUH_ENRICH_URLS_WITHOUT_HOST",
+        "WAZUH_ENRICH_ENRICH_URLS_WITHOUT_HOST",
+    ),
+    (
+        "WAZUH_SEARCH_LOOKUP_URL_INGORE_TRAILING_SLASH",
+        "WAZUH_SEARCH_LOOKUP_URL_IGNORE_TRAILING_SLASH",
+    ),
+];
+
+/// Which aliases are spellings of the reference connector's documentation (the others are older
+/// names of this connector or pycti's).
+pub const REFERENCE_ALIASES: &[&str] = &[
+    "AGENTS_AS_SYSTEMS",
+    "WAZUH_ENRICH_URLS_WITHOUT_HOST",
+    "WAZUH_SEARCH_LOOKUP_URL_INGORE_TRAILING_SLASH",
+];
+
+/// How a value read through `alias` is marked.
+pub fn alias_note(alias: &str) -> &'static str {
+    if REFERENCE_ALIASES.contains(&alias) {
+        "reference-only spelling"
+    } else {
+        "deprecated spelling"
+    }
+}
+
+/// Whole sections given as one JSON object (`WAZUH_SEARCH='{"lookup_agent_ip":true}'`), as the
+/// reference connector accepts: variable → the `config.yml` section its keys belong to.
+pub const SECTION_VARS: &[(&str, &str)] = &[
+    ("WAZUH_OPENSEARCH", "wazuh.opensearch"),
+    ("WAZUH_SEARCH", "wazuh.search"),
+    ("WAZUH_ENRICH", "wazuh.enrich"),
+];
+
+/// The prefix of this connector's own keys that the reference's `config.yml` layout leaves out
+/// (`max_tlp:` and `opensearch:` at the top level instead of under `wazuh:`).
+pub const WAZUH_SECTION: &str = "wazuh.";
+
+/// Names that are known but have no effect here: (variable, `config.yml` key, why). They are
+/// warned about, never errors, so that files written for the reference connector or for pycti
+/// still start the connector.
+pub const IGNORED: &[(&str, &str, &str)] = &[
+    ("WAZUH_ENRICH_AGENT", "enrich_agent", "the reference connector's documentation lists it, but neither connector has such a setting"),
+    ("CONNECTOR_CONFIDENCE_LEVEL", "connector.confidence_level", "a pycti option; enrichment results carry no confidence here"),
+    ("CONNECTOR_UPDATE_EXISTING_DATA", "connector.update_existing_data", "a pycti option that OpenCTI no longer reads"),
+    ("CONNECTOR_RUN_AND_TERMINATE", "connector.run_and_terminate", "a pycti option for external-import connectors"),
+    ("CONNECTOR_VALIDATE_BEFORE_IMPORT", "connector.validate_before_import", "a pycti option for import connectors"),
+];
+
+/// Variables read outside the option table.
+pub const OTHER_VARS: &[&str] = &["CONNECTOR_CONFIG_FILE"];
+
+/// Default entity types offered for enrichment (the reference's scope).
+pub const DEFAULT_SCOPE: &str = "Artifact,Directory,Domain-Name,Email-Addr,Hostname,IPv4-Addr,IPv6-Addr,Mac-Addr,Network-Traffic,Process,StixFile,Url,User-Account,User-Agent,WindowsRegistryKey,WindowsRegistryValueType,Vulnerability,Indicator";
+
+/// Every option, in documentation order.
+pub const OPTIONS: &[OptionSpec] = &[
+    // --- OpenCTI
+    req("OPENCTI_URL", "opencti.url", "OpenCTI base URL (http/https)."),
+    secret("OPENCTI_TOKEN", "opencti.token", true, "API token of the connector's OpenCTI user."),
+    opt("OPENCTI_SSL_VERIFY", "opencti.ssl_verify", Some("true"), "Verify OpenCTI's TLS certificate (the reference defaults to false)."),
+    opt("OPENCTI_CA_BUNDLE", "opencti.ca_bundle", None, "PEM file with extra CA certificates trusted for OpenCTI."),
+    opt("OPENCTI_TIMEOUT", "opencti.timeout", Some("60s"), "Timeout of one OpenCTI API request."),
+    // --- connector
+    req("CONNECTOR_ID", "connector.id", "Connector id (UUID, stable across restarts: it names the queues)."),
+    opt("CONNECTOR_TYPE", "connector.type", Some("INTERNAL_ENRICHMENT"), "Connector type; only INTERNAL_ENRICHMENT is supported."),
+    opt("CONNECTOR_NAME", "connector.name", Some("Wazuh"), "Display name in OpenCTI."),
+    opt("CONNECTOR_SCOPE", "connector.scope", Some(DEFAULT_SCOPE), "Entity types offered for enrichment (comma list or JSON array; `all` = the default list)."),
+    opt("CONNECTOR_AUTO", "connector.auto", Some("true"), "Enrich entities automatically when they are created."),
+    opt("CONNECTOR_AUTO_UPDATE", "connector.auto_update", Some("false"), "Enrich entities automatically when they are updated."),
+    opt("CONNECTOR_LOG_LEVEL", "connector.log_level", Some("info"), "Log level: error, warn(ing), info, debug, trace."),
+    opt("CONNECTOR_JSON_LOGGING", "connector.json_logging", Some("true"), "Log JSON lines (false: human-readable lines). Alias OPENCTI_JSON_LOGGING."),
+    opt("CONNECTOR_CONCURRENCY", "connector.concurrency", Some("4"), "Requests processed at once (also the AMQP prefetch), 1-256."),
+    opt("CONNECTOR_QUEUE_PROTOCOL", "connector.queue_protocol", Some("amqp"), "How results are delivered: amqp (push queue) or api (stixBundlePush). Alias QUEUE_PROTOCOL."),
+    opt("CONNECTOR_SHUTDOWN_GRACE_PERIOD", "connector.shutdown_grace_period", Some("30s"), "On SIGTERM/SIGINT, time given to in-flight requests to finish."),
+    opt("CONNECTOR_MAX_ATTEMPTS", "connector.max_attempts", Some("3"), "Deliveries of one request before its work is ended in error, 1-100."),
+    opt("CONNECTOR_MAX_MESSAGE_BYTES", "connector.max_message_bytes", Some("16777216"), "Largest accepted request body in bytes (larger ones are refused)."),
+    opt("CONNECTOR_EXPOSE_METRICS", "connector.expose_metrics", Some("false"), "Serve Prometheus metrics."),
+    opt("CONNECTOR_METRICS_PORT", "connector.metrics_port", Some("9095"), "Metrics port."),
+    opt("CONNECTOR_METRICS_HOST", "connector.metrics_host", Some("0.0.0.0"), "Metrics listen address."),
+    opt("CONNECTOR_METRICS_NAMESPACE", "connector.metrics_namespace", None, "Prefix of every metric name (as pycti; letters, digits, _)."),
+    opt("CONNECTOR_METRICS_SUBSYSTEM", "connector.metrics_subsystem", None, "Second prefix of every metric name (as pycti)."),
+    // --- broker overrides
+    opt("MQ_HOST", "mq.host", None, "Override the RabbitMQ host returned by OpenCTI."),
+    opt("MQ_PORT", "mq.port", None, "Override the RabbitMQ port."),
+    opt("MQ_VHOST", "mq.vhost", None, "Override the RabbitMQ virtual host."),
+    opt("MQ_USE_SSL", "mq.use_ssl", None, "Override whether AMQP uses TLS."),
+    opt("MQ_USER", "mq.user", None, "Override the RabbitMQ user."),
+    secret("MQ_PASS", "mq.pass", false, "Override the RabbitMQ password."),
+    opt("MQ_USE_SSL_CA", "mq.use_ssl_ca", None, "PEM CA bundle trusted for amqps."),
+    // --- Wazuh root
+    opt("WAZUH_MAX_TLP", "wazuh.max_tlp", Some("TLP:AMBER+STRICT"), "Highest TLP of entities that may be looked up."),
+    opt("WAZUH_TLPS", "wazuh.tlps", Some("TLP:AMBER+STRICT"), "Markings (TLP names or marking-definition ids) put on every created object."),
+    opt("WAZUH_HITS_ABORT_LIMIT", "wazuh.hits_abort_limit", None, "Fail the request when more alerts match (unset: never)."),
+    opt("WAZUH_BUNDLE_ABORT_LIMIT", "wazuh.bundle_abort_limit", None, "Fail the request when the bundle has more objects (unset: never)."),
+    opt("WAZUH_SYSTEM_NAME", "wazuh.system_name", Some("Wazuh SIEM"), "Name of the SIEM system identity."),
+    opt("WAZUH_AGENTS_AS_SYSTEMS", "wazuh.agents_as_systems", Some("true"), "One system identity per Wazuh agent."),
+    opt("WAZUH_CREATE_OBS_SIGHTINGS", "wazuh.create_obs_sightings", Some("true"), "Process observables that have no indicators."),
+    opt("WAZUH_MAX_EXTREFS", "wazuh.max_extrefs", Some("10"), "Max external references per sighting."),
+    opt("WAZUH_MAX_EXTREFS_PER_ALERT_RULE", "wazuh.max_extrefs_per_alert_rule", Some("2"), "Max external references per rule per sighting."),
+    opt("WAZUH_MAX_NOTES", "wazuh.max_notes", Some("10"), "Max alert notes per sighting."),
+    opt("WAZUH_MAX_NOTES_PER_ALERT_RULE", "wazuh.max_notes_per_alert_rule", Some("2"), "Max alert notes per rule per sighting."),
+    opt("WAZUH_CREATE_SIGHTING_SUMMARY", "wazuh.create_sighting_summary", Some("true"), "Reference the summary note from sightings."),
+    opt("WAZUH_CREATE_INCIDENT_SUMMARY", "wazuh.create_incident_summary", Some("true"), "Reference the summary note from incidents."),
+    opt("WAZUH_REQUIRE_INDICATOR_FOR_INCIDENTS", "wazuh.require_indicator_for_incidents", Some("true"), "Observables need a valid indicator to get incidents."),
+    opt("WAZUH_CREATE_INCIDENT", "wazuh.create_incident", Some("per-sighting"), "Incident mode: per-query, per-sighting, per-alert-rule, per-alert, never."),
+    opt("WAZUH_VULNERABILITY_INCIDENT_CVSS3_SCORE_THRESHOLD", "wazuh.vulnerability_incident_cvss3_score_threshold", None, "Vulnerabilities get incidents only at or above this CVSS3 score (unset: never)."),
+    opt("WAZUH_VULNERABILITY_INCIDENT_ACTIVE_ONLY", "wazuh.vulnerability_incident_active_only", Some("true"), "No incident for vulnerabilities already resolved everywhere."),
+    opt("WAZUH_CREATE_INCIDENT_THRESHOLD", "wazuh.create_incident_threshold", Some("1"), "Minimum Wazuh rule level (1-15) for incidents."),
+    opt("WAZUH_RULE_EXCLUDE_LIST", "wazuh.rule_exclude_list", Some(""), "Rule ids whose alerts are ignored."),
+    opt("WAZUH_INCIDENT_RULE_EXCLUDE_LIST", "wazuh.incident_rule_exclude_list", Some(""), "Rule ids that never cause incidents."),
+    opt("WAZUH_CREATE_AGENT_IP_OBSERVABLE", "wazuh.create_agent_ip_observable", Some("true"), "Create IP observables for agents."),
+    opt("WAZUH_CREATE_AGENT_HOSTNAME_OBSERVABLE", "wazuh.create_agent_hostname_observable", Some("true"), "Create hostname observables for agents."),
+    opt("WAZUH_IGNORE_OWN_ENTITIES", "wazuh.ignore_own_entities", Some("false"), "Skip entities created by this connector's author."),
+    opt("WAZUH_LABEL_IGNORE_LIST", "wazuh.label_ignore_list", Some("hygiene,wazuh_ignore"), "Skip entities carrying any of these labels."),
+    opt("WAZUH_ENRICH_LABELS", "wazuh.enrich_labels", Some("wazuh_ignore"), "Labels put on enriched observables."),
+    opt("WAZUH_CREATE_INCIDENT_RESPONSE", "wazuh.create_incident_response", Some("true"), "Create a case when incidents were created."),
+    opt("WAZUH_AUTHOR_NAME", "wazuh.author_name", Some("Wazuh"), "Name of the author identity."),
+    opt("WAZUH_APP_URL", "wazuh.app_url", Some("https://wazuh-dashboard/"), "Wazuh dashboard base URL used in links."),
+    opt("WAZUH_REQUIRE_INDICATOR_DETECTION", "wazuh.require_indicator_detection", Some("false"), "Ignore indicators whose detection flag is not set."),
+    opt("WAZUH_IGNORE_REVOKED_INDICATORS", "wazuh.ignore_revoked_indicators", Some("true"), "Ignore revoked indicators."),
+    opt("WAZUH_INDICATOR_SCORE_THRESHOLD", "wazuh.indicator_score_threshold", None, "Ignore indicators scored below this (0-100; unset: none)."),
+    opt("WAZUH_INDICATOR_SEARCH", "wazuh.indicator_search", Some("both"), "How indicators are searched: pattern, based-on, both."),
+    opt("WAZUH_SKIP_AUTO_ENRICHMENT_OF_OWN_OBJECTS", "wazuh.skip_auto_enrichment_of_own_objects", Some("true"), "Automatic requests for objects this connector created are answered without a search."),
+    opt("WAZUH_MAX_NOTE_CHARS", "wazuh.max_note_chars", Some("60000"), "Maximum characters of one note."),
+    opt("WAZUH_MAX_CONTEXT_ALERTS", "wazuh.max_context_alerts", Some("50"), "Alerts used to build context objects."),
+    // --- indexer
+    req("WAZUH_OPENSEARCH_URL", "wazuh.opensearch.url", "Wazuh indexer URL (http/https, with port)."),
+    opt("WAZUH_OPENSEARCH_USERNAME", "wazuh.opensearch.username", Some(""), "Indexer user (basic auth)."),
+    secret("WAZUH_OPENSEARCH_PASSWORD", "wazuh.opensearch.password", false, "Indexer password."),
+    opt("WAZUH_OPENSEARCH_VERIFY_TLS", "wazuh.opensearch.verify_tls", Some("true"), "Verify the indexer's TLS certificate."),
+    opt("WAZUH_OPENSEARCH_CA_BUNDLE", "wazuh.opensearch.ca_bundle", None, "PEM file with the indexer's root CA."),
+    opt("WAZUH_OPENSEARCH_INDEX", "wazuh.opensearch.index", Some("wazuh-alerts-*"), "Index pattern searched."),
+    opt("WAZUH_OPENSEARCH_TIMEOUT", "wazuh.opensearch.timeout", Some("20s"), "Timeout of one indexer request."),
+    opt("WAZUH_OPENSEARCH_RETRIES", "wazuh.opensearch.retries", Some("3"), "Retries on 429/5xx/connection errors."),
+    opt("WAZUH_OPENSEARCH_SEARCH_AFTER", "wazuh.opensearch.search_after", None, "Only alerts at or after this time: RFC 3339 date (UTC) or age like 30d / 7 days."),
+    opt("WAZUH_OPENSEARCH_INCLUDE_MATCH", "wazuh.opensearch.include_match", Some(""), "Required matches: field=value list or JSON [{field,query}]."),
+    opt("WAZUH_OPENSEARCH_EXCLUDE_MATCH", "wazuh.opensearch.exclude_match", Some("data.integration=opencti"), "Excluded matches: field=value list or JSON [{field,query}]."),
+    opt("WAZUH_OPENSEARCH_FILTER", "wazuh.opensearch.filter", Some("[]"), "Extra query-DSL filter clauses (JSON array), always ANDed."),
+    opt("WAZUH_OPENSEARCH_LIMIT", "wazuh.opensearch.limit", Some("50"), "Newest alerts fetched per search."),
+    opt("WAZUH_OPENSEARCH_ORDER_BY", "wazuh.opensearch.order_by", Some("@timestamp:desc"), "Sort: field:asc|desc list."),
+    opt("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA", "wazuh.opensearch.exclude_sample_data", Some("true"), "Ignore dashboard sample alerts."),
+    opt("WAZUH_OPENSEARCH_VULNERABILITY_STATE_INDEX", "wazuh.opensearch.vulnerability_state_index", None, "Vulnerability state index pattern (Wazuh 4.8+); unset: off."),
+    // --- search
+    opt("WAZUH_SEARCH_FILESEARCH_OPTIONS", "wazuh.search.filesearch_options", Some("search-size,search-additional-filenames,include-parent-dir-ref,include-reg-values,search-filename-only,allow-regexp,case-insensitive"), "File search options (list, or all)."),
+    opt("WAZUH_SEARCH_DIRSEARCH_OPTIONS", "wazuh.search.dirsearch_options", Some("match-subdirs,search-filenames,allow-regexp,ignore-trailing-slash,case-insensitive"), "Directory search options (list, or all)."),
+    opt("WAZUH_SEARCH_PROCSEARCH_OPTIONS", "wazuh.search.procsearch_options", Some("case-insensitive"), "Process search options (list, or all)."),
+    opt("WAZUH_SEARCH_REGKEYSEARCH_OPTIONS", "wazuh.search.regkeysearch_options", Some("match-subdirs,ignore-trailing-slash,ignore-sid,case-insensitive,search-hive-aliases,allow-regexp"), "Registry key search options (list, or all)."),
+    opt("WAZUH_SEARCH_LOOKUP_AGENT_IP", "wazuh.search.lookup_agent_ip", Some("false"), "Also match agent IP addresses."),
+    opt("WAZUH_SEARCH_LOOKUP_AGENT_NAME", "wazuh.search.lookup_agent_name", Some("false"), "Also match agent names for domains/hostnames."),
+    opt("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS", "wazuh.search.ignore_private_addrs", Some("true"), "Do not search private IP addresses."),
+    opt("WAZUH_SEARCH_LOOKUP_MAC_VARIANTS", "wazuh.search.lookup_mac_variants", Some("true"), "Search common MAC address spellings."),
+    opt("WAZUH_SEARCH_LOOKUP_HOSTNAMES_IN_CMD_LINE", "wazuh.search.lookup_hostnames_in_cmd_line", Some("false"), "Also search domains in command lines."),
+    opt("WAZUH_SEARCH_LOOKUP_URL_WITHOUT_HOST", "wazuh.search.lookup_url_without_host", Some("false"), "Also match URL paths without host."),
+    opt("WAZUH_SEARCH_LOOKUP_URL_IGNORE_TRAILING_SLASH", "wazuh.search.lookup_url_ignore_trailing_slash", Some("false"), "Ignore a trailing slash when matching URLs."),
+    // --- enrich
+    opt("WAZUH_ENRICH_TYPES", "wazuh.enrich.types", Some("all"), "Objects extracted from alerts (list, or all)."),
+    opt("WAZUH_ENRICH_FILENAME_BEHAVIOUR", "wazuh.enrich.filename_behaviour", Some("all"), "create-dir, remove-path (list, or all)."),
+    opt("WAZUH_ENRICH_ENRICH_URLS_WITHOUT_HOST", "wazuh.enrich.enrich_urls_without_host", Some("false"), "Allow URL observables without host."),
+];
+
+/// The table entry of an option; the names passed in come from the code, never from input.
+pub(crate) fn spec(env: &str) -> &'static OptionSpec {
+    OPTIONS
+        .iter()
+        .find(|o| o.env == env)
+        .unwrap_or_else(|| panic!("option {env} missing from OPTIONS (programming error)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn option_table_is_consistent() {
+        let mut names = BTreeSet::new();
+        for o in OPTIONS {
+            assert!(names.insert(o.env), "duplicate {}", o.env);
+            assert_eq!(o.key.to_ascii_lowercase(), o.key);
+        }
+    }
+}
