@@ -278,13 +278,13 @@ pub struct ProxyRules {
     pub kinds: HashMap<&'static str, u64>,
 }
 
-/// What an indexer request is, from its path and body: `probe` (stops at the first document),
+/// What an indexer request is, from its path and body: `probe` (matches nothing),
 /// `aggs` (aggregations), `facts` (fields of every matching alert), `search` (a plain search), or
 /// `other`.
 pub fn request_kind(path: &str, body: &str) -> &'static str {
     if !path.contains("_search") {
         "other"
-    } else if path.contains("terminate_after") {
+    } else if body.contains("match_none") {
         "probe"
     } else if body.contains("\"aggs\"") {
         "aggs"
