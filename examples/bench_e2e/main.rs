@@ -16,6 +16,7 @@
 //! Prints a Markdown table per cell and a summary table at the end (also written to `--out`).
 
 mod corpus;
+mod load;
 #[path = "../../tests/testkit/mod.rs"]
 mod testkit;
 
@@ -51,6 +52,8 @@ struct Opts {
     max_hits_concurrent: u64,
     out: Option<String>,
     extra_env: Vec<(String, String)>,
+    /// Requests of the mixed burst per concurrency level (0 = none).
+    burst: usize,
 }
 
 fn usage() -> ! {
@@ -58,7 +61,7 @@ fn usage() -> ! {
         "usage: bench_e2e --daemon PATH [--alerts N] [--requests N] [--min-requests N] \
          [--cell-budget SECS] [--request-timeout SECS] [--concurrency 1,4] [--replicas N] \
          [--kinds ipv4,domain,file-sha256,file-name,regkey,process] [--tiers t0,t10,t1000,t10000,all] \
-         [--query-cost] [--no-daemon] [--serve] [--max-hits-concurrent N] [--env NAME=VALUE]... [--out FILE]"
+         [--query-cost] [--no-daemon] [--serve] [--max-hits-concurrent N] [--env NAME=VALUE]... [--burst N] [--out FILE]"
     );
     std::process::exit(2)
 }
@@ -81,6 +84,7 @@ fn parse_opts() -> Opts {
         max_hits_concurrent: 1_000,
         out: None,
         extra_env: Vec::new(),
+        burst: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -118,6 +122,7 @@ fn parse_opts() -> Opts {
                 o.max_hits_concurrent = val().parse().unwrap_or_else(|_| usage())
             }
             "--out" => o.out = Some(val()),
+            "--burst" => o.burst = val().parse().unwrap_or_else(|_| usage()),
             "--env" => {
                 let kv = val();
                 let (k, v) = kv.split_once('=').unwrap_or_else(|| usage());
@@ -257,6 +262,8 @@ struct Cell {
     objects: f64,
     kbytes: f64,
     peak_rss_mb: f64,
+    /// Searches per request at the indexer, by kind (seen by the tap).
+    searches: String,
     message: String,
 }
 
@@ -292,7 +299,7 @@ async fn one_request(octi: &FakeOpenCti, entity: &str, timeout: Duration) -> Sam
 }
 
 /// The total the work message reports (`"<n> alert(s) …"`; `"No hits found"` = 0).
-fn reported_total(message: &str) -> Option<u64> {
+pub(crate) fn reported_total(message: &str) -> Option<u64> {
     if message.starts_with("No hits found") {
         return Some(0);
     }
@@ -306,6 +313,7 @@ fn reported_total(message: &str) -> Option<u64> {
 #[allow(clippy::too_many_arguments)]
 async fn run_cell(
     octi: &Arc<FakeOpenCti>,
+    tap: &testkit::faults::FlakyProxy,
     opts: &Opts,
     pids: &[u32],
     osmem_pid: u32,
@@ -321,6 +329,7 @@ async fn run_cell(
     }
     let cpu0: f64 = pids.iter().map(|p| cpu_ms(*p, tck)).sum();
     let os0 = cpu_ms(osmem_pid, tck);
+    let kinds0 = load::kinds(tap);
     let started = Instant::now();
     let issued = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -386,17 +395,18 @@ async fn run_cell(
         objects: samples.iter().map(|s| s.objects).sum::<usize>() as f64 / n as f64,
         kbytes: samples.iter().map(|s| s.bytes).sum::<usize>() as f64 / n as f64 / 1024.0,
         peak_rss_mb: pids.iter().map(|p| peak_rss_mb(*p)).fold(0.0, f64::max),
+        searches: load::per_request(&kinds0, &load::kinds(tap), samples.len()),
         message,
     }
 }
 
 // ------------------------------------------------------------------------------------- output
 
-const CELL_HEADER: &str = "| kind | tier (hits) | conc. | n | failed | counts exact | req/s | p50 ms | p95 ms | p99 ms | daemon CPU ms/req | indexer CPU ms/req | objects/req | KB/req | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+const CELL_HEADER: &str = "| kind | tier (hits) | conc. | n | failed | counts exact | req/s | p50 ms | p95 ms | p99 ms | daemon CPU ms/req | indexer CPU ms/req | objects/req | KB/req | peak RSS MB | searches/req |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn cell_row(c: &Cell) -> String {
     format!(
-        "| {} | {} ({}) | {} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} |\n",
+        "| {} | {} ({}) | {} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {} |\n",
         c.kind,
         c.tier,
         c.hits,
@@ -412,7 +422,8 @@ fn cell_row(c: &Cell) -> String {
         c.osmem_ms_per_req,
         c.objects,
         c.kbytes,
-        c.peak_rss_mb
+        c.peak_rss_mb,
+        c.searches
     )
 }
 
@@ -563,6 +574,12 @@ async fn main() {
             / 1024.0
     );
     eprintln!("{}", report.lines().last().unwrap_or_default());
+    let probe = load::probe_cost(&http, &os.url, || cpu_ms(osmem_pid, tck)).await;
+    eprint!("{probe}");
+    report.push_str(&probe);
+    // The daemon talks to the indexer through a tap that counts its searches by kind and in
+    // flight.
+    let tap = testkit::faults::FlakyProxy::start(&os.url).await;
     if opts.serve {
         // Keep the loaded indexer up for manual experiments (stop with Ctrl-C).
         eprintln!("serving the corpus at {}", os.url);
@@ -585,7 +602,7 @@ async fn main() {
         }
     }
     let mut env: HashMap<String, String> = octi.connector_env();
-    env.insert("WAZUH_OPENSEARCH_URL".into(), os.url.clone());
+    env.insert("WAZUH_OPENSEARCH_URL".into(), tap.url.clone());
     env.insert("WAZUH_CREATE_OBS_SIGHTINGS".into(), "true".into());
     env.insert("WAZUH_OPENSEARCH_TIMEOUT".into(), "120s".into());
     env.insert("CONNECTOR_LOG_LEVEL".into(), "warn".into());
@@ -649,11 +666,13 @@ async fn main() {
                 }
             }
             for (k, tag, hits, id, _) in &entities {
-                if c > 1 && *hits > opts.max_hits_concurrent {
+                if (c > 1 && *hits > opts.max_hits_concurrent) || opts.requests == 0 {
                     continue;
                 }
-                let cell =
-                    run_cell(&octi, &opts, &pids, osmem_pid, tck, *k, tag, *hits, id, c).await;
+                let cell = run_cell(
+                    &octi, &tap, &opts, &pids, osmem_pid, tck, *k, tag, *hits, id, c,
+                )
+                .await;
                 let row = cell_row(&cell);
                 eprint!("{row}");
                 if !cell.counts_ok {
@@ -664,6 +683,28 @@ async fn main() {
                 }
                 table.push_str(&row);
                 cells.push(cell);
+            }
+            if opts.burst > 0 {
+                let mixed: Vec<(String, u64)> = entities
+                    .iter()
+                    .filter(|e| e.2 <= 10_000)
+                    .map(|e| (e.3.clone(), e.2))
+                    .collect();
+                for p in &pids {
+                    reset_peak(*p);
+                }
+                let b = load::burst(
+                    &octi,
+                    &tap,
+                    &mixed,
+                    opts.burst,
+                    opts.request_timeout * 20,
+                    || cpu_ms(osmem_pid, tck),
+                    || pids.iter().map(|p| peak_rss_mb(*p)).fold(0.0, f64::max),
+                )
+                .await;
+                eprint!("{b}");
+                let _ = writeln!(table, "\n(concurrency {c}){b}");
             }
             for d in daemons {
                 d.stop();

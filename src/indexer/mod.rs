@@ -200,13 +200,14 @@ fn parse_search(bytes: &[u8], query: Value) -> Result<(SearchResult, bool), Inde
     Ok(response::to_result(resp, query))
 }
 
-/// The readiness probe's body: no hits, no total, the client's timeout.
+/// The readiness probe's body: a query that matches nothing, no hits, no total, the client's
+/// timeout.
 pub fn probe_body(timeout: Duration) -> Value {
     serde_json::json!({
         "size": 0,
         "track_total_hits": false,
         "timeout": duration_value(timeout),
-        "query": {"match_all": {}}
+        "query": {"match_none": {}}
     })
 }
 
@@ -312,7 +313,10 @@ impl IndexerClient {
 
     /// Reads a body up to [`MAX_RESPONSE_BYTES`].
     async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, IndexerError> {
-        let mut body = Vec::new();
+        // Sized once when the length is announced: growing by doubling would briefly hold up
+        // to twice a multi-megabyte answer.
+        let announced = resp.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(announced.min(MAX_RESPONSE_BYTES));
         loop {
             match resp.chunk().await {
                 Ok(Some(c)) => {
@@ -440,11 +444,12 @@ impl IndexerClient {
                 return Err(IndexerError::SearchTimedOut);
             }
             let took = resp.took;
-            let (alerts, unusable) = response::facts(resp);
+            let fold = resp.hits.hits;
+            let (fetched, unusable) = (fold.stats.alerts(), fold.unusable);
             // New alerts may have arrived since the count; an alert without a time cannot be
             // placed. Either way the aggregations below give the exact figures.
-            if unusable == 0 && alerts.len() as u64 == result.total {
-                let (agents, rules) = stats::from_sample(&alerts);
+            if unusable == 0 && fetched == result.total {
+                let (agents, rules) = stats::in_indexer_form(fold.stats.finish());
                 result.agents = agents;
                 result.rules = rules;
                 result.took_ms += took;
@@ -452,7 +457,7 @@ impl IndexerClient {
             }
             tracing::info!(
                 total = result.total,
-                fetched = alerts.len(),
+                fetched,
                 unusable,
                 "the fetched alerts do not cover the total; asking for aggregations"
             );
@@ -519,13 +524,14 @@ impl IndexerClient {
     }
 
     /// The periodic readiness probe: reachability, credentials, read permission and index
-    /// existence, scanning nothing (no total, no hits, each shard stops after its first
-    /// document). One attempt, outside the in-flight limit: it reports the indexer as it is
-    /// now, and must not wait behind the searches it is checking on. Returns the shard count.
+    /// existence, scanning nothing (a `match_none` query: no document is visited, no total,
+    /// no hits; the shard count still says whether the index exists). One attempt, outside
+    /// the in-flight limit: it reports the indexer as it is now, and must not wait behind the
+    /// searches it is checking on. Returns the shard count.
     pub async fn probe(&self, index: &str) -> Result<u64, IndexerError> {
         let body = probe_body(self.timeout);
         let bytes = self
-            .attempt(&self.search_path(index, "&terminate_after=1"), Some(&body))
+            .attempt(&self.search_path(index, ""), Some(&body))
             .await?;
         let resp: response::SearchResponse<'_> = serde_json::from_slice(&bytes)
             .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
@@ -538,5 +544,25 @@ impl IndexerClient {
     /// Is the indexer reachable with these credentials? (`GET /`, cluster banner).
     pub async fn ping(&self) -> Result<(), IndexerError> {
         self.send("", None).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_search_asks_the_indexer_to_stop_when_the_client_would_give_up() {
+        let s = IndexerSettings {
+            timeout: Duration::from_millis(2_500),
+            ..crate::pipeline::inspect::tests::settings().indexer
+        };
+        let c = IndexerClient::new(&s).unwrap();
+        assert_eq!(
+            c.search_path("wazuh-alerts-*", ""),
+            "wazuh-alerts-*/_search?cancel_after_time_interval=2500ms"
+        );
+        assert_eq!(probe_body(s.timeout)["timeout"], "2500ms");
+        assert_eq!(probe_body(s.timeout)["track_total_hits"], false);
     }
 }

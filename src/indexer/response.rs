@@ -455,9 +455,9 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> (SearchResult
 }
 
 /// The answer to a facts request (`search::envelope::SearchRequest::facts_body`): only the
-/// few fields each alert's statistics need, parsed straight into small structs (no JSON tree
-/// per alert: there may be 10,000 of them).
-#[derive(Debug, Deserialize)]
+/// few fields each alert's statistics need, each hit counted into the statistics as it is
+/// parsed (there may be 10,000 of them; none is kept).
+#[derive(Deserialize)]
 pub(crate) struct FactsResponse {
     #[serde(default)]
     pub took: u64,
@@ -467,10 +467,44 @@ pub(crate) struct FactsResponse {
     pub hits: FactHits,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Deserialize, Default)]
 pub(crate) struct FactHits {
     #[serde(default)]
-    pub hits: Vec<FactHit>,
+    pub hits: FactFold,
+}
+
+/// The statistics of the hits, and how many hits had no usable timestamp (then the statistics
+/// cannot be exact from them).
+#[derive(Default)]
+pub(crate) struct FactFold {
+    pub stats: crate::knowledge::stats::Accumulator,
+    pub unusable: usize,
+}
+
+impl<'de> Deserialize<'de> for FactFold {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fold;
+        impl<'de> serde::de::Visitor<'de> for Fold {
+            type Value = FactFold;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of hits")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FactFold, A::Error> {
+                let mut out = FactFold::default();
+                while let Some(h) = seq.next_element::<FactHit>()? {
+                    match fact_alert(h.source) {
+                        Some(a) => out.stats.add(&a),
+                        None => out.unusable += 1,
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(Fold)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -528,42 +562,33 @@ pub(crate) struct FactRule {
     pub description: Option<String>,
 }
 
-/// The alerts of a facts answer, as [`Alert`]s carrying no `_source` (statistics only), and
-/// how many hits had no usable timestamp (then the statistics cannot be exact from them).
-pub(crate) fn facts(resp: FactsResponse) -> (Vec<Alert>, usize) {
-    let mut unusable = 0;
-    let mut out = Vec::with_capacity(resp.hits.hits.len());
-    for h in resp.hits.hits {
-        let s = h.source;
-        let Some(timestamp) = s.ts.or(s.timestamp).filter(|t| !t.is_empty()) else {
-            unusable += 1;
-            continue;
-        };
-        let level = match &s.rule.level {
-            Some(Scalar::Number(n)) => n.as_f64(),
-            Some(Scalar::Text(t)) => t.trim().parse::<f64>().ok(),
-            None => None,
-        };
-        out.push(Alert {
-            doc_id: String::new(),
-            index: String::new(),
-            timestamp,
-            alert_id: None,
-            rule: crate::alert::Rule {
-                id: s.rule.id.as_ref().map(Scalar::text).unwrap_or_default(),
-                level: self::level(&Metric { value: level }),
-                description: s.rule.description.unwrap_or_default(),
-                ..Default::default()
-            },
-            agent: Agent {
-                id: s.agent.id.unwrap_or_default(),
-                name: s.agent.name.unwrap_or_default(),
-                ip: s.agent.ip,
-            },
-            source: Value::Null,
-        });
-    }
-    (out, unusable)
+/// An alert of a facts answer, carrying no `_source` (statistics only); `None` without a
+/// usable timestamp.
+fn fact_alert(s: FactSource) -> Option<Alert> {
+    let timestamp = s.ts.or(s.timestamp).filter(|t| !t.is_empty())?;
+    let level = match &s.rule.level {
+        Some(Scalar::Number(n)) => n.as_f64(),
+        Some(Scalar::Text(t)) => t.trim().parse::<f64>().ok(),
+        None => None,
+    };
+    Some(Alert {
+        doc_id: String::new(),
+        index: String::new(),
+        timestamp,
+        alert_id: None,
+        rule: crate::alert::Rule {
+            id: s.rule.id.as_ref().map(Scalar::text).unwrap_or_default(),
+            level: self::level(&Metric { value: level }),
+            description: s.rule.description.unwrap_or_default(),
+            ..Default::default()
+        },
+        agent: Agent {
+            id: s.agent.id.unwrap_or_default(),
+            name: s.agent.name.unwrap_or_default(),
+            ip: s.agent.ip,
+        },
+        source: Value::Null,
+    })
 }
 
 pub(crate) fn to_state(resp: StateResponse) -> VulnerabilityState {

@@ -137,27 +137,45 @@ fn sorted(rules: BTreeMap<String, RuleAcc>) -> Vec<RuleStats> {
 
 /// Per-agent (by agent id, ascending) and per-rule statistics of `alerts`.
 pub fn from_alerts(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
-    struct Acc {
-        agent: Agent,
-        count: u64,
-        first: Stamp,
-        last: Stamp,
-        max_level: u8,
-        rules: BTreeMap<String, RuleAcc>,
-    }
-    let mut agents: BTreeMap<String, Acc> = BTreeMap::new();
-    let mut rules: BTreeMap<String, RuleAcc> = BTreeMap::new();
-    for a in alerts {
+    let mut acc = Accumulator::default();
+    alerts.iter().for_each(|a| acc.add(a));
+    acc.finish()
+}
+
+struct AgentAcc {
+    agent: Agent,
+    count: u64,
+    first: Stamp,
+    last: Stamp,
+    max_level: u8,
+    rules: BTreeMap<String, RuleAcc>,
+}
+
+/// Statistics built one alert at a time, so a long list of alerts never has to be held.
+#[derive(Default)]
+pub struct Accumulator {
+    agents: BTreeMap<String, AgentAcc>,
+    rules: BTreeMap<String, RuleAcc>,
+    alerts: u64,
+}
+
+impl Accumulator {
+    /// Counts one alert.
+    pub fn add(&mut self, a: &Alert) {
+        self.alerts += 1;
         let t = Stamp::of(a);
-        add_rule(&mut rules, a, &t);
-        let acc = agents.entry(a.agent.id.clone()).or_insert_with(|| Acc {
-            agent: a.agent.clone(),
-            count: 0,
-            first: t.clone(),
-            last: t.clone(),
-            max_level: 0,
-            rules: BTreeMap::new(),
-        });
+        add_rule(&mut self.rules, a, &t);
+        let acc = self
+            .agents
+            .entry(a.agent.id.clone())
+            .or_insert_with(|| AgentAcc {
+                agent: a.agent.clone(),
+                count: 0,
+                first: t.clone(),
+                last: t.clone(),
+                max_level: 0,
+                rules: BTreeMap::new(),
+            });
         acc.count += 1;
         acc.max_level = acc.max_level.max(a.rule.level);
         if acc.first.after(&t) {
@@ -170,25 +188,41 @@ pub fn from_alerts(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
         }
         add_rule(&mut acc.rules, a, &t);
     }
-    let agents = agents
-        .into_values()
-        .map(|acc| AgentStats {
-            agent: acc.agent,
-            count: acc.count,
-            first_seen: acc.first.raw,
-            last_seen: acc.last.raw,
-            max_rule_level: acc.max_level,
-            rules: sorted(acc.rules),
-        })
-        .collect();
-    (agents, sorted(rules))
+
+    /// Alerts counted so far.
+    pub fn alerts(&self) -> u64 {
+        self.alerts
+    }
+
+    /// The statistics: agents by id, rules most frequent first.
+    pub fn finish(self) -> (Vec<AgentStats>, Vec<RuleStats>) {
+        let agents = self
+            .agents
+            .into_values()
+            .map(|acc| AgentStats {
+                agent: acc.agent,
+                count: acc.count,
+                first_seen: acc.first.raw,
+                last_seen: acc.last.raw,
+                max_rule_level: acc.max_level,
+                rules: sorted(acc.rules),
+            })
+            .collect();
+        (agents, sorted(self.rules))
+    }
 }
 
 /// [`from_alerts`] for a search whose every matching alert is in the sample, with times
 /// written as the indexer's aggregations write them (UTC, milliseconds, `Z`), so the
 /// statistics, and the ids derived from them, do not depend on which way they were computed.
 pub fn from_sample(alerts: &[Alert]) -> (Vec<AgentStats>, Vec<RuleStats>) {
-    let (mut agents, mut rules) = from_alerts(alerts);
+    in_indexer_form(from_alerts(alerts))
+}
+
+/// Times written as the indexer's aggregations write them (see [`from_sample`]).
+pub fn in_indexer_form(
+    (mut agents, mut rules): (Vec<AgentStats>, Vec<RuleStats>),
+) -> (Vec<AgentStats>, Vec<RuleStats>) {
     let norm = |t: &mut String| {
         if let Some(at) = crate::stix::parse_time(t) {
             *t = crate::search::envelope::format_utc(at);

@@ -210,13 +210,11 @@ async fn the_probe_scans_nothing_and_searches_carry_the_client_timeout() {
         client.probe("no-such-index-*").await,
         Err(connector_wazuh::indexer::IndexerError::NoIndex(_))
     ));
-    // The probe asks for no hits and no total, and each shard stops at its first document.
+    // The probe asks for no hits, no total, and matches no document.
     let body = connector_wazuh::indexer::probe_body(s.timeout);
+    assert_eq!(body["query"], json!({"match_none": {}}));
     let r: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/wazuh-alerts-*/_search?terminate_after=1",
-            os.url
-        ))
+        .post(format!("{}/wazuh-alerts-*/_search", os.url))
         .json(&body)
         .send()
         .await
@@ -226,7 +224,7 @@ async fn the_probe_scans_nothing_and_searches_carry_the_client_timeout() {
         .unwrap();
     assert_eq!(r["hits"]["hits"], json!([]));
     assert!(r["hits"].get("total").is_none(), "no total counted: {r}");
-    assert_eq!(r["terminated_early"], true);
+    assert!(r["_shards"]["total"].as_u64().unwrap() > 0);
     // Every search body carries the client's timeout, so the indexer stops when it gives up.
     let req = request(&s, "45.75.196.15");
     assert_eq!(req.body["timeout"], "60000ms");

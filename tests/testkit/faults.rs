@@ -277,6 +277,28 @@ pub struct ProxyRules {
     pub seen: u64,
     pub tampered: u64,
     pub delayed: u64,
+    /// Requests being forwarded now, the most at once, and the requests seen by kind
+    /// ([`request_kind`]).
+    pub in_flight: u64,
+    pub peak_in_flight: u64,
+    pub kinds: HashMap<&'static str, u64>,
+}
+
+/// What an indexer request is, from its path and body: `probe` (matches nothing),
+/// `aggs` (aggregations), `facts` (fields of every matching alert), `search` (a plain search), or
+/// `other`.
+pub fn request_kind(path: &str, body: &str) -> &'static str {
+    if !path.contains("_search") {
+        "other"
+    } else if body.contains("match_none") {
+        "probe"
+    } else if body.contains("\"aggs\"") {
+        "aggs"
+    } else if path.contains("filter_path") {
+        "facts"
+    } else {
+        "search"
+    }
 }
 
 /// A plain-HTTP proxy in front of osmem that misbehaves on command.
@@ -312,6 +334,7 @@ async fn proxy_handle(
     let (status, delay, special) = {
         let mut r = rules.lock().unwrap();
         r.seen += 1;
+        *r.kinds.entry(request_kind(&path, &text)).or_default() += 1;
         let now = Instant::now();
         let status = r.status_until.filter(|(_, t)| now < *t).map(|(s, _)| s);
         let delay = r.delay_until.filter(|(_, t)| now < *t).map(|(d, _)| d);
@@ -328,6 +351,7 @@ async fn proxy_handle(
         }
         (status, delay, special)
     };
+    let _busy = InFlight::enter(&rules);
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
@@ -366,6 +390,25 @@ async fn proxy_handle(
             .status(StatusCode::BAD_GATEWAY)
             .body(Body::from(e.to_string()))
             .unwrap()),
+    }
+}
+
+/// Counts a request in flight at the proxy until dropped (also when the client goes away).
+struct InFlight(Arc<Mutex<ProxyRules>>);
+
+impl InFlight {
+    fn enter(rules: &Arc<Mutex<ProxyRules>>) -> InFlight {
+        let mut r = rules.lock().unwrap();
+        r.in_flight += 1;
+        r.peak_in_flight = r.peak_in_flight.max(r.in_flight);
+        InFlight(rules.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut r = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        r.in_flight = r.in_flight.saturating_sub(1);
     }
 }
 
