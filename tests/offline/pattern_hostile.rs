@@ -18,6 +18,11 @@ fn fill(unit: &str, sep: &str, len: usize) -> String {
     vec![unit; n].join(sep)
 }
 
+/// One observation: `cmp` ORed with itself to about `len` bytes.
+fn any_of(cmp: &str, len: usize) -> String {
+    format!("[{}]", fill(cmp, " OR ", len))
+}
+
 /// The sizes each construct is tried at: small, just under the pattern length limit, and the
 /// largest request message.
 const SIZES: [usize; 3] = [200, MAX_PATTERN_LEN - 64, MAX_MESSAGE_BYTES];
@@ -30,24 +35,15 @@ fn each_hostile_pattern(mut f: impl FnMut(&str, &str)) {
         // Address blocks expanded to one clause per address and field.
         add(
             "ipv6 ISSUBSET",
-            format!(
-                "[{}]",
-                fill("ipv6-addr:value ISSUBSET '2001:db8::/120'", " OR ", size)
-            ),
+            any_of("ipv6-addr:value ISSUBSET '2001:db8::/120'", size),
         );
         add(
             "ipv6 small ISSUBSET",
-            format!(
-                "[{}]",
-                fill("ipv6-addr:value ISSUBSET '2001:db8::/125'", " OR ", size)
-            ),
+            any_of("ipv6-addr:value ISSUBSET '2001:db8::/125'", size),
         );
         add(
             "wide ipv4 ISSUBSET",
-            format!(
-                "[{}]",
-                fill("ipv4-addr:value ISSUBSET '10.0.0.0/9'", " OR ", size)
-            ),
+            any_of("ipv4-addr:value ISSUBSET '10.0.0.0/9'", size),
         );
         add(
             "IN list",
