@@ -137,10 +137,25 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         indicator_search: r.with("WAZUH_INDICATOR_SEARCH", |s| {
             parse_enum(s, IndicatorSearch::ALL, IndicatorSearch::parse)
         })?,
+        vocabulary: {
+            use crate::search::vocabulary::{FieldChanges, Vocabulary, WAZUH_4X};
+            let bad = |e: crate::search::vocabulary::FieldChangeError| {
+                Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…")
+            };
+            let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {
+                FieldChanges::parse(add, "", &WAZUH_4X).map_err(bad)?;
+                Ok(add.to_string())
+            })?;
+            let changes = r.with("WAZUH_SEARCH_FIELDS_REMOVE", |rm| {
+                FieldChanges::parse(&add, rm, &WAZUH_4X).map_err(bad)
+            })?;
+            std::sync::Arc::new(Vocabulary::new(&WAZUH_4X, &changes))
+        },
     };
     let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
     let knowledge = KnowledgeOptions {
         max_tlp: r.with("WAZUH_MAX_TLP", parse_tlp)?,
+        allowed_markings: set(r.list("WAZUH_ALLOWED_MARKINGS", parse_marking_ids)?),
         tlps: r.list("WAZUH_TLPS", parse_tlps)?,
         hits_abort_limit: r.with_opt("WAZUH_HITS_ABORT_LIMIT", |s| parse_int(s, 1u64, u64::MAX))?,
         bundle_abort_limit: r.with_opt("WAZUH_BUNDLE_ABORT_LIMIT", |s| {

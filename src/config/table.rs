@@ -161,6 +161,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("MQ_USE_SSL_CA", "mq.use_ssl_ca", None, "PEM CA bundle trusted for amqps."),
     // --- Wazuh root
     opt("WAZUH_MAX_TLP", "wazuh.max_tlp", Some("TLP:AMBER+STRICT"), "Highest TLP of entities that may be looked up."),
+    opt("WAZUH_ALLOWED_MARKINGS", "wazuh.allowed_markings", Some(""), "Markings other than the five TLPs (marking-definition ids) that entities may carry and still be looked up; any other is refused."),
     opt("WAZUH_TLPS", "wazuh.tlps", Some("TLP:AMBER+STRICT"), "Markings (TLP names or marking-definition ids) put on every created object."),
     opt("WAZUH_HITS_ABORT_LIMIT", "wazuh.hits_abort_limit", None, "Fail the request when more alerts match (unset: never)."),
     opt("WAZUH_BUNDLE_ABORT_LIMIT", "wazuh.bundle_abort_limit", None, "Fail the request when the bundle has more objects (unset: never)."),
@@ -218,6 +219,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("WAZUH_SEARCH_PROCSEARCH_OPTIONS", "wazuh.search.procsearch_options", Some("case-insensitive"), "Process search options (list, or all)."),
     opt("WAZUH_SEARCH_REGKEYSEARCH_OPTIONS", "wazuh.search.regkeysearch_options", Some("match-subdirs,ignore-trailing-slash,ignore-sid,case-insensitive,search-hive-aliases,allow-regexp"), "Registry key search options (list, or all)."),
     opt("WAZUH_SEARCH_LOOKUP_AGENT_IP", "wazuh.search.lookup_agent_ip", Some("false"), "Also match agent IP addresses."),
+    opt("WAZUH_SEARCH_FIELDS_ADD", "wazuh.search.fields_add", Some(""), "Alert fields searched in addition, per value kind: KIND:FIELD[:MATCH],… (e.g. ip:data.remip; see docs/search.md)."),
+    opt("WAZUH_SEARCH_FIELDS_REMOVE", "wazuh.search.fields_remove", Some(""), "Fields of the built-in vocabulary no longer searched: KIND:FIELD,… (see docs/search.md)."),
     opt("WAZUH_SEARCH_LOOKUP_AGENT_NAME", "wazuh.search.lookup_agent_name", Some("false"), "Also match agent names for domains/hostnames."),
     opt("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS", "wazuh.search.ignore_private_addrs", Some("true"), "Do not search private IP addresses."),
     opt("WAZUH_SEARCH_LOOKUP_MAC_VARIANTS", "wazuh.search.lookup_mac_variants", Some("true"), "Search common MAC address spellings."),

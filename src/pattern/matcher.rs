@@ -25,7 +25,7 @@ pub(super) enum Matcher {
 }
 
 /// Any of several fields exists.
-pub(super) fn exists_any(fields: &[&'static str]) -> Value {
+pub(super) fn exists_any(fields: &[&str]) -> Value {
     one_of(fields.iter().map(|x| exists(x)).collect())
 }
 
@@ -46,7 +46,7 @@ pub(super) fn literal_text(path: &ObjectPath, l: &Literal) -> Result<String, Pat
     })
 }
 
-pub(super) fn over(fields: &[&'static str], m: &Matcher) -> Value {
+pub(super) fn over(fields: &[&str], m: &Matcher) -> Value {
     let (concrete, patterns): (Vec<&str>, Vec<&str>) =
         fields.iter().partition(|x| !x.contains('*'));
     let mut should: Vec<Value> = Vec::new();

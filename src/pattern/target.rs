@@ -5,6 +5,7 @@ use super::ast::{ObjectPath, PathStep};
 use super::PatternError;
 use crate::config::options::{RegKeySearchOption, SearchOptions};
 use crate::search::fields as f;
+use crate::search::vocabulary::{Match, ValueKind as V, Vocabulary};
 
 /// Fields that the Wazuh template (or dynamic mapping of JSON numbers) types as `ip`/`long`:
 /// regexps do not work there, so they get a native `term`/`range` next to the regexp.
@@ -49,14 +50,17 @@ pub(super) enum Kind {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct Target {
-    pub(super) fields: Vec<&'static str>,
+pub(super) struct Target<'v> {
+    pub(super) fields: Vec<&'v str>,
     pub(super) kind: Kind,
     /// A field whose equal value means "not a sighting" (the syslog host, the agent's own IP).
     pub(super) exclude: Option<&'static str>,
 }
 
-pub(super) fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, PatternError> {
+pub(super) fn target<'v>(
+    path: &ObjectPath,
+    opts: &'v SearchOptions,
+) -> Result<Target<'v>, PatternError> {
     use PathStep::*;
     let props: Vec<&str> = path
         .steps
@@ -66,9 +70,26 @@ pub(super) fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, 
             Index(_) | AnyIndex => "[]",
         })
         .collect();
-    let t = |fields: &[&'static str], kind| Target {
-        fields: fields.to_vec(),
-        kind,
+    let v: &Vocabulary = &opts.vocabulary;
+    // The fields that hold the whole value (patterns included); the other match modes (tokens
+    // in lists, phrases in text) are the observable search's.
+    let t = |kind: V, k: Kind| Target {
+        fields: v
+            .of(kind)
+            .filter(|(_, h)| {
+                matches!(
+                    h,
+                    Match::Exact | Match::CaseInsensitive | Match::TrailingDot
+                )
+            })
+            .map(|(f, _)| f)
+            .fold(Vec::new(), |mut acc, f| {
+                if !acc.contains(&f) {
+                    acc.push(f);
+                }
+                acc
+            }),
+        kind: k,
         exclude: None,
     };
     let ip_exclude = if opts.lookup_agent_ip {
@@ -83,107 +104,79 @@ pub(super) fn target(path: &ObjectPath, opts: &SearchOptions) -> Result<Target, 
     let r = match (path.object_type.as_str(), props.as_slice()) {
         ("ipv4-addr" | "ipv6-addr", ["value"]) => Target {
             exclude: ip_exclude,
-            ..t(f::IP_FIELDS, Kind::Ip)
+            ..t(V::Ip, Kind::Ip)
         },
         ("domain-name" | "hostname", ["value"]) => Target {
             exclude: Some(f::DOMAIN_EXCLUDE_FIELD),
-            ..t(f::DOMAIN_FIELDS, Kind::Text)
+            ..t(V::Domain, Kind::Text)
         },
-        ("url", ["value"]) => {
-            let mut fields = f::URL_MATCH_FIELDS.to_vec();
-            for x in f::URL_REGEXP_FIELDS {
-                if !fields.iter().any(|p| glob_match(p, x)) {
-                    fields.push(x);
-                }
-            }
-            t(&fields, Kind::Text)
-        }
-        ("email-addr", ["value"]) => t(f::EMAIL_FIELDS, Kind::Text),
-        ("mac-addr", ["value"]) => t(f::MAC_FIELDS, Kind::Mac),
-        ("user-agent", ["value"]) => t(f::USER_AGENT_FIELDS, Kind::Text),
+        ("url", ["value"]) => t(V::Url, Kind::Text),
+        ("email-addr", ["value"]) => t(V::Email, Kind::Text),
+        ("mac-addr", ["value"]) => t(V::Mac, Kind::Mac),
+        ("user-agent", ["value"]) => t(V::UserAgent, Kind::Text),
         ("file" | "artifact", ["hashes", algo]) => {
             let norm: String = algo
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric())
                 .collect::<String>()
                 .to_ascii_uppercase();
-            let fields = match norm.as_str() {
-                "SHA256" => f::HASH_FIELDS_SHA256,
-                "SHA1" => f::HASH_FIELDS_SHA1,
-                "MD5" => f::HASH_FIELDS_MD5,
+            let kind = match norm.as_str() {
+                "SHA256" => V::Sha256,
+                "SHA1" => V::Sha1,
+                "MD5" => V::Md5,
                 _ => {
                     return Err(PatternError::unsupported(format!(
                         "{path}: Wazuh alerts carry only MD5, SHA-1 and SHA-256 hashes, not {algo}"
                     )))
                 }
             };
-            t(fields, Kind::TextCi)
+            t(kind, Kind::TextCi)
         }
         ("file", ["name"]) => t(
-            f::FILE_FIELDS,
+            V::File,
             Kind::Path {
                 ci: false,
                 basename: true,
             },
         ),
-        ("file", ["size"]) => t(f::FILE_SIZE_FIELDS, Kind::Number),
+        ("file", ["size"]) => t(V::FileSize, Kind::Number),
         ("file", ["parent_directory_ref", "path"]) | ("directory", ["path"]) => {
-            t(f::DIR_FIELDS, path_kind)
+            t(V::Directory, path_kind)
         }
         ("windows-registry-key", ["key"]) => t(
-            f::REGKEY_FIELDS,
+            V::RegistryKey,
             Kind::RegKey {
                 aliases: opts
                     .regkeysearch_options
                     .contains(&RegKeySearchOption::SearchHiveAliases),
             },
         ),
-        ("windows-registry-key", ["values", "[]", "name"]) => {
-            t(f::REGVALUE_NAME_FIELDS, Kind::Text)
-        }
-        ("windows-registry-key", ["values", "[]", "data"]) => {
-            t(f::REGVALUE_DATA_FIELDS, Kind::Text)
-        }
-        ("process", ["command_line"]) => {
-            let mut fields: Vec<&'static str> = f::PROCESS_WIN_FIELDS
-                .iter()
-                .copied()
-                .filter(|x| x.ends_with("ommandLine"))
-                .collect();
-            fields.push(f::PROCESS_COMMAND_FIELD);
-            t(&fields, path_kind)
-        }
-        ("process", ["name"]) => {
-            let mut fields: Vec<&'static str> = f::PROCESS_WIN_FIELDS
-                .iter()
-                .copied()
-                .filter(|x| x.ends_with("mage"))
-                .collect();
-            fields.extend_from_slice(f::PROCESS_AUDIT_COMMAND_FIELDS);
-            t(
-                &fields,
-                Kind::Path {
-                    ci: true,
-                    basename: true,
-                },
-            )
-        }
-        ("user-account", ["account_login"]) => t(f::USER_FIELDS, Kind::Text),
-        ("user-account", ["user_id"]) => t(f::UID_FIELDS, Kind::Text),
+        ("windows-registry-key", ["values", "[]", "name"]) => t(V::RegistryValueName, Kind::Text),
+        ("windows-registry-key", ["values", "[]", "data"]) => t(V::RegistryValueData, Kind::Text),
+        ("process", ["command_line"]) => t(V::CommandLine, path_kind),
+        ("process", ["name"]) => t(
+            V::ProcessImage,
+            Kind::Path {
+                ci: true,
+                basename: true,
+            },
+        ),
+        ("user-account", ["account_login"]) => t(V::Account, Kind::Text),
+        ("user-account", ["user_id"]) => t(V::UserId, Kind::Text),
         ("network-traffic", ["src_ref", "value"]) => Target {
             exclude: ip_exclude,
-            ..t(f::TRAFFIC_SRC_IP_FIELDS, Kind::Ip)
+            ..t(V::SrcIp, Kind::Ip)
         },
         ("network-traffic", ["dst_ref", "value"]) => Target {
             exclude: ip_exclude,
-            ..t(f::TRAFFIC_DST_IP_FIELDS, Kind::Ip)
+            ..t(V::DstIp, Kind::Ip)
         },
-        ("network-traffic", ["src_port"]) => t(f::TRAFFIC_SRC_PORT_FIELDS, Kind::Number),
-        ("network-traffic", ["dst_port"]) => t(f::TRAFFIC_DST_PORT_FIELDS, Kind::Number),
-        ("network-traffic", ["protocols", "[]"]) => t(f::TRAFFIC_PROTOCOL_FIELDS, Kind::TextCi),
-        ("vulnerability", ["name"]) => t(f::VULNERABILITY_FIELDS, Kind::Text),
-        ("software", ["name"]) => t(&[f::SOFTWARE_NAME_FIELD], Kind::Text),
-        ("software", ["version"]) => t(&[f::SOFTWARE_VERSION_FIELD], Kind::Text),
+        ("network-traffic", ["src_port"]) => t(V::SrcPort, Kind::Number),
+        ("network-traffic", ["dst_port"]) => t(V::DstPort, Kind::Number),
+        ("network-traffic", ["protocols", "[]"]) => t(V::Protocol, Kind::TextCi),
+        ("vulnerability", ["name"]) => t(V::Cve, Kind::Text),
+        ("software", ["name"]) => t(V::PackageName, Kind::Text),
+        ("software", ["version"]) => t(V::PackageVersion, Kind::Text),
         _ => {
             return Err(PatternError::unsupported(format!(
                 "object path {path} cannot be searched in Wazuh alerts (no alert field holds it)"

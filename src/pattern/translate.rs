@@ -252,7 +252,16 @@ fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Val
 
 /// `network-traffic:src_ref.type` / `dst_ref.type`: which kind of address the endpoint is.
 /// Answered from the shape of the endpoint fields' values (dotted quad, colon, MAC).
-fn ref_type(c: &Comparison) -> Option<Result<Value, PatternError>> {
+fn ref_type(c: &Comparison, opts: &SearchOptions) -> Option<Result<Value, PatternError>> {
+    use crate::search::vocabulary::{Match, ValueKind as V};
+    let exact = |k: V| opts.vocabulary.fields(k, Match::Exact);
+    let (ip_kind, mac_kind) = if matches!(c.path.steps.first(), Some(PathStep::Property(p)) if p == "src_ref")
+    {
+        (V::SrcIp, V::SrcMac)
+    } else {
+        (V::DstIp, V::DstMac)
+    };
+    let (ip_fields, mac_fields) = (exact(ip_kind), exact(mac_kind));
     let PathStep::Property(end) = c.path.steps.first()? else {
         return None;
     };
@@ -263,7 +272,6 @@ fn ref_type(c: &Comparison) -> Option<Result<Value, PatternError>> {
     {
         return None;
     }
-    let src = end == "src_ref";
     let unsupported = || {
         Some(Err(PatternError::unsupported(format!(
             "{}: only = / != / IN with 'ipv4-addr', 'ipv6-addr' or 'mac-addr' can be checked",
@@ -272,31 +280,22 @@ fn ref_type(c: &Comparison) -> Option<Result<Value, PatternError>> {
     };
     let one = |ty: &Literal| -> Option<Value> {
         let Literal::Str(ty) = ty else { return None };
-        let ip_fields = if src {
-            f::TRAFFIC_SRC_IP_FIELDS
-        } else {
-            f::TRAFFIC_DST_IP_FIELDS
-        };
         Some(match ty.as_str() {
             "ipv4-addr" => over(
-                ip_fields,
+                &ip_fields,
                 &Matcher::Regexp {
                     re: "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}".into(),
                     ci: false,
                 },
             ),
             "ipv6-addr" => over(
-                ip_fields,
+                &ip_fields,
                 &Matcher::Regexp {
                     re: ".*:.*".into(),
                     ci: false,
                 },
             ),
-            "mac-addr" => exists_any(if src {
-                f::TRAFFIC_SRC_MAC_FIELDS
-            } else {
-                f::TRAFFIC_DST_MAC_FIELDS
-            }),
+            "mac-addr" => exists_any(&mac_fields),
             _ => return None,
         })
     };
@@ -316,17 +315,7 @@ fn ref_type(c: &Comparison) -> Option<Result<Value, PatternError>> {
     let q = one_of(qs);
     Some(Ok(if negate {
         // The endpoint must be present and of another kind.
-        let present = if src {
-            one_of(vec![
-                exists_any(f::TRAFFIC_SRC_IP_FIELDS),
-                exists_any(f::TRAFFIC_SRC_MAC_FIELDS),
-            ])
-        } else {
-            one_of(vec![
-                exists_any(f::TRAFFIC_DST_IP_FIELDS),
-                exists_any(f::TRAFFIC_DST_MAC_FIELDS),
-            ])
-        };
+        let present = one_of(vec![exists_any(&ip_fields), exists_any(&mac_fields)]);
         json!({"bool": {"filter": [present], "must_not": [q]}})
     } else {
         q
@@ -334,7 +323,7 @@ fn ref_type(c: &Comparison) -> Option<Result<Value, PatternError>> {
 }
 
 fn comparison(ctx: &mut Ctx, c: &Comparison) -> Result<Value, PatternError> {
-    if let Some(r) = ref_type(c) {
+    if let Some(r) = ref_type(c, ctx.opts) {
         return r;
     }
     let t = target(&c.path, ctx.opts)?;
@@ -514,7 +503,16 @@ mod tests {
     #[test]
     fn ip_equality_is_exact_and_excludes_the_agent_address() {
         let t = q("[ipv4-addr:value = '93.184.216.34']");
-        let exact = json!({"multi_match": {"query": "93.184.216.34", "fields": f::IP_FIELDS, "lenient": true}});
+        let ip_fields = SearchOptions::default()
+            .vocabulary
+            .fields(
+                crate::search::vocabulary::ValueKind::Ip,
+                crate::search::vocabulary::Match::Exact,
+            )
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        let exact = json!({"multi_match": {"query": "93.184.216.34", "fields": ip_fields, "lenient": true}});
         assert_eq!(
             t.query,
             json!({"bool": {"must": [exact], "must_not": [
@@ -550,8 +548,8 @@ mod tests {
         );
         // Field patterns: a query_string regexp with Lucene operators escaped.
         assert_eq!(
-            should[1],
-            json!({"query_string": {"query": r"/a\*b\?c\\d.*e./", "fields": ["*Email", "*email"], "lenient": true}})
+            should.last().unwrap(),
+            &json!({"query_string": {"query": r"/a\*b\?c\\d.*e./", "fields": ["*Email", "*email"], "lenient": true}})
         );
     }
 

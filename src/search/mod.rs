@@ -7,9 +7,11 @@ pub mod envelope;
 pub mod escape;
 pub mod fields;
 pub mod ip;
+pub mod lookup;
 pub mod observable;
 pub mod paths;
 pub mod query;
+pub mod vocabulary;
 
 use std::collections::HashMap;
 

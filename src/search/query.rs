@@ -20,8 +20,10 @@ pub use super::dsl::any_of;
 use super::dsl::{bool_q, multi_match, regexp, term, term_ci, wildcard};
 use super::escape::{path_regexp, regexp_literal, wildcard_literal};
 use super::fields as f;
+use super::lookup;
 pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
 use super::paths::{collapse_backslashes, hive_of, sid_regex, strip_quotes, tokenize};
+use super::vocabulary::{Match, ValueKind as K, Vocabulary};
 use crate::config::options::{
     DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, RegKeySearchOption as R,
     SearchOptions,
@@ -47,6 +49,7 @@ const ARG_AFTER: &str = "((\\\\?[\"']|[ \t\n\r]).*)?";
 
 /// Builds the query for one observable; `Ok(None)` = no queryable data.
 pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, QueryError> {
+    let v: &Vocabulary = &opts.vocabulary;
     match obs {
         Observable::Ipv4Addr { value } | Observable::Ipv6Addr { value } => addr(value, opts),
         Observable::DomainName { value } | Observable::Hostname { value } => {
@@ -54,33 +57,30 @@ pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, Qu
         }
         Observable::Url { value } => Ok(Some(url(value, opts))),
         Observable::EmailAddr { value } => Ok(Some(bool_q(
-            vec![multi_match(value, f::EMAIL_FIELDS)],
+            vec![lookup::any(v, K::Email, value)],
             vec![],
             vec![],
         ))),
         Observable::UserAgent { value } => Ok(Some(bool_q(
-            vec![multi_match(value, f::USER_AGENT_FIELDS)],
+            vec![lookup::any(v, K::UserAgent, value)],
             vec![],
             vec![],
         ))),
         Observable::MacAddr { value } => Ok(Some(bool_q(
             vec![],
-            mac_variants(value, opts.lookup_mac_variants)
-                .iter()
-                .map(|v| multi_match(v, f::MAC_FIELDS))
-                .collect(),
+            mac_clauses(v, K::Mac, value, opts.lookup_mac_variants),
             vec![],
         ))),
         Observable::File(file_obs) => Ok(file(file_obs, opts)),
         Observable::Artifact { hashes } => {
-            let list = hash_queries(hashes);
+            let list = hash_queries(v, hashes);
             Ok((!list.is_empty()).then(|| bool_q(vec![], list, vec![])))
         }
         Observable::Directory { path } => Ok(directory(path, opts)),
         Observable::WindowsRegistryKey { key } => Ok(reg_key(key, opts)),
         Observable::WindowsRegistryValue {
             data, data_type, ..
-        } => Ok(reg_value(data.as_deref(), data_type.as_deref())),
+        } => Ok(reg_value(v, data.as_deref(), data_type.as_deref())),
         Observable::Process { command_line, .. } => {
             Ok(command_line.as_deref().and_then(|c| process(c, opts)))
         }
@@ -88,20 +88,17 @@ pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, Qu
             account_login,
             user_id,
             ..
-        } => Ok(account(account_login.as_deref(), user_id.as_deref())),
+        } => Ok(account(v, account_login.as_deref(), user_id.as_deref())),
         Observable::NetworkTraffic(t) => Ok(traffic(t, opts)),
         Observable::Vulnerability { name } => Ok(Some(bool_q(
-            f::VULNERABILITY_FIELDS
-                .iter()
-                .map(|fl| term(fl, name))
-                .collect(),
+            vec![lookup::any(v, K::Cve, name)],
             vec![],
             vec![],
         ))),
         Observable::Software { name, version } => {
-            let mut must = vec![term(f::SOFTWARE_NAME_FIELD, name)];
-            if let Some(v) = version.as_deref().filter(|v| !v.is_empty()) {
-                must.push(term(f::SOFTWARE_VERSION_FIELD, v));
+            let mut must = vec![lookup::any(v, K::PackageName, name)];
+            if let Some(ver) = version.as_deref().filter(|x| !x.is_empty()) {
+                must.push(lookup::any(v, K::PackageVersion, ver));
             }
             Ok(Some(bool_q(must, vec![], vec![])))
         }
@@ -122,15 +119,21 @@ fn addr(value: &str, opts: &SearchOptions) -> Result<Option<Value>, QueryError> 
         vec![term(f::AGENT_IP_FIELD, value)]
     };
     Ok(Some(bool_q(
-        vec![multi_match(value, f::IP_FIELDS)],
+        vec![lookup::any(&opts.vocabulary, K::Ip, value)],
         vec![],
         must_not,
     )))
 }
 
 fn domain(v: &str, opts: &SearchOptions) -> Value {
-    let must_not = vec![term(f::DOMAIN_EXCLUDE_FIELD, v)];
-    let exact = multi_match(v, f::DOMAIN_FIELDS);
+    // The syslog header's host is the event's own host (in any letter case), not a sighting —
+    // unless the agent's own alerts are asked for.
+    let must_not = if opts.lookup_agent_name {
+        vec![]
+    } else {
+        vec![term_ci(f::DOMAIN_EXCLUDE_FIELD, v)]
+    };
+    let exact = lookup::any(&opts.vocabulary, K::Domain, v);
     if !opts.lookup_hostnames_in_cmd_line && !opts.lookup_agent_name {
         return bool_q(vec![exact], vec![], must_not);
     }
@@ -138,8 +141,9 @@ fn domain(v: &str, opts: &SearchOptions) -> Value {
     if opts.lookup_hostnames_in_cmd_line {
         let glob = format!("*{}*", wildcard_literal(v));
         should.extend(
-            f::DOMAIN_CMDLINE_FIELDS
-                .iter()
+            concrete(&opts.vocabulary, K::CommandLine)
+                .into_iter()
+                .chain(concrete(&opts.vocabulary, K::ProcessArg))
                 .map(|fl| wildcard(fl, &glob, false)),
         );
     }
@@ -162,12 +166,16 @@ fn url(v: &str, opts: &SearchOptions) -> Value {
     } else if opts.lookup_url_ignore_trailing_slash {
         format!("{}/?", regexp_literal(v.trim_end_matches('/')))
     } else {
-        return bool_q(vec![multi_match(v, f::URL_MATCH_FIELDS)], vec![], vec![]);
+        return bool_q(
+            vec![lookup::any(&opts.vocabulary, K::Url, v)],
+            vec![],
+            vec![],
+        );
     };
     bool_q(
         vec![],
-        f::URL_REGEXP_FIELDS
-            .iter()
+        concrete(&opts.vocabulary, K::Url)
+            .into_iter()
             .map(|fl| regexp(fl, &re, false))
             .collect(),
         vec![],
@@ -208,16 +216,35 @@ pub fn mac_variants(value: &str, variants: bool) -> Vec<String> {
     ]
 }
 
-fn hash_queries(hashes: &std::collections::BTreeMap<String, String>) -> Vec<Value> {
+/// The kind's exact-match fields without field patterns (for term-level queries, which take
+/// one concrete field each).
+fn concrete(v: &Vocabulary, kind: K) -> Vec<&str> {
+    v.fields(kind, Match::Exact)
+        .into_iter()
+        .filter(|fl| !fl.contains('*'))
+        .collect()
+}
+
+/// A MAC address in every spelling over the exact fields, and its lower-case spellings over
+/// the case-insensitive ones.
+fn mac_clauses(v: &Vocabulary, kind: K, value: &str, variants: bool) -> Vec<Value> {
+    let spellings = mac_variants(value, variants);
+    let exact = v.fields(kind, Match::Exact);
+    let mut out: Vec<Value> = spellings.iter().map(|m| multi_match(m, &exact)).collect();
+    let mut lower: Vec<String> = spellings.iter().map(|m| m.to_ascii_lowercase()).collect();
+    lower.dedup();
+    for fl in v.fields(kind, Match::CaseInsensitive) {
+        out.extend(lower.iter().map(|m| term_ci(fl, m)));
+    }
+    out
+}
+
+fn hash_queries(v: &Vocabulary, hashes: &std::collections::BTreeMap<String, String>) -> Vec<Value> {
     // A fixed algorithm order keeps the query independent of the export's key order.
     let mut out = Vec::new();
-    for (alg, fields) in [
-        ("SHA-256", f::HASH_FIELDS_SHA256),
-        ("SHA-1", f::HASH_FIELDS_SHA1),
-        ("MD5", f::HASH_FIELDS_MD5),
-    ] {
+    for (alg, kind) in [("SHA-256", K::Sha256), ("SHA-1", K::Sha1), ("MD5", K::Md5)] {
         if let Some(h) = hashes.get(alg).filter(|h| !h.is_empty()) {
-            out.push(multi_match(h, fields));
+            out.push(lookup::any(v, kind, h));
         }
     }
     out
@@ -225,7 +252,8 @@ fn hash_queries(hashes: &std::collections::BTreeMap<String, String>) -> Vec<Valu
 
 fn file(obs: &FileObservable, opts: &SearchOptions) -> Option<Value> {
     let fo = &opts.filesearch_options;
-    let hash_list = hash_queries(&obs.hashes);
+    let v: &Vocabulary = &opts.vocabulary;
+    let hash_list = hash_queries(v, &obs.hashes);
     let has_hash = !hash_list.is_empty();
     let mut filenames: Vec<&str> = obs.name.iter().map(String::as_str).collect();
     if fo.contains(&F::SearchAdditionalFilenames) {
@@ -276,7 +304,10 @@ fn file(obs: &FileObservable, opts: &SearchOptions) -> Option<Value> {
     if has_hash {
         must.push(bool_q(vec![], hash_list, vec![]));
     } else if let Some(sz) = size {
-        must.push(multi_match(&sz.to_string(), f::FILE_SIZE_FIELDS));
+        must.push(multi_match(
+            &sz.to_string(),
+            &v.fields(K::FileSize, Match::Exact),
+        ));
     }
     let search_names =
         fo.contains(&F::SearchNameAndHash) || (!has_hash && fo.contains(&F::SearchFilenameOnly));
@@ -285,7 +316,8 @@ fn file(obs: &FileObservable, opts: &SearchOptions) -> Option<Value> {
             if !paths.iter().any(|p| is_abs_path(p)) && !has_hash {
                 return None;
             }
-            should.extend(paths.iter().map(|p| multi_match(p, f::FILE_FIELDS)));
+            let fields = v.fields(K::File, Match::Exact);
+            should.extend(paths.iter().map(|p| multi_match(p, &fields)));
         } else if !fo.contains(&F::RequireAbsPath) || paths.iter().all(|p| is_abs_path(p)) {
             // Absoluteness is decided on the raw path: escaping adds backslashes.
             let alt = paths
@@ -301,7 +333,11 @@ fn file(obs: &FileObservable, opts: &SearchOptions) -> Option<Value> {
                 .collect::<Vec<_>>()
                 .join("|");
             let ci = fo.contains(&F::CaseInsensitive);
-            should.extend(f::FILE_FIELDS.iter().map(|fl| regexp(fl, &alt, ci)));
+            should.extend(
+                concrete(v, K::File)
+                    .into_iter()
+                    .map(|fl| regexp(fl, &alt, ci)),
+            );
         } else {
             return None;
         }
@@ -323,9 +359,9 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
     if d.contains(&D::RequireAbsPath) && !is_abs_path(path) {
         return None;
     }
+    let v: &Vocabulary = &opts.vocabulary;
     if !d.contains(&D::AllowRegexp) {
-        let mut fields: Vec<&str> = f::DIR_FIELDS.to_vec();
-        fields.extend_from_slice(f::DIR_EXTRA_MATCH_FIELDS);
+        let fields = v.fields(K::Directory, Match::Exact);
         let variants: Vec<String> = if d.contains(&D::NormaliseBackslashes) {
             let mut v = vec![collapse_backslashes(path, 1), collapse_backslashes(path, 2)];
             v.dedup();
@@ -346,7 +382,11 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
     let mut should = Vec::new();
     if d.contains(&D::SearchFilenames) {
         let re = format!("{p}([/\\\\]+.*)?");
-        should.extend(f::DIR_FILENAME_FIELDS.iter().map(|fl| regexp(fl, &re, ci)));
+        should.extend(
+            concrete(v, K::File)
+                .into_iter()
+                .map(|fl| regexp(fl, &re, ci)),
+        );
     }
     let re = if d.contains(&D::MatchSubdirs) {
         format!("(.*[/\\\\])?{p}([/\\\\]+.*)?")
@@ -355,12 +395,17 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
     } else {
         p
     };
-    should.extend(f::DIR_FIELDS.iter().map(|fl| regexp(fl, &re, ci)));
+    should.extend(
+        concrete(v, K::Directory)
+            .into_iter()
+            .map(|fl| regexp(fl, &re, ci)),
+    );
     Some(bool_q(vec![], should, vec![]))
 }
 
 fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
     let r = &opts.regkeysearch_options;
+    let fields = opts.vocabulary.fields(K::RegistryKey, Match::Exact);
     let key = if r.contains(&R::IgnoreTrailingSlash) {
         raw.trim_end_matches('\\')
     } else {
@@ -379,10 +424,7 @@ fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
         variants.dedup();
         return Some(bool_q(
             vec![],
-            variants
-                .iter()
-                .map(|v| multi_match(v, f::REGKEY_FIELDS))
-                .collect(),
+            variants.iter().map(|v| multi_match(v, &fields)).collect(),
             vec![],
         ));
     }
@@ -416,15 +458,16 @@ fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
     let ci = r.contains(&R::CaseInsensitive);
     Some(bool_q(
         vec![],
-        f::REGKEY_FIELDS
+        fields
             .iter()
+            .filter(|fl| !fl.contains('*'))
             .map(|fl| regexp(fl, &p, ci))
             .collect(),
         vec![],
     ))
 }
 
-fn reg_value(data: Option<&str>, data_type: Option<&str>) -> Option<Value> {
+fn reg_value(v: &Vocabulary, data: Option<&str>, data_type: Option<&str>) -> Option<Value> {
     let data = data?;
     let digest = match data_type? {
         "REG_SZ" | "REG_EXPAND_SZ" => Sha256::digest(data.as_bytes()),
@@ -436,7 +479,7 @@ fn reg_value(data: Option<&str>, data_type: Option<&str>) -> Option<Value> {
         _ => return None,
     };
     Some(bool_q(
-        vec![multi_match(&hex::encode(digest), f::REGVALUE_HASH_FIELDS)],
+        vec![lookup::any(v, K::RegistryValueSha256, &hex::encode(digest))],
         vec![],
         vec![],
     ))
@@ -460,42 +503,33 @@ fn process(cmd_line: &str, opts: &SearchOptions) -> Option<Value> {
         .collect();
     let cmd_re = format!("(\\\\?[\"'])?(.*[\\\\/])?{exe}{ARG_AFTER}");
     let image_re = format!("(.*[\\\\/])?{exe}");
+    let v: &Vocabulary = &opts.vocabulary;
+    let images = concrete(v, K::ProcessImage);
     let mut should = Vec::new();
-    for fl in f::PROCESS_WIN_FIELDS {
-        let is_image = fl.ends_with("mage");
-        if is_image {
-            // Image fields hold only the executable; they can match only a command line
-            // without arguments.
-            if arg_res.is_empty() {
-                should.push(regexp(fl, &image_re, ci));
-            }
-            continue;
-        }
+    for fl in concrete(v, K::CommandLine) {
         let mut must = vec![regexp(fl, &cmd_re, ci)];
         must.extend(arg_res.iter().map(|re| regexp(fl, re, ci)));
         should.push(bool_q(must, vec![], vec![]));
     }
-    let mut must = vec![regexp(f::PROCESS_COMMAND_FIELD, &cmd_re, ci)];
-    must.extend(
-        arg_res
+    let image_should: Vec<Value> = images.iter().map(|fl| regexp(fl, &image_re, ci)).collect();
+    if arg_res.is_empty() {
+        // Image fields hold only the executable: alone, they match a command line without
+        // arguments.
+        should.extend(image_should);
+    } else {
+        // Where the arguments are stored one a field (auditd `execve`), each must be there.
+        let arg_fields = v.fields(K::ProcessArg, Match::Exact);
+        let arg_must: Vec<Value> = args
             .iter()
-            .map(|re| regexp(f::PROCESS_COMMAND_FIELD, re, ci)),
-    );
-    should.push(bool_q(must, vec![], vec![]));
-    let audit_should: Vec<Value> = f::PROCESS_AUDIT_COMMAND_FIELDS
-        .iter()
-        .map(|fl| regexp(fl, &image_re, ci))
-        .collect();
-    let audit_must: Vec<Value> = args
-        .iter()
-        .filter(|a| !a.is_empty())
-        .map(|a| multi_match(a, f::PROCESS_AUDIT_ARG_FIELDS))
-        .collect();
-    should.push(bool_q(audit_must, audit_should, vec![]));
+            .filter(|a| !a.is_empty())
+            .map(|a| multi_match(a, &arg_fields))
+            .collect();
+        should.push(bool_q(arg_must, image_should, vec![]));
+    }
     Some(bool_q(vec![], should, vec![]))
 }
 
-fn account(login: Option<&str>, user_id: Option<&str>) -> Option<Value> {
+fn account(v: &Vocabulary, login: Option<&str>, user_id: Option<&str>) -> Option<Value> {
     let mut login = login.filter(|s| !s.is_empty()).map(str::to_string);
     let mut uid = user_id.filter(|s| !s.is_empty()).map(str::to_string);
     if let Some(l) = login.clone() {
@@ -510,58 +544,48 @@ fn account(login: Option<&str>, user_id: Option<&str>) -> Option<Value> {
     }
     let mut must = Vec::new();
     if let Some(l) = &login {
-        must.push(multi_match(l, f::USER_FIELDS));
+        must.push(lookup::any(v, K::Account, l));
     }
     if let Some(u) = &uid {
-        must.push(multi_match(u, f::UID_FIELDS));
+        must.push(lookup::any(v, K::UserId, u));
     }
     (!must.is_empty()).then(|| bool_q(must, vec![], vec![]))
 }
 
 fn traffic(t: &NetworkTrafficObservable, opts: &SearchOptions) -> Option<Value> {
+    let v: &Vocabulary = &opts.vocabulary;
     let mut must = Vec::new();
-    let endpoint = |o: &Observable, mac_fields: &[&str], ip_fields: &[&str]| -> Option<Value> {
+    let endpoint = |o: &Observable, mac: K, ip: K| -> Option<Value> {
         match o {
             Observable::MacAddr { value } => Some(bool_q(
                 vec![],
-                mac_variants(value, opts.lookup_mac_variants)
-                    .iter()
-                    .map(|v| multi_match(v, mac_fields))
-                    .collect(),
+                mac_clauses(v, mac, value, opts.lookup_mac_variants),
                 vec![],
             )),
             Observable::Ipv4Addr { value } | Observable::Ipv6Addr { value } => {
-                Some(multi_match(value, ip_fields))
+                Some(lookup::any(v, ip, value))
             }
             _ => None,
         }
     };
     if let Some(src) = &t.src {
-        must.push(endpoint(
-            src,
-            f::TRAFFIC_SRC_MAC_FIELDS,
-            f::TRAFFIC_SRC_IP_FIELDS,
-        )?);
+        must.push(endpoint(src, K::SrcMac, K::SrcIp)?);
     }
     if let Some(p) = t.src_port {
-        must.push(multi_match(&p.to_string(), f::TRAFFIC_SRC_PORT_FIELDS));
+        must.push(lookup::any(v, K::SrcPort, &p.to_string()));
     }
     if let Some(dst) = &t.dst {
-        must.push(endpoint(
-            dst,
-            f::TRAFFIC_DST_MAC_FIELDS,
-            f::TRAFFIC_DST_IP_FIELDS,
-        )?);
+        must.push(endpoint(dst, K::DstMac, K::DstIp)?);
     }
     if let Some(p) = t.dst_port {
-        must.push(multi_match(&p.to_string(), f::TRAFFIC_DST_PORT_FIELDS));
+        must.push(lookup::any(v, K::DstPort, &p.to_string()));
     }
     if !t.protocols.is_empty() {
         must.push(bool_q(
             vec![],
             t.protocols
                 .iter()
-                .map(|p| multi_match(p, f::TRAFFIC_PROTOCOL_FIELDS))
+                .map(|p| lookup::any(v, K::Protocol, p))
                 .collect(),
             vec![],
         ));
@@ -598,7 +622,7 @@ mod tests {
             json!({"term": {"agent.name": {"value": "WS-042", "case_insensitive": true}}})
         );
         assert_eq!(q["bool"]["minimum_should_match"], 1);
-        assert!(q["bool"]["must_not"].is_array());
+        assert!(q["bool"].get("must_not").is_none());
     }
 
     #[test]

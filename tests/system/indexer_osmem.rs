@@ -120,7 +120,7 @@ fn cases() -> Vec<Case> {
         c(
             "StixFile",
             json!({"hashes": {"SHA-256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"}}),
-            &["554/011"],
+            &["554/011", "87105/011"],
         ),
         c(
             "StixFile",
@@ -130,18 +130,20 @@ fn cases() -> Vec<Case> {
         c(
             "Artifact",
             json!({"hashes": {"SHA-256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"}}),
-            &["554/011"],
+            &["554/011", "87105/011"],
         ),
         c(
             "Artifact",
             json!({"hashes": {"SHA-256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0e"}}),
             &[],
         ),
-        // syscheck.path /usr/bin/kworkerd and data.audit.file.name /usr/bin/curl (search-filenames)
+        // Files in /usr/bin (search-filenames): syscheck.path /usr/bin/kworkerd,
+        // data.audit.file.name /usr/bin/curl, the VirusTotal source file and the whodata
+        // process /usr/bin/vi.
         c(
             "Directory",
             json!({"path": "/usr/bin/"}),
-            &["554/011", "80792/011"],
+            &["550/011", "554/011", "80792/011", "87105/011"],
         ),
         c("Directory", json!({"path": "/usr/bi"}), &[]),
         c(

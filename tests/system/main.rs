@@ -27,6 +27,7 @@ mod recall;
 mod runtime_promises;
 mod runtime_requests;
 mod runtime_shutdown;
+mod search_fields;
 mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
