@@ -35,8 +35,26 @@ pub struct Cidr {
 
 const ANY_OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
 
-/// Parses `a.b.c.d/n`, `a.b.c.d` (a /32), IPv6 likewise. Host bits must be zero, as in STIX.
-pub fn parse(text: &str) -> Result<Cidr, PatternError> {
+/// A validated block: address, prefix length, address bits and count of host bits.
+struct Block {
+    ip: IpAddr,
+    prefix: u8,
+    bits: u128,
+    host_bits: u32,
+}
+
+impl Block {
+    fn show(&self, b: u128) -> String {
+        match self.ip {
+            // The value came from an IPv4 address, so it fits in 32 bits.
+            IpAddr::V4(_) => Ipv4Addr::from(b as u32).to_string(),
+            IpAddr::V6(_) => Ipv6Addr::from(b).to_string(),
+        }
+    }
+}
+
+/// Parses and checks a block: host bits zero, IPv6 blocks small enough to enumerate.
+fn block(text: &str) -> Result<Block, PatternError> {
     let (addr, prefix) = match text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (text, None),
@@ -61,35 +79,55 @@ pub fn parse(text: &str) -> Result<Cidr, PatternError> {
     } else {
         (1u128 << host_bits) - 1
     };
-    let show = |b: u128| match ip {
-        // The value came from an IPv4 address, so it fits in 32 bits.
-        IpAddr::V4(_) => Ipv4Addr::from(b as u32).to_string(),
-        IpAddr::V6(_) => Ipv6Addr::from(b).to_string(),
+    let b = Block {
+        ip,
+        prefix,
+        bits,
+        host_bits,
     };
     if bits & host_mask != 0 {
         return Err(PatternError::invalid(format!(
             "'{text}': host bits are set (the network is {}/{prefix})",
-            show(bits & !host_mask)
+            b.show(bits & !host_mask)
         )));
     }
-    let matcher = match ip {
-        _ if host_bits == 0 => CidrMatch::Exact(show(bits)),
-        IpAddr::V4(v4) => CidrMatch::Regexp(v4_regexp(v4.octets(), prefix)),
-        IpAddr::V6(_) => {
-            if host_bits > MAX_V6_EXPANSION.trailing_zeros() {
-                return Err(PatternError::unsupported(format!(
-                    "IPv6 block '{text}' is larger than /{}: Wazuh stores IPv6 addresses as \
-                     text with many possible spellings, so only blocks of at most \
-                     {MAX_V6_EXPANSION} addresses can be matched exactly",
-                    128 - MAX_V6_EXPANSION.trailing_zeros()
-                )));
-            }
-            CidrMatch::Terms((0..(1u128 << host_bits)).map(|i| show(bits | i)).collect())
-        }
+    if ip.is_ipv6() && host_bits > MAX_V6_EXPANSION.trailing_zeros() {
+        return Err(PatternError::unsupported(format!(
+            "IPv6 block '{text}' is larger than /{}: Wazuh stores IPv6 addresses as \
+             text with many possible spellings, so only blocks of at most \
+             {MAX_V6_EXPANSION} addresses can be matched exactly",
+            128 - MAX_V6_EXPANSION.trailing_zeros()
+        )));
+    }
+    Ok(b)
+}
+
+/// How many values a block is searched as (addresses of an enumerated IPv6 block, else 1),
+/// without building them: what the clause budget counts before the query is built.
+pub fn expansion(text: &str) -> Result<usize, PatternError> {
+    let b = block(text)?;
+    Ok(if b.ip.is_ipv6() {
+        1usize << b.host_bits
+    } else {
+        1
+    })
+}
+
+/// Parses `a.b.c.d/n`, `a.b.c.d` (a /32), IPv6 likewise. Host bits must be zero, as in STIX.
+pub fn parse(text: &str) -> Result<Cidr, PatternError> {
+    let b = block(text)?;
+    let matcher = match b.ip {
+        _ if b.host_bits == 0 => CidrMatch::Exact(b.show(b.bits)),
+        IpAddr::V4(v4) => CidrMatch::Regexp(v4_regexp(v4.octets(), b.prefix)),
+        IpAddr::V6(_) => CidrMatch::Terms(
+            (0..(1u128 << b.host_bits))
+                .map(|i| b.show(b.bits | i))
+                .collect(),
+        ),
     };
     Ok(Cidr {
-        network: ip,
-        prefix,
+        network: b.ip,
+        prefix: b.prefix,
         matcher,
     })
 }
@@ -168,6 +206,9 @@ mod tests {
             parse("2001:db8::/64"),
             Err(PatternError::Unsupported(_))
         ));
+        assert_eq!(expansion("2001:db8::/120").unwrap(), 256);
+        assert_eq!(expansion("10.0.0.0/8").unwrap(), 1);
+        assert!(expansion("2001:db8::/64").is_err());
     }
 
     #[test]

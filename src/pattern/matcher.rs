@@ -135,7 +135,7 @@ pub(super) fn regkey_regexp(key: &str, aliases: bool) -> String {
     }
 }
 
-/// LIKE → (wildcard glob, Lucene regexp). `%` any run, `_` one character, no escape character;
+/// LIKE → (wildcard glob, Lucene regexp). `%` any run (a run of `%` is one), `_` one character, no escape character;
 /// literal runs are escaped for each syntax (paths: backslash runs match one or more).
 pub(super) fn like_forms(like: &str, kind: Kind) -> (String, String) {
     let path_like = matches!(kind, Kind::Path { .. } | Kind::RegKey { .. });
@@ -149,7 +149,14 @@ pub(super) fn like_forms(like: &str, kind: Kind) -> (String, String) {
         });
         lit.clear();
     };
+    let mut last = None;
     for c in like.chars() {
+        // A run of `%` means what one does; kept, each would be another `.*` for the indexer
+        // to turn into automaton states.
+        if c == '%' && last == Some('%') {
+            continue;
+        }
+        last = Some(c);
         match c {
             '%' => {
                 flush(&mut lit, &mut glob, &mut re);

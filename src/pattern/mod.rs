@@ -8,6 +8,7 @@
 //! [`PatternError`] — a query is never silently wider than the pattern.
 
 pub mod ast;
+pub mod budget;
 mod cidr;
 mod matcher;
 mod parser;

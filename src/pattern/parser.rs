@@ -44,7 +44,7 @@ pub fn parse(text: &str) -> Result<Pattern, PatternError> {
         .next()
         .ok_or_else(|| PatternError::invalid("empty pattern"))?;
     let mut terms = 0usize;
-    let expr = build_obs(expr_pair, &mut terms)?;
+    let expr = build_obs(expr_pair, &mut terms, 0)?;
     Ok(Pattern { expr })
 }
 
@@ -205,7 +205,14 @@ fn next<'a>(it: &mut pest::iterators::Pairs<'a, Rule>) -> Result<Pair<'a, Rule>,
         .ok_or_else(|| PatternError::invalid("internal parser error: incomplete parse tree"))
 }
 
-fn build_obs(pair: Pair<Rule>, terms: &mut usize) -> Result<ObservationExpr, PatternError> {
+/// `depth`: the observation expressions around this one (parentheses and qualifiers). Each
+/// qualifier nests the expression it qualifies one level deeper, so a chain of qualifiers
+/// counts toward [`MAX_DEPTH`] like parentheses do: every later stage recurses over it.
+fn build_obs(
+    pair: Pair<Rule>,
+    terms: &mut usize,
+    depth: usize,
+) -> Result<ObservationExpr, PatternError> {
     match pair.as_rule() {
         Rule::obs_followedby | Rule::obs_or | Rule::obs_and => {
             let rule = pair.as_rule();
@@ -217,7 +224,7 @@ fn build_obs(pair: Pair<Rule>, terms: &mut usize) -> Result<ObservationExpr, Pat
                 ) {
                     continue;
                 }
-                items.push(build_obs(p, terms)?);
+                items.push(build_obs(p, terms, depth)?);
             }
             if items.len() == 1 {
                 return next_only(items);
@@ -230,8 +237,17 @@ fn build_obs(pair: Pair<Rule>, terms: &mut usize) -> Result<ObservationExpr, Pat
         }
         Rule::obs_qualified => {
             let mut it = pair.into_inner();
-            let mut expr = build_obs(next(&mut it)?, terms)?;
-            for q in it {
+            let inner = next(&mut it)?;
+            let quals: Vec<Pair<Rule>> = it.collect();
+            let depth = depth + quals.len();
+            if depth > MAX_DEPTH {
+                return Err(PatternError::TooLarge(format!(
+                    "qualifiers (WITHIN, START … STOP, REPEATS) and parentheses nested \
+                     deeper than {MAX_DEPTH} levels"
+                )));
+            }
+            let mut expr = build_obs(inner, terms, depth)?;
+            for q in quals {
                 let qualifier = build_qualifier(q)?;
                 expr = ObservationExpr::Qualified {
                     expr: Box::new(expr),
@@ -244,7 +260,7 @@ fn build_obs(pair: Pair<Rule>, terms: &mut usize) -> Result<ObservationExpr, Pat
             let inner = next(&mut pair.into_inner())?;
             match inner.as_rule() {
                 Rule::cmp_or => Ok(ObservationExpr::Observation(build_cmp(inner, terms)?)),
-                _ => build_obs(inner, terms),
+                _ => build_obs(inner, terms, depth + 1),
             }
         }
         other => Err(PatternError::invalid(format!(
@@ -693,6 +709,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // Qualifiers nest like parentheses.
+        let chain = format!("[a:b = 1]{}", " REPEATS 2 TIMES".repeat(MAX_DEPTH + 1));
+        match parse(&chain) {
+            Err(PatternError::TooLarge(m)) => assert!(m.contains("qualifiers"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let nested = format!(
+            "{}[a:b = 1] WITHIN 1 SECONDS{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ") WITHIN 1 SECONDS".repeat(MAX_DEPTH - 1)
+        );
+        assert!(matches!(parse(&nested), Err(PatternError::TooLarge(_))));
+        assert!(parse(&format!(
+            "[a:b = 1]{}",
+            " REPEATS 2 TIMES".repeat(MAX_DEPTH)
+        ))
+        .is_ok());
         // Brackets inside strings do not count.
         assert!(parse(&format!("[a:b = '{}']", "(".repeat(200))).is_ok());
         let many = format!(

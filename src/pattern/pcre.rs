@@ -6,8 +6,16 @@
 //! `\A`/`\z`, Unicode properties, inline flags other than a leading `(?i)`) are refused rather
 //! than approximated. Characters that are operators only in Lucene (`" < > # @ & ~`) are escaped.
 
+use super::budget::MAX_REGEX_LEN;
 use super::PatternError;
 use crate::search::escape::regexp_literal;
+
+/// Largest count in a `{n,m}` repetition, and largest product of the counts of repetitions
+/// nested in one another: the indexer copies the repeated part that many times into the
+/// automaton it builds on every shard.
+pub const MAX_REPEAT: u64 = 1000;
+/// Deepest nesting of quantified groups (`((a+)+)+` is 3).
+pub const MAX_REPEAT_NESTING: u32 = 3;
 
 /// A translated regular expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +35,11 @@ fn refuse(re: &str, what: &str) -> PatternError {
 
 /// Translates a PCRE regular expression.
 pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
+    // The translation can shorten a regexp (anchors, `(?:`) but not to half: refuse early,
+    // before the work, what cannot fit; the exact check is on the translated text.
+    if re.len() > 2 * MAX_REGEX_LEN {
+        return Err(too_long(re.chars().count()));
+    }
     let mut body = re;
     let mut case_insensitive = false;
     if let Some(rest) = body.strip_prefix("(?i)") {
@@ -63,11 +76,83 @@ pub fn translate(re: &str) -> Result<LuceneRegex, PatternError> {
             .collect::<Vec<_>>()
             .join("|")
     };
+    if regex.chars().count() > MAX_REGEX_LEN {
+        return Err(too_long(regex.chars().count()));
+    }
     Ok(LuceneRegex {
         regex,
         case_insensitive,
         uses_dot,
     })
+}
+
+fn too_long(n: usize) -> PatternError {
+    PatternError::TooLarge(format!(
+        "MATCHES: a regular expression of {n} characters is longer than the indexer's \
+         index.max_regex_length of {MAX_REGEX_LEN}"
+    ))
+}
+
+/// Bounds the repetitions of one alternative: per open group, the largest (count product,
+/// nesting) of the quantifiers inside it, so that a quantifier on the group multiplies them.
+struct Repeats {
+    frames: Vec<(u64, u32)>,
+    /// The group that just closed, if the next token may quantify it.
+    closed: Option<(u64, u32)>,
+}
+
+impl Repeats {
+    fn new() -> Self {
+        Repeats {
+            frames: vec![(1, 0)],
+            closed: None,
+        }
+    }
+    fn merge(&mut self, r: (u64, u32)) {
+        if let Some(top) = self.frames.last_mut() {
+            *top = (top.0.max(r.0), top.1.max(r.1));
+        }
+    }
+    fn open(&mut self) {
+        self.frames.push((1, 0));
+        self.closed = None;
+    }
+    fn close(&mut self) {
+        let inner = self.frames.pop().unwrap_or((1, 0));
+        self.merge(inner);
+        self.closed = Some(inner);
+    }
+    fn atom(&mut self) {
+        self.closed = None;
+    }
+    /// A quantifier whose largest count is `count` (1 for `*`, `+`, `?`).
+    fn quantify(&mut self, count: u64, q: &str, whole: &str) -> Result<(), PatternError> {
+        let inner = self.closed.take().unwrap_or((1, 0));
+        let r = (inner.0.saturating_mul(count.max(1)), inner.1 + 1);
+        let shown: String = whole.chars().take(200).collect();
+        if count > MAX_REPEAT || r.0 > MAX_REPEAT {
+            return Err(PatternError::TooLarge(format!(
+                "MATCHES '{shown}': the repetition {q} repeats more than {MAX_REPEAT} times \
+                 (counts of nested repetitions multiply)"
+            )));
+        }
+        if r.1 > MAX_REPEAT_NESTING {
+            return Err(PatternError::TooLarge(format!(
+                "MATCHES '{shown}': repetitions nested more than {MAX_REPEAT_NESTING} deep"
+            )));
+        }
+        self.merge(r);
+        Ok(())
+    }
+}
+
+/// The largest count of a quantifier's text (`{2,5}` → 5, `{3,}` → 3, `*` → 1).
+fn quantifier_count(q: &str) -> u64 {
+    q.trim_matches(|c| c == '{' || c == '}')
+        .split(',')
+        .filter_map(|n| n.parse::<u64>().ok())
+        .max()
+        .unwrap_or(1)
 }
 
 /// True when `s` ends with an odd number of backslashes (so the next character is escaped).
@@ -204,6 +289,7 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
     // Whether the previous token can take a quantifier.
     let mut quantifiable = false;
     let mut uses_dot = false;
+    let mut reps = Repeats::new();
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -216,26 +302,31 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                     Escape::Char(ch) => out.push_str(&regexp_literal(&ch.to_string())),
                 }
                 quantifiable = true;
+                reps.atom();
             }
             '[' => {
                 let (cls, used) = translate_class(&chars[i..], whole)?;
                 out.push_str(&cls);
                 i += used;
                 quantifiable = true;
+                reps.atom();
             }
             '(' => {
                 i = open_group(&chars, i + 1, whole)?;
                 out.push('(');
+                reps.open();
                 quantifiable = false;
             }
             ')' => {
                 out.push(')');
                 i += 1;
+                reps.close();
                 quantifiable = true;
             }
             '|' => {
                 out.push('|');
                 i += 1;
+                reps.atom();
                 quantifiable = false;
             }
             '.' => {
@@ -243,6 +334,7 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                 uses_dot = true;
                 i += 1;
                 quantifiable = true;
+                reps.atom();
             }
             '*' | '+' | '?' | '{' => match quantifier(&chars, i) {
                 None => {
@@ -250,6 +342,7 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                     out.push_str("\\{");
                     i += 1;
                     quantifiable = true;
+                    reps.atom();
                 }
                 Some((q, used)) => {
                     if !quantifiable {
@@ -259,6 +352,7 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                     }
                     i += used;
                     plain_quantifier(chars.get(i), whole)?;
+                    reps.quantify(quantifier_count(&q), &q, whole)?;
                     out.push_str(&q);
                     quantifiable = false;
                 }
@@ -273,6 +367,7 @@ fn translate_body(s: &str, whole: &str) -> Result<(String, bool), PatternError> 
                 out.push_str(&regexp_literal(&other.to_string()));
                 i += 1;
                 quantifiable = true;
+                reps.atom();
             }
         }
     }
@@ -529,6 +624,41 @@ mod tests {
         }
         assert!(matches!(translate("(ab"), Err(PatternError::Invalid(_))));
         assert!(matches!(translate("*a"), Err(PatternError::Invalid(_))));
+    }
+
+    #[test]
+    fn repetitions_are_bounded() {
+        for (re, ok) in [
+            (r"^[0-9a-f]{64}$", true),
+            (r"^([0-9]{1,3}\.){3}[0-9]{1,3}$", true),
+            (r"^((a+)+)+$", true),
+            (r"^(((a+)+)+)+$", false),
+            (r"^(a{1,100}){1,10}$", true),
+            (r"^(a{1,100}){1,11}$", false),
+            (r"^a{1001}$", false),
+            (r"^(a{1000})(b{1000})$", true),
+            (r"^((a{2}){2}b{999})$", true),
+        ] {
+            match translate(re) {
+                Ok(_) => assert!(ok, "{re} accepted"),
+                Err(PatternError::TooLarge(m)) => {
+                    assert!(!ok, "{re}: {m}");
+                    assert!(m.contains("1000") || m.contains("nested"), "{m}");
+                }
+                Err(e) => panic!("{re}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn regexps_longer_than_the_indexer_takes_are_refused() {
+        assert!(translate(&format!("^{}$", "a".repeat(MAX_REGEX_LEN - 2))).is_ok());
+        // Unanchored: the translation adds `.*` on both sides and passes the limit.
+        match translate(&"a".repeat(MAX_REGEX_LEN - 2)) {
+            Err(PatternError::TooLarge(m)) => assert!(m.contains("max_regex_length"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(translate(&"a".repeat(60_000)).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 use serde_json::{json, Value};
 
 use super::ast::*;
+use super::budget;
 use super::cidr::{self, CidrMatch};
 use super::matcher::{
     exists_any, like_forms, literal_text, over, regkey_regexp, split_hive, Matcher,
@@ -465,11 +466,13 @@ fn observation(ctx: &mut Ctx, e: &ObservationExpr) -> Result<Value, PatternError
 
 /// Translates a parsed pattern into an OpenSearch query over Wazuh alert fields.
 pub fn translate(ast: &Pattern, opts: &SearchOptions) -> Result<Translation, PatternError> {
+    budget::check_pattern(&ast.expr, opts)?;
     let mut ctx = Ctx {
         opts,
         notes: Vec::new(),
     };
     let query = observation(&mut ctx, &ast.expr)?;
+    budget::check_query(&query)?;
     let time_range = match &ast.expr {
         ObservationExpr::Qualified {
             qualifier: Qualifier::StartStop { start, stop },

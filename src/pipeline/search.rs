@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::{Context, Dependency, EnrichError};
 use crate::alert::SearchResult;
 use crate::indexer::{IndexerClient, IndexerError};
+use crate::pattern::budget;
 use crate::search::envelope::SearchRequest;
 
 /// Whether an answer (or failure) shows the indexer usable. An indexer that answers but refuses
@@ -40,6 +41,14 @@ pub async fn run(
     indexer: &IndexerClient,
     req: &SearchRequest,
 ) -> Result<SearchResult, EnrichError> {
+    // Every part of the body is bounded where it is built; this is the last line of defence,
+    // so that no request can make the indexer parse an unbounded query.
+    if let Err(max) = budget::serialized_len_within(&req.body, budget::MAX_SEARCH_BODY_BYTES) {
+        return Err(EnrichError::permanent(format!(
+            "the search was not sent: its body is larger than {max} bytes, the connector's \
+             limit on one search (split the indicator's pattern or its based-on observables)"
+        )));
+    }
     let started = Instant::now();
     let outcome = indexer.search(req).await;
     ctx.observer.search_limit(indexer.limiter().limit());

@@ -19,6 +19,7 @@ mod knowledge_golden;
 mod ops_compose;
 mod ops_http;
 mod pattern_corpus;
+mod pattern_hostile;
 mod search_envelope;
 mod search_escaping;
 mod search_reference;
