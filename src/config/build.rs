@@ -155,6 +155,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
     let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
     let knowledge = KnowledgeOptions {
         max_tlp: r.with("WAZUH_MAX_TLP", parse_tlp)?,
+        allowed_markings: set(r.list("WAZUH_ALLOWED_MARKINGS", parse_marking_ids)?),
         tlps: r.list("WAZUH_TLPS", parse_tlps)?,
         hits_abort_limit: r.with_opt("WAZUH_HITS_ABORT_LIMIT", |s| parse_int(s, 1u64, u64::MAX))?,
         bundle_abort_limit: r.with_opt("WAZUH_BUNDLE_ABORT_LIMIT", |s| {

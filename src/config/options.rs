@@ -267,6 +267,10 @@ impl Tlp {
 pub struct KnowledgeOptions {
     /// `WAZUH_MAX_TLP` (required by the reference; default here TLP:AMBER+STRICT).
     pub max_tlp: Tlp,
+    /// `WAZUH_ALLOWED_MARKINGS`: marking-definition ids that are not one of the five TLPs and may
+    /// still be looked up. Any other such marking is refused, because it cannot be ranked against
+    /// `max_tlp` (fail closed).
+    pub allowed_markings: BTreeSet<String>,
     /// `WAZUH_TLPS`: marking ids put on every created object.
     pub tlps: Vec<String>,
     /// `WAZUH_HITS_ABORT_LIMIT`: None = never abort (default here: None, see docs/migration.md).
@@ -325,6 +329,7 @@ impl Default for KnowledgeOptions {
     fn default() -> Self {
         KnowledgeOptions {
             max_tlp: Tlp::AmberStrict,
+            allowed_markings: BTreeSet::new(),
             tlps: vec![Tlp::AmberStrict.marking_id().to_string()],
             hits_abort_limit: None,
             bundle_abort_limit: None,

@@ -278,6 +278,24 @@ pub fn parse_tlps(s: &str) -> Result<Vec<String>, Bad> {
     Ok(out)
 }
 
+/// `marking-definition--<uuid>` ids.
+pub fn parse_marking_ids(s: &str) -> Result<Vec<String>, Bad> {
+    const ACC: &str = "a list of marking-definition--<uuid> ids";
+    let items = parse_list(s).map_err(|b| Bad::new(b.problem, ACC))?;
+    for item in &items {
+        let ok = item
+            .strip_prefix("marking-definition--")
+            .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
+        if !ok {
+            return Err(Bad::new(
+                format!("contains `{item}`, not a marking id"),
+                ACC,
+            ));
+        }
+    }
+    Ok(items)
+}
+
 pub fn parse_tlp(s: &str) -> Result<Tlp, Bad> {
     Tlp::parse(s).ok_or_else(|| Bad::new("is not a TLP", "TLP:CLEAR, TLP:WHITE, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED (prefix optional)"))
 }

@@ -161,6 +161,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("MQ_USE_SSL_CA", "mq.use_ssl_ca", None, "PEM CA bundle trusted for amqps."),
     // --- Wazuh root
     opt("WAZUH_MAX_TLP", "wazuh.max_tlp", Some("TLP:AMBER+STRICT"), "Highest TLP of entities that may be looked up."),
+    opt("WAZUH_ALLOWED_MARKINGS", "wazuh.allowed_markings", Some(""), "Markings other than the five TLPs (marking-definition ids) that entities may carry and still be looked up; any other is refused."),
     opt("WAZUH_TLPS", "wazuh.tlps", Some("TLP:AMBER+STRICT"), "Markings (TLP names or marking-definition ids) put on every created object."),
     opt("WAZUH_HITS_ABORT_LIMIT", "wazuh.hits_abort_limit", None, "Fail the request when more alerts match (unset: never)."),
     opt("WAZUH_BUNDLE_ABORT_LIMIT", "wazuh.bundle_abort_limit", None, "Fail the request when the bundle has more objects (unset: never)."),

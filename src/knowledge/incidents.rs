@@ -1,4 +1,4 @@
-//! Incidents (spec §1.4, §5.4) per `WAZUH_CREATE_INCIDENT`, minus the reference's bugs: no
+//! Incidents per `WAZUH_CREATE_INCIDENT` (`docs/knowledge.md`, "Incidents"): no
 //! severity gaps, unique names in `per-alert-rule`, the real latest timestamp in `per-query`,
 //! "still active" from the newest active alert, CVSS severity for vulnerabilities.
 
@@ -92,7 +92,7 @@ pub fn vulnerability_score(ctx: &Ctx<'_>, alerts: &[&Alert]) -> f64 {
 }
 
 /// Whether some system still has the vulnerability: its newest "active" alert is newer than its
-/// newest "resolved" alert (exact per-system rule statistics; fixes §9.3 #10).
+/// newest "resolved" alert (exact per-system rule statistics).
 pub fn vulnerability_active(sighters: &[Sighter<'_>]) -> bool {
     sighters.iter().any(|s| {
         let active = s
@@ -123,7 +123,8 @@ fn observable_prefix(ctx: &Ctx<'_>) -> &'static str {
     }
 }
 
-/// Decides which incidents to create (spec §1.4 order of checks).
+/// Decides which incidents to create: mode, indicator requirement, CVSS threshold and activity
+/// for vulnerabilities, then the rule-level threshold.
 pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<'a>> {
     let opts = ctx.opts;
     if opts.create_incident == IncidentMode::Never || sighters.is_empty() {
@@ -263,7 +264,7 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
                     .copied()
                     .filter(|a| a.rule.id == r.rule_id)
                     .collect();
-                // Unique per rule (fixes §9.3 #11: one shared name made ids collide).
+                // Unique per rule: incidents of different rules must not share a name (and id).
                 out.push(make(
                     format!("Wazuh alert: {env} sighted in rule {}", r.rule_id),
                     format!(

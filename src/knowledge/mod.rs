@@ -1,5 +1,5 @@
-//! Knowledge building: from what a search found to the STIX objects sent to OpenCTI (spec §1.3–
-//! §1.6, §5, §6): identities of the systems that saw the entity, sightings with exact counts,
+//! Knowledge building: from what a search found to the STIX objects sent to OpenCTI: identities
+//! of the systems that saw the entity, sightings with exact counts,
 //! incidents (per the configured mode), an incident-response case, notes and context objects
 //! extracted from the alerts.
 //!
@@ -66,7 +66,7 @@ pub enum KnowledgeError {
     BundleTooLarge { objects: usize, limit: usize },
 }
 
-/// The indicators that count (spec §1.1 step 5): detection required if
+/// The indicators that count: detection required if
 /// `require_indicator_detection`, not revoked if `ignore_revoked_indicators`, score (default 50)
 /// at least `indicator_score_threshold`.
 pub fn valid_indicators<'a>(
@@ -104,7 +104,7 @@ pub fn is_observable_type(entity_type: &str) -> bool {
     )
 }
 
-/// Spec §1.1 step 7: an observable without valid indicators is not processed when
+/// An observable without valid indicators is not processed when
 /// `WAZUH_CREATE_OBS_SIGHTINGS=false`. Returns the work message, or `None` to go on.
 pub fn observable_gate(
     entity: &Entity,
@@ -117,7 +117,7 @@ pub fn observable_gate(
         .then(|| "Observable has no indicators".to_string())
 }
 
-/// Spec §1.1 step 6: the entity carries a label of `label_ignore_list`. Returns the work message.
+/// The entity carries a label of `label_ignore_list`. Returns the work message.
 pub fn label_gate(entity: &Entity, options: &KnowledgeOptions) -> Option<String> {
     let found: Vec<&str> = options
         .label_ignore_list
@@ -152,7 +152,7 @@ fn stix_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-/// The entity's display value (spec §5.4 `entity_name_value`, without the type).
+/// The entity's display value (its value, name, path, key, … without the type).
 pub fn entity_value(entity: &Entity) -> Option<String> {
     let s = &entity.stix;
     let t = entity.entity_type.to_ascii_lowercase();
@@ -325,7 +325,7 @@ impl Bundle {
     }
 }
 
-/// Builds the knowledge for one enrichment (spec §1.3–§1.6 minus the reference's bugs).
+/// Builds the knowledge for one enrichment (`docs/knowledge.md`).
 ///
 /// Gates applied here: the hits-abort limit (on the exact total) and the bundle-abort limit (on
 /// the de-duplicated bundle). The caller handles "no hits" (nothing to build) and the entity

@@ -128,7 +128,7 @@ fn alert_note(
 
 /// Alert notes per system: the newest `max_notes_per_alert_rule` alerts of each rule, at most
 /// `max_notes` per system. Each refers to the entity, the sighting, the incidents about that
-/// system and the case (reference issue #67).
+/// system and the case.
 pub fn alert_notes(
     ctx: &Ctx<'_>,
     sighters: &[Sighter<'_>],

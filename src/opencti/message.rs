@@ -66,8 +66,9 @@ pub fn parse(
     } else {
         match text(internal.and_then(|i| i.get("mode"))).as_deref() {
             Some("auto") => Mode::Auto,
-            // The minimal older shape has no mode; a user asked for it.
-            _ => Mode::Manual,
+            Some("manual") => Mode::Manual,
+            // The minimal older shape has no mode: a user or the platform may have asked.
+            _ => Mode::Unstated,
         }
     };
     let trigger = match text(internal.and_then(|i| i.get("trigger"))).as_deref() {
@@ -204,7 +205,8 @@ mod tests {
         let r =
             p(json!({"internal":{"work_id":"w","applicant_id":"u"},"event":{"entity_id":"x--1"}}))
                 .unwrap();
-        assert_eq!(r.mode, Mode::Manual);
+        // Not known to be a user's request (older platforms send no mode).
+        assert_eq!(r.mode, Mode::Unstated);
         assert_eq!(r.applicant_id.as_deref(), Some("u"));
         assert!(r.stix_entity.is_none());
     }

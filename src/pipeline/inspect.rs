@@ -57,7 +57,19 @@ pub fn policy(
     objects: &[&Value],
 ) -> Result<Option<String>, EnrichError> {
     for obj in objects {
-        let above = tlps_above(&markings(obj), k.max_tlp);
+        let marks = markings(obj);
+        // A marking that is not a TLP cannot be ranked against the maximum: refuse it unless the
+        // user listed it, so that a policy never fails open.
+        if let Some(m) = marks
+            .iter()
+            .find(|m| Tlp::from_marking_id(m).is_none() && !k.allowed_markings.contains(*m))
+        {
+            return Err(EnrichError::refused(format!(
+                "Entity ignored because its marking {m} is not a TLP the connector can compare with WAZUH_MAX_TLP={}: no data was sent to Wazuh (list the marking in WAZUH_ALLOWED_MARKINGS to allow it)",
+                k.max_tlp.as_str()
+            )));
+        }
+        let above = tlps_above(&marks, k.max_tlp);
         if let Some(t) = above.first() {
             return Err(EnrichError::refused(format!(
                 "Entity ignored because its marking {} is above the maximum TLP allowed (WAZUH_MAX_TLP={}): no data was sent to Wazuh",
@@ -69,16 +81,17 @@ pub fn policy(
     let Some(main) = objects.first() else {
         return Ok(None);
     };
-    let own = crate::stix::id::is_author(
-        main.get("created_by_ref").and_then(Value::as_str),
-        &k.author_name,
-    );
-    if own && k.ignore_own_entities {
+    let by_author = crate::stix::id::is_author(crate::stix::created_by(main), &k.author_name);
+    if by_author && k.ignore_own_entities {
         return Ok(Some(format!(
             "Ignoring entity because it was created by {}",
             k.author_name
         )));
     }
+    // Ownership also from the labels this connector puts on what it enriches: a platform that
+    // drops the author still keeps the labels. A request not known to be a user's (no `mode`)
+    // is guarded like an automatic one, so that the connector never enriches its own output.
+    let own = by_author || labels(main).iter().any(|l| k.enrich_labels.contains(l));
     if own && k.skip_auto_own_objects && mode != Mode::Manual {
         return Ok(Some(format!("Automatic enrichment skipped: the entity was created by {} (enrich it manually to search anyway)", k.author_name)));
     }
@@ -241,6 +254,33 @@ pub(crate) mod tests {
         ));
     }
 
+    // Failed before: a marking that is not a TLP was ignored by the max-TLP check (fail open).
+    #[tokio::test]
+    async fn unrankable_marking_is_refused_unless_allowed() {
+        const PAP: &str = "marking-definition--c7c9d3cd-8c2f-4b6c-9a8e-4e8d4f9a6b11";
+        let mut pap = ip(Tlp::Clear);
+        pap["object_marking_refs"] = json!([PAP]);
+        let c = ctx(MemSource::default(), |_| {});
+        let e = inspect(&c, &req(IP, Some(pap.clone()), Mode::Manual))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, crate::pipeline::ErrorKind::Refused);
+        assert!(
+            e.message.contains(PAP) && e.message.contains("WAZUH_ALLOWED_MARKINGS"),
+            "{}",
+            e.message
+        );
+        let c = ctx(MemSource::default(), |s| {
+            s.knowledge.allowed_markings.insert(PAP.into());
+        });
+        assert!(matches!(
+            inspect(&c, &req(IP, Some(pap), Mode::Manual))
+                .await
+                .unwrap(),
+            Outcome::Proceed(_)
+        ));
+    }
+
     #[test]
     fn pycti_tlp_semantics() {
         let m = |t: Tlp| vec![t.marking_id().to_string()];
@@ -288,6 +328,43 @@ pub(crate) mod tests {
         ));
         assert!(matches!(
             inspect(&c, &req(IP, Some(own), Mode::Manual))
+                .await
+                .unwrap(),
+            Outcome::Proceed(_)
+        ));
+    }
+
+    // Failed before: a message without `mode` was taken as manual, and an exported observable's
+    // author and labels (in OpenCTI's observable extension) were not seen, so the guard never fired.
+    #[tokio::test]
+    async fn own_observables_are_guarded_without_mode() {
+        let c = ctx(MemSource::default(), |s| {
+            s.knowledge.label_ignore_list.clear();
+        });
+        let ext = crate::stix::OPENCTI_SCO_EXTENSION;
+        let mut by_author = ip(Tlp::Clear);
+        by_author["extensions"] =
+            json!({ext: {"created_by_ref": crate::stix::id::LEGACY_AUTHOR_ID}});
+        let mut labelled = ip(Tlp::Clear);
+        labelled["extensions"] = json!({ext: {"labels": ["wazuh_ignore"]}});
+        for own in [by_author, labelled] {
+            match inspect(&c, &req(IP, Some(own.clone()), Mode::Unstated))
+                .await
+                .unwrap()
+            {
+                Outcome::Skip(m) => assert!(m.starts_with("Automatic enrichment skipped"), "{m}"),
+                o => panic!("{o:?}"),
+            }
+            assert!(matches!(
+                inspect(&c, &req(IP, Some(own), Mode::Manual))
+                    .await
+                    .unwrap(),
+                Outcome::Proceed(_)
+            ));
+        }
+        // Someone else's observable without mode is searched.
+        assert!(matches!(
+            inspect(&c, &req(IP, Some(ip(Tlp::Clear)), Mode::Unstated))
                 .await
                 .unwrap(),
             Outcome::Proceed(_)

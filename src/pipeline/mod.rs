@@ -36,6 +36,9 @@ pub enum Mode {
     Auto,
     /// A playbook step (reply with `playbookStepExecution`).
     Playbook,
+    /// The message did not say (the minimal message of older platforms): not known to be a
+    /// user's request, so guards against automatic loops apply.
+    Unstated,
 }
 
 /// `internal.trigger`.

@@ -39,6 +39,7 @@ fn mode_str(m: Mode) -> &'static str {
         Mode::Manual => "manual",
         Mode::Auto => "auto",
         Mode::Playbook => "playbook",
+        Mode::Unstated => "unstated",
     }
 }
 

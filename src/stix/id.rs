@@ -16,7 +16,7 @@ pub const NAMESPACE: Uuid = Uuid::from_u128(0x00abedb4_aa42_466c_9c01_fed23315a9
 
 /// The id earlier versions gave the connector's author whatever its name. OpenCTI keeps it as an
 /// alias of the author it imported, so entities "created by" it still count as the connector's
-/// own (see `docs/migration.md`).
+/// own (`docs/knowledge.md`, "Ids").
 pub const LEGACY_AUTHOR_ID: &str = "identity--6384d70e-3e7e-5ea0-90a1-a9f589a60d30";
 
 /// The placeholder indicator put in `sighting_of_ref` when the sighted entity is an observable:

@@ -174,6 +174,11 @@ impl Common {
 /// (`additional_names`, `granted_refs`, …) on the objects it sends.
 pub const OPENCTI_EXTENSION: &str = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba";
 
+/// OpenCTI's STIX extension for observables: an exported observable carries its `labels` and
+/// `created_by_ref` there, since STIX observables have no such top-level properties.
+pub const OPENCTI_SCO_EXTENSION: &str =
+    "extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82";
+
 /// STIX type prefix of an id (`ipv4-addr--…` → `ipv4-addr`).
 pub fn type_of_id(id: &str) -> &str {
     id.split_once("--").map(|(t, _)| t).unwrap_or(id)
@@ -191,11 +196,26 @@ pub fn markings(obj: &Value) -> Vec<String> {
     strings(obj.get("object_marking_refs")).collect()
 }
 
-/// Labels of a STIX object (`labels` ∪ OpenCTI's `x_opencti_labels`).
+/// OpenCTI's observable extension of a STIX object, if any.
+fn sco_extension(obj: &Value) -> Option<&Value> {
+    obj.get("extensions")?.get(OPENCTI_SCO_EXTENSION)
+}
+
+/// Labels of a STIX object (`labels` ∪ OpenCTI's `x_opencti_labels` ∪ the labels of OpenCTI's
+/// observable extension, where an exported observable carries them).
 pub fn labels(obj: &Value) -> Vec<String> {
     strings(obj.get("labels"))
         .chain(strings(obj.get("x_opencti_labels")))
+        .chain(strings(sco_extension(obj).and_then(|e| e.get("labels"))))
         .collect()
+}
+
+/// The author of a STIX object: `created_by_ref`, or for an exported observable the one of
+/// OpenCTI's observable extension.
+pub fn created_by(obj: &Value) -> Option<&str> {
+    obj.get("created_by_ref")
+        .or_else(|| sco_extension(obj)?.get("created_by_ref"))
+        .and_then(Value::as_str)
 }
 
 /// The `id` of an object, or "" when it has none.

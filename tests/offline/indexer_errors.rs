@@ -196,7 +196,12 @@ async fn requests_are_plain_json_posts_with_basic_auth() {
     assert_eq!(seen.len(), 1);
     let (method, uri, ct, auth) = &seen[0];
     assert_eq!(method, "POST");
-    assert_eq!(uri, "/wazuh-alerts-*/_search");
+    let (path, query) = uri.split_once('?').unwrap_or((uri.as_str(), ""));
+    assert_eq!(path, "/wazuh-alerts-*/_search");
+    assert!(
+        query.starts_with("cancel_after_time_interval="),
+        "the indexer drops a search the client gave up on: {uri}"
+    );
     assert_eq!(
         ct, "application/json",
         "never an Elasticsearch vendor media type"

@@ -1,5 +1,5 @@
 //! Knowledge building per mode, per object type, per fixed bug and per crash case of the
-//! reference (spec §7.3). Every bundle built here passes the structural STIX validator
+//! reference. Every bundle built here passes the structural STIX validator
 //! (`Case::build`).
 
 use crate::testkit::knowledge::*;
@@ -65,7 +65,7 @@ fn per_query_mode_uses_the_latest_alert_time_and_targets_every_system() {
     let k = c.build().unwrap();
     let inc = incidents(&k.objects);
     assert_eq!(inc.len(), 1);
-    // Fixed (§9.3 #9): the newest alert of all, not the first alert of the last system seen.
+    // The newest alert of all, not the first alert of the last system seen.
     assert_eq!(inc[0]["created"], "2024-06-03T09:30:03.000Z");
     assert_eq!(inc[0]["severity"], "high");
     let targets = of_type(&k.objects, "relationship")
@@ -133,7 +133,7 @@ fn per_alert_mode_makes_one_incident_per_alert_with_its_context() {
     c.options.create_incident = IncidentMode::PerAlert;
     let k = c.build().unwrap();
     assert_eq!(incidents(&k.objects).len(), 7);
-    // The sysmon alert's incident is related to its process (reference issue #73).
+    // The sysmon alert's incident is related to its process.
     let sysmon = incidents(&k.objects)
         .into_iter()
         .find(|i| i["created"] == "2024-06-03T09:30:00.000Z")
@@ -224,8 +224,8 @@ fn vuln_case(alerts: Vec<Alert>) -> Case {
 
 #[test]
 fn still_active_uses_the_newest_active_alert() {
-    // Two active rules: the newest (23505) is after the resolution; the reference compared with
-    // whichever it iterated last (§9.3 #10).
+    // Two active rules: the newest (23505) is after the resolution, so the vulnerability is
+    // still active whatever the order of the rules.
     let c = vuln_case(vec![
         vuln_alert("a", "23506", "2024-06-01T00:00:00.000Z", "002"),
         vuln_alert("r", "23502", "2024-06-02T00:00:00.000Z", "002"),
@@ -673,7 +673,7 @@ fn auditd_process() {
         .any(|u| u["user_id"] == "1000"));
 }
 
-/// Every alert shape that crashed the reference (spec §7.3) yields a valid bundle here.
+/// Every alert shape that crashed the reference yields a valid bundle here.
 #[test]
 fn odd_alerts_never_crash() {
     let shapes = vec![

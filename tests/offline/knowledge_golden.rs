@@ -36,7 +36,7 @@ fn kept_object_kinds_have_the_reference_ids() {
     for name in BUNDLE_SCENARIOS {
         let ours = scenario_case(name).build().unwrap();
         for kind in KEPT {
-            // per-alert incidents get context objects here (reference issue #73), not there.
+            // per-alert incidents get context objects here, not there.
             let context = matches!(*kind, "tool" | "domain-name" | "software");
             if context && *name == "ipv4_with_indicator_per_alert_threshold_5" {
                 continue;
@@ -187,7 +187,7 @@ fn vulnerability_incident_severity_comes_from_cvss() {
         .unwrap();
     let reference = reference_objects("vulnerability_threshold_7_active_incident");
     assert_eq!(of_type(reference, "incident")[0]["severity"], "low");
-    // CVSS 10 (the alert's score: the entity has none) → critical (reference issue #69).
+    // CVSS 10 (the alert's score: the entity has none) → critical.
     assert_eq!(
         of_type(&ours.objects, "incident")[0]["severity"],
         "critical"
@@ -290,7 +290,7 @@ fn the_enriched_entity_is_never_re_emitted_with_labels() {
         .unwrap();
     let reference = reference_objects("ipv4_with_indicator_per_sighting_default");
     let copy = id::sco("ipv4-addr", &serde_json::json!({"value": "141.98.81.37"}));
-    // The reference re-sent the entity with `wazuh_ignore` (§9.3 #17) …
+    // The reference re-sent the entity with `wazuh_ignore` …
     let r = reference.iter().find(|o| o["id"] == copy.as_str()).unwrap();
     assert_eq!(r["labels"][0], "wazuh_ignore");
     // … ours never sends it, and every other address is kept.
@@ -471,4 +471,113 @@ fn sightings_only_without_indicator_uses_exact_totals() {
     let content = summary["content"].as_str().unwrap();
     assert!(content.contains("|**Alerts found**|**1234**|"), "{content}");
     assert!(content.contains("|Not sampled|1231|"), "{content}");
+}
+
+/// A model of how OpenCTI imports a bundle, enough to see what merges: each object is resolved
+/// to an entity by its *standard id* (the recipe over its properties, references resolved to the
+/// entities they name) or by any id the entity was sent under before, which the platform keeps
+/// as an alias. The test OpenCTI (`testkit::fake_opencti`) records what it is sent but does not
+/// resolve ids, so the migration is shown against this model.
+#[derive(Default)]
+struct Platform {
+    /// standard id → object, one per entity.
+    entities: std::collections::BTreeMap<String, Value>,
+    /// any id an entity was sent under → its standard id.
+    aliases: std::collections::HashMap<String, String>,
+}
+
+impl Platform {
+    fn resolve(&self, id: &str) -> String {
+        self.aliases
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn import(&mut self, objects: &[Value]) {
+        for o in objects {
+            let mut o = o.clone();
+            for k in ["source_ref", "target_ref", "x_opencti_sighting_of_ref"] {
+                if let Some(r) = o[k].as_str().map(|r| self.resolve(r)) {
+                    o[k] = Value::from(r);
+                }
+            }
+            if let Some(refs) = o["where_sighted_refs"].as_array() {
+                let refs: Vec<String> = refs
+                    .iter()
+                    .map(|r| self.resolve(r.as_str().unwrap()))
+                    .collect();
+                o["where_sighted_refs"] = Value::from(refs);
+            }
+            let mut input = o.clone();
+            if o["type"] == "sighting" {
+                // The platform reads the sighted entity from OpenCTI's own property.
+                input["sighting_of_ref"] = o["x_opencti_sighting_of_ref"].clone();
+            }
+            let sent = o["id"].as_str().unwrap().to_string();
+            let standard =
+                connector_wazuh::stix::vectors::compute(o["type"].as_str().unwrap(), &input)
+                    .unwrap_or_else(|_| sent.clone());
+            let standard = self.aliases.get(&sent).cloned().unwrap_or(standard);
+            self.aliases.insert(sent, standard.clone());
+            self.aliases.insert(standard.clone(), standard.clone());
+            self.entities.entry(standard).or_insert(o);
+        }
+    }
+
+    fn names(&self, t: &str) -> Vec<String> {
+        self.entities
+            .values()
+            .filter(|o| o["type"] == t)
+            .map(|o| {
+                o["name"]
+                    .as_str()
+                    .or(o["value"].as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn objects_sent_by_the_reference_merge_with_ours_where_their_properties_are_the_same() {
+    let name = "ipv4_with_indicator_per_sighting_default";
+    let ours = scenario_case(name).build().unwrap();
+    let reference = reference_objects(name);
+    let mut octi = Platform::default();
+    octi.import(reference);
+    let before = octi.entities.len();
+    octi.import(&ours.objects);
+    // Our ids need no alias: each is the standard id the platform computes.
+    for o in &ours.objects {
+        if o["type"] != "process" {
+            assert!(octi.entities.contains_key(o["id"].as_str().unwrap()), "{o}");
+        }
+    }
+    // The author (the reference's fixed id is an alias of the name-and-class id), the SIEM, the
+    // agents' hostnames and addresses and the tools: one entity each.
+    for t in ["hostname", "ipv4-addr", "tool"] {
+        let names = octi.names(t);
+        let unique: BTreeSet<&String> = names.iter().collect();
+        assert_eq!(names.len(), unique.len(), "{t}: {names:?}");
+    }
+    let identities = octi.names("identity");
+    assert_eq!(
+        identities.iter().filter(|n| *n == "Wazuh").count(),
+        1,
+        "{identities:?}"
+    );
+    assert_eq!(
+        identities.iter().filter(|n| *n == "Wazuh SIEM").count(),
+        1,
+        "{identities:?}"
+    );
+    // Agent systems are new entities under their new names (docs/knowledge.md, "Ids").
+    assert!(identities.iter().any(|n| n == "ws-042"), "{identities:?}");
+    assert!(
+        identities.iter().any(|n| n == "ws-042 (agent 005)"),
+        "{identities:?}"
+    );
+    assert!(octi.entities.len() > before);
 }

@@ -58,7 +58,9 @@ async fn ip_bundle_has_one_sighting_per_agent() {
         .map(|s| {
             assert_eq!(s["count"], 1, "{s}");
             assert_eq!(s["x_opencti_sighting_of_ref"], objs[0]["id"], "{s}");
-            names[s["where_sighted_refs"][0].as_str().unwrap()]
+            // Systems are named `<agent name> (agent <id>)`.
+            let name = names[s["where_sighted_refs"][0].as_str().unwrap()];
+            name.split(" (agent ").next().unwrap()
         })
         .collect();
     seen.sort();

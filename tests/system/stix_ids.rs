@@ -1,6 +1,7 @@
 //! Every object the daemon sends has the id OpenCTI computes for it and is valid STIX 2.1, over
 //! a multi-type run against the sample alerts (real osmem-server, RabbitMQ, the production
-//! pipeline); enriching the same observable again sends the same ids.
+//! pipeline) and over every kind of object knowledge building emits; enriching the same
+//! observable again sends the same ids.
 //!
 //! The ids are recomputed, and the bundles validated, by `tests/python/stix_check.py` with pycti
 //! 7 and the OASIS `stix2-validator` (the interpreter in `CONNECTOR_TEST_PYTHON`, which
@@ -161,6 +162,34 @@ async fn every_id_is_pyctis_and_every_bundle_valid_stix_over_a_multi_type_run() 
     c.stop().await;
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
     octi.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_id_of_every_kind_emitted_is_pyctis() {
+    // Every kind of object the connector emits (reference scenarios, the sample alerts and more
+    // in each incident mode), beyond what one run against the sample alerts produces.
+    let bundles: Vec<Vec<Value>> = crate::testkit::knowledge::emitted_bundles()
+        .into_iter()
+        .map(|(_, objects)| objects)
+        .collect();
+    let kinds: BTreeSet<&str> = bundles
+        .iter()
+        .flatten()
+        .filter_map(|o| o["type"].as_str())
+        .collect();
+    assert!(kinds.contains("process") && kinds.len() > 20, "{kinds:?}");
+    let Some(check) = pycti_check(&bundles, &BTreeSet::new()).await else {
+        return;
+    };
+    let r = &check.report;
+    assert_eq!(
+        r["mismatches"],
+        json!([]),
+        "ids pycti computes differently: {r}"
+    );
+    assert_eq!(r["no_recipe"], json!([]), "{r}");
+    assert_eq!(r["validator_errors"], json!([]), "OASIS validator: {r}");
+    eprintln!("checked {} objects of {} kinds", r["checked"], kinds.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -152,6 +152,8 @@ struct Inner {
     refused_objects: Vec<String>,
     /// Calls held so far ([`FailMode::Hold`]).
     held: u32,
+    /// Times the worker started consuming the push queue.
+    worker_connections: u32,
 }
 
 struct App {
@@ -207,7 +209,7 @@ impl FakeOpenCti {
         let amqp = rabbit::connect().await;
         declare_queues(&amqp, &connector_id).await;
         let worker = tokio::spawn(worker(
-            rabbit::connect().await,
+            rabbit::connect_when_up().await,
             format!("push_{connector_id}"),
             app.clone(),
         ));
@@ -499,6 +501,10 @@ impl FakeOpenCti {
             .await
             .unwrap_or_else(|| panic!("fewer than {n} calls held: {}", self.held()));
     }
+    /// Times the worker started consuming the push queue (more than 1 after a broker outage).
+    pub fn worker_connections(&self) -> u32 {
+        self.app.inner.lock().unwrap().worker_connections
+    }
     /// Calls held so far.
     pub fn held(&self) -> u32 {
         self.app.inner.lock().unwrap().held
@@ -739,8 +745,9 @@ async fn declare_queues(conn: &Connection, id: &str) {
 }
 
 /// Consume the push queue like the opencti-worker, for the life of the platform: when the
-/// broker drops the connection or cancels the consumer (broker fault tests), it connects and
-/// consumes again (unacknowledged messages come back), as the real worker does.
+/// broker drops the connection or cancels the consumer (broker fault tests), the consumer ends
+/// (the connection does not recover by itself) and the worker connects and consumes again
+/// (unacknowledged messages come back), as the real worker does.
 async fn worker(conn: Connection, queue: String, app: Arc<App>) {
     let mut conn = Some(conn);
     loop {
@@ -770,8 +777,21 @@ async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
     else {
         return;
     };
-    while let Some(d) = consumer.next().await {
-        let Ok(d) = d else {
+    app.inner.lock().unwrap().worker_connections += 1;
+    let mut probe = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        let next = tokio::select! {
+            next = consumer.next() => next,
+            _ = probe.tick() => {
+                // The broker's word on whether this consumer still exists: after
+                // stop_app/start_app the client side may neither end nor fail.
+                if !consumer_registered(conn, queue).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(Ok(d)) = next else {
             return;
         };
         let mut msg: Value = serde_json::from_slice(&d.data).unwrap_or(Value::Null);
@@ -801,6 +821,23 @@ async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
         app.changed.notify_waiters();
         let _ = d.ack(BasicAckOptions::default()).await;
     }
+}
+
+/// Whether the broker counts a consumer on `queue` (a passive declare on a fresh channel).
+async fn consumer_registered(conn: &Connection, queue: &str) -> bool {
+    let Ok(ch) = conn.create_channel().await else {
+        return false;
+    };
+    let opts = QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    let registered = matches!(
+        ch.queue_declare(queue.into(), opts, FieldTable::default()).await,
+        Ok(q) if q.consumer_count() > 0
+    );
+    let _ = ch.close(200, "probed".into()).await;
+    registered
 }
 
 /// A root field of an operation: name, sub-field names, literal arguments.

@@ -126,9 +126,15 @@ impl Load {
                 })
                 .take(5)
                 .collect();
+            let conn = crate::testkit::rabbit::connect().await;
+            let waiting = crate::testkit::rabbit::depth(&conn, &octi.push_queue()).await;
             panic!(
-                "{} of {n} requests never finished (lost?): {missing:#?}",
-                n - f
+                "{} of {n} requests never finished (lost?): {missing:#?}\n\
+                 push queue: {waiting} message(s) not imported; the test worker (re)connected \
+                 {} time(s) and imported {} message(s)",
+                n - f,
+                octi.worker_connections(),
+                octi.push_messages().len(),
             );
         }
     }

@@ -85,15 +85,16 @@ pub async fn connect() -> Connection {
         .expect("RabbitMQ on 127.0.0.1:5672 (start it with scripts/test)")
 }
 
-/// A connection, retried until the broker accepts one (≤ 120 s): for helpers that must outlive a
-/// broker outage.
+/// A connection without automatic recovery, retried until the broker accepts one (≤ 120 s): for
+/// a consumer that must outlive a broker outage by reconnecting itself. (A recovered consumer
+/// can stay silent after `stop_app`/`start_app` without ending or failing; a plain connection's
+/// consumer ends when the connection goes.)
 pub async fn connect_when_up() -> Connection {
     shared_broker();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let props = ConnectionProperties::default()
-            .with_connection_name("connector-wazuh-tests".into())
-            .enable_auto_recover();
+        let props =
+            ConnectionProperties::default().with_connection_name("connector-wazuh-tests".into());
         match Connection::connect(URI, props).await {
             Ok(c) => return c,
             Err(e) if std::time::Instant::now() < deadline => {
