@@ -118,8 +118,38 @@ fn addr(value: &str, opts: &SearchOptions) -> Result<Option<Value>, QueryError> 
     } else {
         vec![term(f::AGENT_IP_FIELD, value)]
     };
+    let v = &opts.vocabulary;
+    let mut spellings = lookup::clauses(v, K::Ip, value);
+    match ip {
+        // Some decoders write IPv6 addresses expanded (`2606:4700:0000:…`).
+        IpAddr::V6(a) => {
+            let expanded = a
+                .segments()
+                .iter()
+                .map(|g| format!("{g:04x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            if expanded != value {
+                spellings.extend(lookup::clauses(v, K::Ip, &expanded));
+            }
+        }
+        // Reverse DNS look-ups name the address as `d.c.b.a.in-addr.arpa`.
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            let reverse = format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0]);
+            spellings.extend(
+                v.fields(K::Domain, Match::CaseInsensitive)
+                    .into_iter()
+                    .map(|fl| term_ci(fl, &reverse)),
+            );
+            for fl in v.fields(K::Domain, Match::TrailingDot) {
+                spellings.push(term_ci(fl, &reverse));
+                spellings.push(term_ci(fl, &format!("{reverse}.")));
+            }
+        }
+    }
     Ok(Some(bool_q(
-        vec![lookup::any(&opts.vocabulary, K::Ip, value)],
+        vec![super::dsl::one_of(spellings)],
         vec![],
         must_not,
     )))

@@ -439,6 +439,8 @@ pub const WAZUH_4X: Profile = Profile {
         f(Domain, "data.vulnerability.references", UrlHost),
         f(Domain, "data.oscap.check.references", Phrase),
         f(Cve, "data.vulnerability.scanner.reference", Token("/")),
+        f(Url, "data.vulnerability.reference", Token(", ")),
+        f(Url, "data.oscap.check.references", Phrase),
         f(Cve, "data.vulnerability.reference", Token(", /")),
         f(Cve, "data.oscap.check.references", Phrase),
         f(Cve, "data.oscap.check.identifiers", Phrase),
