@@ -8,6 +8,8 @@
 //! listed before it.
 //!
 //! Core:
+//! * [`vocabulary`] — the Wazuh field vocabulary: which alert fields hold each kind of value,
+//!   per schema profile; search, pattern translation and context extraction all read it.
 //! * [`config`] — settings: the option table, value parsers and the loader (environment, YAML).
 //! * [`entity`] — the typed entity a request is about (observable, indicator, vulnerability).
 //! * [`alert`] — Wazuh alerts and search results as the rest of the crate reads them.
@@ -44,3 +46,4 @@ pub mod pipeline;
 pub mod runtime;
 pub mod search;
 pub mod stix;
+pub mod vocabulary;

@@ -139,8 +139,8 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
             parse_enum(s, IndicatorSearch::ALL, IndicatorSearch::parse)
         })?,
         vocabulary: {
-            use crate::search::vocabulary::{FieldChanges, Vocabulary, WAZUH_4X};
-            let bad = |e: crate::search::vocabulary::FieldChangeError| {
+            use crate::vocabulary::{FieldChanges, Vocabulary, WAZUH_4X};
+            let bad = |e: crate::vocabulary::FieldChangeError| {
                 Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…")
             };
             let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {

@@ -152,7 +152,7 @@ pub struct SearchOptions {
     /// `WAZUH_INDICATOR_SEARCH` (pattern | based-on | both; default both)
     pub indicator_search: IndicatorSearch,
     /// The Wazuh field vocabulary with `WAZUH_SEARCH_FIELDS_ADD` / `_REMOVE` applied.
-    pub vocabulary: std::sync::Arc<crate::search::vocabulary::Vocabulary>,
+    pub vocabulary: std::sync::Arc<crate::vocabulary::Vocabulary>,
 }
 
 impl Default for SearchOptions {

@@ -5,7 +5,7 @@ use super::ast::{ObjectPath, PathStep};
 use super::PatternError;
 use crate::config::options::{RegKeySearchOption, SearchOptions};
 use crate::search::fields as f;
-use crate::search::vocabulary::{Match, ValueKind as V, Vocabulary};
+use crate::vocabulary::{Match, ValueKind as V, Vocabulary};
 
 /// Fields that the Wazuh template (or dynamic mapping of JSON numbers) types as `ip`/`long`:
 /// regexps do not work there, so they get a native `term`/`range` next to the regexp.

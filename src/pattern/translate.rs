@@ -153,8 +153,16 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
                         .collect::<Result<_, _>>()?,
                 ),
                 CidrMatch::Regexp(re) => {
+                    // A regexp on an `ip`-typed field is a 400 from the indexer: those fields
+                    // get the native CIDR term below instead.
+                    let text_fields: Vec<&str> = t
+                        .fields
+                        .iter()
+                        .copied()
+                        .filter(|f| !IP_TYPED_FIELDS.contains(f))
+                        .collect();
                     let mut v = vec![over(
-                        &t.fields,
+                        &text_fields,
                         &Matcher::Regexp {
                             re: re.clone(),
                             ci: false,
@@ -253,7 +261,7 @@ fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Val
 /// `network-traffic:src_ref.type` / `dst_ref.type`: which kind of address the endpoint is.
 /// Answered from the shape of the endpoint fields' values (dotted quad, colon, MAC).
 fn ref_type(c: &Comparison, opts: &SearchOptions) -> Option<Result<Value, PatternError>> {
-    use crate::search::vocabulary::{Match, ValueKind as V};
+    use crate::vocabulary::{Match, ValueKind as V};
     let exact = |k: V| opts.vocabulary.fields(k, Match::Exact);
     let (ip_kind, mac_kind) = if matches!(c.path.steps.first(), Some(PathStep::Property(p)) if p == "src_ref")
     {
@@ -506,8 +514,8 @@ mod tests {
         let ip_fields = SearchOptions::default()
             .vocabulary
             .fields(
-                crate::search::vocabulary::ValueKind::Ip,
-                crate::search::vocabulary::Match::Exact,
+                crate::vocabulary::ValueKind::Ip,
+                crate::vocabulary::Match::Exact,
             )
             .into_iter()
             .map(String::from)

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::dsl::{multi_match, regexp, term_ci};
 use super::escape::regexp_literal;
-use super::vocabulary::{Match, ValueKind, Vocabulary};
+use crate::vocabulary::{Match, ValueKind, Vocabulary};
 
 /// The clauses that find `value` as a value of `kind` (any of them may match).
 pub fn clauses(v: &Vocabulary, kind: ValueKind, value: &str) -> Vec<Value> {

@@ -11,7 +11,6 @@ pub mod lookup;
 pub mod observable;
 pub mod paths;
 pub mod query;
-pub mod vocabulary;
 
 use std::collections::HashMap;
 

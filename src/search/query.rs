@@ -23,7 +23,7 @@ use super::fields as f;
 use super::lookup;
 pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
 use super::paths::{collapse_backslashes, hive_of, sid_regex, strip_quotes, tokenize};
-use super::vocabulary::{Match, ValueKind as K, Vocabulary};
+use crate::vocabulary::{Match, ValueKind as K, Vocabulary};
 use crate::config::options::{
     DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, RegKeySearchOption as R,
     SearchOptions,

@@ -1,7 +1,7 @@
 //! The Wazuh field vocabulary: for every kind of value an observable can be (an IP address, a
 //! domain name, a SHA-256 hash, a registry key…), the alert fields where Wazuh stores it and how
 //! each field must be matched. The one source of truth for the observable queries
-//! ([`super::query`]), the STIX pattern translation ([`crate::pattern`]) and context extraction
+//! ([`crate::search::query`]), the STIX pattern translation ([`crate::pattern`]) and context extraction
 //! ([`crate::knowledge`]).
 //!
 //! A [`Profile`] is the table of one Wazuh schema: [`WAZUH_4X`] maps the value kinds to the
