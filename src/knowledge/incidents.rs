@@ -130,8 +130,18 @@ pub fn plan<'a>(ctx: &Ctx<'a>, sighters: &[Sighter<'a>]) -> Vec<PlannedIncident<
     if opts.create_incident == IncidentMode::Never || sighters.is_empty() {
         return Vec::new();
     }
-    if opts.require_indicator_for_incidents && ctx.is_observable && ctx.indicators.is_empty() {
-        tracing::debug!("no incident: the observable has no valid indicator");
+    // An Indicator request is held to the same rule as its observable's enrichment: an
+    // indicator that does not count (revoked, below the score threshold…) raises no incident.
+    let is_indicator = ctx
+        .input
+        .entity
+        .entity_type
+        .eq_ignore_ascii_case("indicator");
+    if opts.require_indicator_for_incidents
+        && (ctx.is_observable || is_indicator)
+        && ctx.indicators.is_empty()
+    {
+        tracing::debug!("no incident: no valid indicator");
         return Vec::new();
     }
     // All sampled alerts, newest first (only sorted where the order matters).

@@ -66,31 +66,41 @@ pub enum KnowledgeError {
     BundleTooLarge { objects: usize, limit: usize },
 }
 
-/// The indicators that count: detection required if
+/// Why an indicator does not count, or `None` when it does: detection required if
 /// `require_indicator_detection`, not revoked if `ignore_revoked_indicators`, score (default 50)
-/// at least `indicator_score_threshold`.
+/// at least `indicator_score_threshold`. The same gates apply whether the indicator is the
+/// request's subject or one of an observable's indicators.
+pub fn indicator_excluded(i: &IndicatorInfo, options: &KnowledgeOptions) -> Option<String> {
+    if options.require_indicator_detection && i.detection != Some(true) {
+        return Some("its detection flag is not set (WAZUH_REQUIRE_INDICATOR_DETECTION)".into());
+    }
+    if options.ignore_revoked_indicators && i.revoked {
+        return Some("it is revoked (WAZUH_IGNORE_REVOKED_INDICATORS)".into());
+    }
+    if let Some(t) = options.indicator_score_threshold {
+        let score = i.score.unwrap_or(50);
+        if score < i64::from(t) {
+            return Some(format!(
+                "its score {score} is below WAZUH_INDICATOR_SCORE_THRESHOLD={t}"
+            ));
+        }
+    }
+    None
+}
+
+/// The indicators that count ([`indicator_excluded`] says why the others do not).
 pub fn valid_indicators<'a>(
     indicators: &'a [IndicatorInfo],
     options: &KnowledgeOptions,
 ) -> Vec<&'a IndicatorInfo> {
     indicators
         .iter()
-        .filter(|i| {
-            if options.require_indicator_detection && i.detection != Some(true) {
-                tracing::debug!(indicator = %i.standard_id, "ignoring indicator: detection is not true");
-                return false;
+        .filter(|i| match indicator_excluded(i, options) {
+            Some(why) => {
+                tracing::debug!(indicator = %i.standard_id, "ignoring indicator: {why}");
+                false
             }
-            if options.ignore_revoked_indicators && i.revoked {
-                tracing::debug!(indicator = %i.standard_id, "ignoring revoked indicator");
-                return false;
-            }
-            if let Some(t) = options.indicator_score_threshold {
-                if i.score.unwrap_or(50) < i64::from(t) {
-                    tracing::debug!(indicator = %i.standard_id, "ignoring indicator below the score threshold");
-                    return false;
-                }
-            }
-            true
+            None => true,
         })
         .collect()
 }

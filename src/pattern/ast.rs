@@ -11,6 +11,21 @@ pub struct Pattern {
     pub expr: ObservationExpr,
 }
 
+impl Pattern {
+    /// `[type:path = 'value']` and nothing else: the path and the value. Such a pattern says no
+    /// more than the observable it was made from (or that was made from it).
+    pub fn single_equality(&self) -> Option<(&ObjectPath, &str)> {
+        match &self.expr {
+            ObservationExpr::Observation(ComparisonExpr::Test(Comparison {
+                path,
+                negated: false,
+                op: Operator::Eq(Literal::Str(v)),
+            })) => Some((path, v)),
+            _ => None,
+        }
+    }
+}
+
 /// An expression over observations (`[...]`), combined with `AND`/`OR`/`FOLLOWEDBY` and
 /// qualified with `WITHIN`/`START…STOP`/`REPEATS`.
 #[derive(Debug, Clone, PartialEq)]

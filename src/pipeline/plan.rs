@@ -215,7 +215,21 @@ pub fn plan_indicator(
         })
         .unwrap_or_else(|| "stix".into());
 
+    // The indicator itself passes the same gates as an observable's indicators.
+    let excluded = knowledge::indicator_excluded(&info, &settings.knowledge);
+    if let Some(why) = &excluded {
+        if !settings.knowledge.create_obs_sightings {
+            return Ok(Plan::Done(format!("Indicator ignored: {why}")));
+        }
+    }
     let mut notes = Vec::new();
+    if let Some(why) = &excluded {
+        if settings.knowledge.require_indicator_for_incidents {
+            notes.push(format!(
+                "no incident or case: the indicator does not count, {why}"
+            ));
+        }
+    }
     let based = if use_based_on {
         based_on_queries(settings, &inspected.observables, refs, &mut notes)
     } else {
@@ -231,6 +245,10 @@ pub fn plan_indicator(
             Some(_) if !pattern_type.eq_ignore_ascii_case("stix") => {
                 pattern_problem = Some(pattern::unsupported_type_message(&pattern_type));
             }
+            // `[ipv4-addr:value = 'x']` over the observable x: the observable's own search finds
+            // everything the pattern would, and planning it as that observable gives the same
+            // sightings, incidents and case (same names, same ids) as enriching the observable.
+            Some(text) if pattern_is_the_observable(text, &based) => {}
             Some(text) => match pattern::query_for_pattern(text, &settings.search) {
                 Ok(t) => {
                     notes.extend(t.notes.into_iter().map(|n| format!("pattern: {n}")));
@@ -295,6 +313,37 @@ pub fn plan_indicator(
         query: q,
         notes,
     })))
+}
+
+/// True when the pattern is a single equality on exactly the one based-on observable's value
+/// (`value`, `name` or one of its `hashes`).
+fn pattern_is_the_observable(text: &str, based: &[(Entity, Observable, Value)]) -> bool {
+    let [(entity, _, _)] = based else {
+        return false;
+    };
+    let Ok(parsed) = pattern::parse(text) else {
+        return false;
+    };
+    let Some((path, value)) = parsed.single_equality() else {
+        return false;
+    };
+    let stix = &entity.stix;
+    if stix.get("type").and_then(Value::as_str) != Some(path.object_type.as_str()) {
+        return false;
+    }
+    use pattern::ast::PathStep::Property;
+    match path.steps.as_slice() {
+        [Property(p)] if p == "value" || p == "name" => {
+            stix.get(p).and_then(Value::as_str) == Some(value)
+        }
+        [Property(h), Property(alg)] if h == "hashes" => stix
+            .get("hashes")
+            .and_then(Value::as_object)
+            .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(alg)))
+            .and_then(|(_, v)| v.as_str())
+            .is_some_and(|v| v.eq_ignore_ascii_case(value)),
+        _ => false,
+    }
 }
 
 /// Plans any inspected entity.
@@ -532,6 +581,85 @@ mod tests {
         assert_eq!(p.sighting_of, IP);
         assert_eq!(p.indicators[0].standard_id, IND);
         assert!(!p.query.to_string().contains("1.1.1.1"));
+    }
+
+    #[test]
+    fn a_pattern_that_is_its_observable_plans_as_that_observable() {
+        // Default mode (both): `[ipv4-addr:value = '8.8.8.8']` based on 8.8.8.8 is enriched
+        // exactly as the observable is, so both requests name (and id) the same incidents.
+        let s = settings(|_| {});
+        let i = indicator_inspected(
+            Some("[ipv4-addr:value = '8.8.8.8']"),
+            "stix",
+            vec![ip("8.8.8.8")],
+        );
+        let p = search(plan(&s, &i, &Refs::new()).unwrap());
+        assert_eq!(p.sighting_of, IP);
+        assert_eq!(p.entity.entity_type, "IPv4-Addr");
+        let obs = search(
+            plan(
+                &s,
+                &observable_inspected(ip("8.8.8.8"), vec![]),
+                &Refs::new(),
+            )
+            .unwrap(),
+        );
+        assert_eq!(p.query, obs.query);
+        // File hashes compare without regard to case; another value is not the observable.
+        let file = json!({"type":"file","id":"file--1","hashes":{"SHA-256":"AB".repeat(32)}});
+        let i = indicator_inspected(
+            Some(&format!("[file:hashes.'SHA-256' = '{}']", "ab".repeat(32))),
+            "stix",
+            vec![file.clone()],
+        );
+        assert_eq!(
+            search(plan(&s, &i, &Refs::new()).unwrap()).sighting_of,
+            "file--1"
+        );
+        for other in [
+            "[ipv4-addr:value = '1.1.1.1']",
+            "[ipv4-addr:value = '8.8.8.8' OR ipv4-addr:value = '1.1.1.1']",
+            "[ipv4-addr:value != '8.8.8.8']",
+            "[domain-name:value = '8.8.8.8']",
+        ] {
+            let i = indicator_inspected(Some(other), "stix", vec![ip("8.8.8.8")]);
+            assert_eq!(
+                search(plan(&s, &i, &Refs::new()).unwrap()).sighting_of,
+                IND,
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_indicator_request_passes_the_indicator_gates() {
+        let revoked = |i: &mut Inspected| i.indicators[0].revoked = true;
+        let mut i = indicator_inspected(Some("[ipv4-addr:value = '1.1.1.1']"), "stix", vec![]);
+        revoked(&mut i);
+        // Not searched at all when only indicators' sightings are wanted…
+        let s = settings(|s| s.knowledge.create_obs_sightings = false);
+        let m = done(plan(&s, &i, &Refs::new()).unwrap());
+        assert!(
+            m.contains("Indicator ignored") && m.contains("revoked"),
+            "{m}"
+        );
+        // …otherwise searched, and the work says why no incident follows.
+        let p = search(plan(&settings(|_| {}), &i, &Refs::new()).unwrap());
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("no incident") && n.contains("revoked")),
+            "{:?}",
+            p.notes
+        );
+        let s = settings(|s| s.knowledge.indicator_score_threshold = Some(60));
+        let i = indicator_inspected(Some("[ipv4-addr:value = '1.1.1.1']"), "stix", vec![]);
+        let p = search(plan(&s, &i, &Refs::new()).unwrap());
+        assert!(
+            p.notes.iter().any(|n| n.contains("score 50")),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]

@@ -23,12 +23,12 @@ use super::fields as f;
 use super::lookup;
 pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
 use super::paths::{collapse_backslashes, hive_of, sid_regex, strip_quotes, tokenize};
-use crate::vocabulary::{Match, ValueKind as K, Vocabulary};
 use crate::config::options::{
     DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, RegKeySearchOption as R,
     SearchOptions,
 };
 use crate::entity::{FileObservable, NetworkTrafficObservable, Observable};
+use crate::vocabulary::{Match, ValueKind as K, Vocabulary};
 
 /// Why a query could not be built (invalid observable data; never for "nothing to search").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,7 +5,7 @@
 use crate::testkit::knowledge::*;
 use connector_wazuh::alert::Alert;
 use connector_wazuh::config::{EnrichType, IncidentMode};
-use connector_wazuh::entity::IndicatorInfo;
+use connector_wazuh::entity::{Entity, IndicatorInfo};
 use connector_wazuh::knowledge::valid_indicators;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -156,6 +156,36 @@ fn incidents_need_a_valid_indicator_for_observables() {
     assert!(incidents(&c.build().unwrap().objects).is_empty());
     c.options.require_indicator_for_incidents = false;
     assert_eq!(incidents(&c.build().unwrap().objects).len(), 3);
+}
+
+#[test]
+fn an_indicator_request_raises_incidents_only_for_an_indicator_that_counts() {
+    // The request's subject is the indicator itself (a pattern search): the same gate as an
+    // observable's enrichment applies, so a revoked indicator gets sightings but no incident.
+    let ind = indicator();
+    let subject = Entity {
+        standard_id: ind.standard_id.clone(),
+        entity_type: "Indicator".into(),
+        stix: json!({"type": "indicator", "id": ind.standard_id, "spec_version": "2.1",
+                     "name": ind.name, "pattern": ind.pattern, "pattern_type": "stix"}),
+        markings: vec![],
+        labels: vec![],
+        created_by_ref: None,
+    };
+    let mut c = Case::new(
+        subject,
+        vec![ind.clone()],
+        result_of(ip_alerts(), None),
+        base_options(),
+    );
+    let k = c.build().unwrap();
+    assert!(!incidents(&k.objects).is_empty());
+    assert_eq!(of_type(&k.objects, "case-incident").len(), 1);
+    c.indicators[0].revoked = true;
+    let k = c.build().unwrap();
+    assert!(incidents(&k.objects).is_empty());
+    assert!(of_type(&k.objects, "case-incident").is_empty());
+    assert!(!of_type(&k.objects, "sighting").is_empty());
 }
 
 #[test]
