@@ -23,8 +23,10 @@ async fn broker_drops_every_connection_twice_under_load() {
             ("CONNECTOR_CONCURRENCY", "4"),
             ("CONNECTOR_MAX_ATTEMPTS", "5"),
         ],
+        // Slow enough (about 20 requests a second) that both cuts land mid-run: `rabbitmqctl`
+        // itself takes a second or two to start on a loaded machine.
         Some(Arc::new(NoteEnricher {
-            delay: Duration::from_millis(40),
+            delay: Duration::from_millis(200),
         })),
     );
     octi.wait_for_registration().await;
