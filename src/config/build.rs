@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use super::load::{ConfigError, Resolver};
 use super::parse::*;
+use super::resolve::{ConfigError, Resolver};
 use super::table::{DEFAULT_SCOPE, OPTIONS};
 use super::*;
 

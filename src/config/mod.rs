@@ -16,6 +16,7 @@ pub mod load;
 pub mod names;
 pub mod options;
 pub mod parse;
+mod resolve;
 pub mod table;
 
 pub use options::*;

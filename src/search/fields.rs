@@ -1,5 +1,5 @@
 //! The alert envelope fields every query and aggregation uses (time, agent, rule). Where each
-//! kind of observable value is stored is the vocabulary's ([`super::vocabulary`]).
+//! kind of observable value is stored is the vocabulary's ([`crate::vocabulary`]).
 
 /// The syslog host header: a domain equal to it is the event's own host, not a sighting.
 pub const DOMAIN_EXCLUDE_FIELD: &str = "predecoder.hostname";
