@@ -11,6 +11,7 @@
 #[path = "../testkit/mod.rs"]
 mod testkit;
 
+mod amqp_tls;
 mod cli_check;
 mod cli_enrich;
 mod config_reference_check;

@@ -109,29 +109,7 @@ impl TlsFront {
     }
 
     async fn start_with(upstream: &str, expected_auth: Option<String>) -> TlsFront {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "connector-wazuh test CA");
-        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
-        let server_key = KeyPair::generate().unwrap();
-        let server_params =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-        let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
-
-        let dir = tempfile::tempdir().unwrap();
-        let ca_pem = dir.path().join("ca.pem");
-        std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
-
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-        let config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(vec![server_cert.der().clone()], key)
-            .unwrap();
-        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let (dir, ca_pem, acceptor) = test_ca_acceptor();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let upstream = Arc::new(upstream.trim_end_matches('/').to_string());
@@ -165,6 +143,97 @@ impl TlsFront {
             _dir: dir,
             task,
         }
+    }
+}
+
+/// A fresh test CA and a server certificate it signed (for `localhost` and `127.0.0.1`): the CA
+/// PEM file (in the returned directory) and an acceptor serving the certificate.
+fn test_ca_acceptor() -> (tempfile::TempDir, PathBuf, TlsAcceptor) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "connector-wazuh test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server_params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_pem = dir.path().join("ca.pem");
+    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
+
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![server_cert.der().clone()], key)
+        .unwrap();
+    (dir, ca_pem, TlsAcceptor::from(Arc::new(config)))
+}
+
+/// TLS terminated in front of a plain TCP service (RabbitMQ's AMQP port): an `amqps` broker with
+/// its own CA. Counts the TLS sessions that completed a handshake, so a test can tell traffic
+/// really went through TLS.
+pub struct TlsTcpFront {
+    /// The port on 127.0.0.1 (certificate names `localhost` and `127.0.0.1`).
+    pub port: u16,
+    /// PEM file holding the CA that signed the server certificate.
+    pub ca_pem: PathBuf,
+    handshakes: Arc<std::sync::atomic::AtomicU32>,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TlsTcpFront {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsTcpFront {
+    /// Starts a front forwarding each TLS session's bytes to `upstream` (`host:port`).
+    pub async fn start(upstream: &str) -> TlsTcpFront {
+        let (dir, ca_pem, acceptor) = test_ca_acceptor();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let upstream = upstream.to_string();
+        let handshakes = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = handshakes.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (acceptor, upstream, counted) =
+                    (acceptor.clone(), upstream.clone(), counted.clone());
+                tokio::spawn(async move {
+                    // Untrusting clients fail the handshake and just lose the connection.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Ok(mut up) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                });
+            }
+        });
+        TlsTcpFront {
+            port,
+            ca_pem,
+            handshakes,
+            _dir: dir,
+            task,
+        }
+    }
+
+    /// TLS sessions that completed a handshake so far.
+    pub fn handshakes(&self) -> u32 {
+        self.handshakes.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
