@@ -54,6 +54,10 @@ enum Command {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Print the JSON Schema of every environment variable (the managed-connector
+        /// `__metadata__/connector_config_schema.json`) instead; reads no configuration.
+        #[arg(long, conflicts_with = "json")]
+        schema: bool,
     },
 }
 
@@ -78,6 +82,12 @@ fn init_logging(level: &str, json: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The schema describes the options, not this deployment's values: it needs no configuration,
+    // so that it can be generated anywhere (CI, a fresh checkout).
+    if let Some(Command::Config { schema: true, .. }) = cli.command {
+        print!("{}", connector_wazuh::config::schema::render());
+        return ExitCode::SUCCESS;
+    }
     let input = LoadInput::from_process(cli.config.clone());
     let command = cli.command.unwrap_or(Command::Run);
     let load::Loaded {
@@ -105,7 +115,7 @@ fn main() -> ExitCode {
         }
     }
     match command {
-        Command::Config { json } => {
+        Command::Config { json, .. } => {
             if json {
                 match serde_json::to_string_pretty(&cli::config_view::json(&entries)) {
                     Ok(text) => println!("{text}"),

@@ -6,7 +6,9 @@
 //!   that the loader, `connector-wazuh config`, the docs test and the sample configuration read;
 //! - [`parse`]: pure value parsers (text → typed value or a "what is accepted" problem);
 //! - [`load`]: where each value comes from (environment, file, default) and the errors;
-//! - `build`: the assembly of [`Settings`] from the table through the parsers.
+//! - `build`: the assembly of [`Settings`] from the table through the parsers;
+//! - [`schema`]: the JSON Schema of the variables that OpenCTI's connector manager reads,
+//!   generated from the table.
 //!
 //! Variable names map onto fields through the explicit table rather than by splitting names on
 //! `_`, because several options contain `_` inside one word (`VERIFY_TLS`).
@@ -17,6 +19,7 @@ pub mod names;
 pub mod options;
 pub mod parse;
 mod resolve;
+pub mod schema;
 pub mod table;
 
 pub use options::*;

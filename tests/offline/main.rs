@@ -12,6 +12,7 @@ mod testkit;
 mod config_cli;
 mod config_docs;
 mod config_reference;
+mod config_schema;
 mod graphql_operations;
 mod indexer_errors;
 mod knowledge_build;

@@ -14,6 +14,7 @@ mod testkit;
 mod cli_check;
 mod cli_enrich;
 mod config_reference_check;
+mod config_schema_validate;
 mod e2e_ops;
 mod e2e_pipeline;
 mod indexer_cost;
