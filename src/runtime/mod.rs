@@ -119,6 +119,9 @@ pub async fn run_with(
     let version =
         register::wait_until_reachable(&client, Duration::from_secs(30), &shutdown).await?;
     tracing::info!(platform_version = %version, url = %settings.opencti.url, "OpenCTI reachable");
+    if let Some((problem, hint)) = crate::opencti::version::concern(&version) {
+        tracing::warn!(platform_version = %version, hint, "{problem}");
+    }
     let reg = register::register(&client, &settings).await?;
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
     health.set_registered(true);
