@@ -18,6 +18,7 @@ mod indexer_errors;
 mod knowledge_build;
 mod knowledge_golden;
 mod ops_compose;
+mod ops_dashboard;
 mod ops_http;
 mod pattern_corpus;
 mod pattern_hostile;
