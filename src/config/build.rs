@@ -17,6 +17,11 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         ssl_verify: r.bool("OPENCTI_SSL_VERIFY")?,
         ca_bundle: r.with_opt("OPENCTI_CA_BUNDLE", parse_file_path)?,
         timeout: r.with("OPENCTI_TIMEOUT", parse_duration)?,
+        custom_headers: r
+            .list("OPENCTI_CUSTOM_HEADERS", parse_custom_headers)?
+            .into_iter()
+            .map(|(name, value)| (name, Secret::new(value)))
+            .collect(),
     };
     r.with("CONNECTOR_TYPE", |s| {
         if s.eq_ignore_ascii_case("INTERNAL_ENRICHMENT") {

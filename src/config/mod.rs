@@ -82,6 +82,9 @@ pub struct OpenCtiSettings {
     pub ca_bundle: Option<PathBuf>,
     /// `OPENCTI_TIMEOUT`: per-request timeout.
     pub timeout: Duration,
+    /// `OPENCTI_CUSTOM_HEADERS`: (name, value) sent with every request; values may be gateway
+    /// credentials, hence secret.
+    pub custom_headers: Vec<(String, Secret)>,
 }
 
 /// Push protocol for results (`CONNECTOR_QUEUE_PROTOCOL`).

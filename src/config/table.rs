@@ -191,6 +191,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("OPENCTI_SSL_VERIFY", "opencti.ssl_verify", Some("true"), "Verify OpenCTI's TLS certificate (the reference defaults to false).").kind(Kind::Bool),
     opt("OPENCTI_CA_BUNDLE", "opencti.ca_bundle", None, "PEM file with extra CA certificates trusted for OpenCTI."),
     opt("OPENCTI_TIMEOUT", "opencti.timeout", Some("60s"), "Timeout of one OpenCTI API request.").kind(Kind::Duration),
+    secret("OPENCTI_CUSTOM_HEADERS", "opencti.custom_headers", false, "Extra HTTP headers sent with every OpenCTI request (reverse proxy, access gateway), as pycti: name:value;name:value."),
     // --- connector
     req("CONNECTOR_ID", "connector.id", "Connector id (UUID, stable across restarts: it names the queues).").kind(Kind::Uuid),
     opt("CONNECTOR_TYPE", "connector.type", Some("INTERNAL_ENRICHMENT"), "Connector type; only INTERNAL_ENRICHMENT is supported.").kind(Kind::Choice(&["INTERNAL_ENRICHMENT"])),

@@ -21,6 +21,7 @@ mod indexer_cost;
 mod indexer_fixture;
 mod indexer_osmem;
 mod indexer_tls;
+mod opencti_headers;
 mod opencti_tls;
 mod ops_demo_loader;
 mod pattern_search;
