@@ -58,6 +58,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         })?,
         auto: r.bool("CONNECTOR_AUTO")?,
         auto_update: r.bool("CONNECTOR_AUTO_UPDATE")?,
+        auto_enrichment_cooldown: r.with("CONNECTOR_AUTO_ENRICHMENT_COOLDOWN", parse_duration)?,
         log_level: r.with("CONNECTOR_LOG_LEVEL", parse_log_level)?,
         json_logging: r.bool("CONNECTOR_JSON_LOGGING")?,
         concurrency: r.with("CONNECTOR_CONCURRENCY", |s| parse_int(s, 1usize, 256))?,

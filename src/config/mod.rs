@@ -107,6 +107,9 @@ pub struct ConnectorSettings {
     pub auto: bool,
     /// `CONNECTOR_AUTO_UPDATE`
     pub auto_update: bool,
+    /// `CONNECTOR_AUTO_ENRICHMENT_COOLDOWN`: automatic requests for an entity enriched more
+    /// recently than this are answered without a search (zero: off).
+    pub auto_enrichment_cooldown: Duration,
     /// `CONNECTOR_LOG_LEVEL` (error, warn, info, debug, trace).
     pub log_level: String,
     /// `CONNECTOR_JSON_LOGGING` / `OPENCTI_JSON_LOGGING` (default true).

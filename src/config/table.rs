@@ -199,6 +199,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("CONNECTOR_SCOPE", "connector.scope", Some(DEFAULT_SCOPE), "Entity types offered for enrichment (comma list or JSON array; `all` = the default list).").kind(Kind::List(None)),
     opt("CONNECTOR_AUTO", "connector.auto", Some("true"), "Enrich entities automatically when they are created.").kind(Kind::Bool),
     opt("CONNECTOR_AUTO_UPDATE", "connector.auto_update", Some("false"), "Enrich entities automatically when they are updated.").kind(Kind::Bool),
+    opt("CONNECTOR_AUTO_ENRICHMENT_COOLDOWN", "connector.auto_enrichment_cooldown", Some("0s"), "Answer an automatic request without a search when the entity was enriched less than this long ago (manual requests and playbooks always run); 0 = off.").kind(Kind::Duration),
     opt("CONNECTOR_LOG_LEVEL", "connector.log_level", Some("info"), "Log level: error, warn(ing), info, debug, trace.").kind(Kind::Choice(LOG_LEVELS)),
     opt("CONNECTOR_JSON_LOGGING", "connector.json_logging", Some("true"), "Log JSON lines (false: human-readable lines). Alias OPENCTI_JSON_LOGGING.").kind(Kind::Bool),
     opt("CONNECTOR_CONCURRENCY", "connector.concurrency", Some("4"), "Requests processed at once (also the AMQP prefetch), 1-256.").kind(int(1, 256)),

@@ -26,6 +26,7 @@ mod opencti_tls;
 mod ops_demo_loader;
 mod pattern_search;
 mod recall;
+mod runtime_cooldown;
 mod runtime_promises;
 mod runtime_requests;
 mod runtime_shutdown;
