@@ -207,6 +207,17 @@ impl Default for SearchOptions {
     }
 }
 
+/// The exact TLP marking names (`TLP:WHITE` is the older name of `TLP:CLEAR`): what the TLP
+/// options list as accepted words, and the spellings pycti gives fixed marking ids.
+pub const TLP_NAMES: [&str; 6] = [
+    "TLP:CLEAR",
+    "TLP:WHITE",
+    "TLP:GREEN",
+    "TLP:AMBER",
+    "TLP:AMBER+STRICT",
+    "TLP:RED",
+];
+
 /// TLP levels, ordered from least to most restrictive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tlp {

@@ -4,7 +4,7 @@
 
 use super::options::{
     DirSearchOption, EnrichType, FileSearchOption, FilenameBehaviour, IncidentMode,
-    IndicatorSearch, ProcSearchOption, RegKeySearchOption,
+    IndicatorSearch, ProcSearchOption, RegKeySearchOption, TLP_NAMES,
 };
 
 /// One configurable option.
@@ -60,16 +60,6 @@ impl OptionSpec {
 
 /// The log levels `CONNECTOR_LOG_LEVEL` takes (`warning` as pycti spells it).
 const LOG_LEVELS: &[&str] = &["error", "warn", "warning", "info", "debug", "trace"];
-
-/// The TLP names the TLP options take (`TLP:WHITE` is read as `TLP:CLEAR`).
-const TLPS: &[&str] = &[
-    "TLP:CLEAR",
-    "TLP:WHITE",
-    "TLP:GREEN",
-    "TLP:AMBER",
-    "TLP:AMBER+STRICT",
-    "TLP:RED",
-];
 
 const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
@@ -222,7 +212,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     secret("MQ_PASS", "mq.pass", false, "Override the RabbitMQ password."),
     opt("MQ_USE_SSL_CA", "mq.use_ssl_ca", None, "PEM CA bundle trusted for amqps."),
     // --- Wazuh root
-    opt("WAZUH_MAX_TLP", "wazuh.max_tlp", Some("TLP:AMBER+STRICT"), "Highest TLP of entities that may be looked up.").kind(Kind::Choice(TLPS)),
+    opt("WAZUH_MAX_TLP", "wazuh.max_tlp", Some("TLP:AMBER+STRICT"), "Highest TLP of entities that may be looked up.").kind(Kind::Choice(&TLP_NAMES)),
     opt("WAZUH_ALLOWED_MARKINGS", "wazuh.allowed_markings", Some(""), "Markings other than the five TLPs (marking-definition ids) that entities may carry and still be looked up; any other is refused.").kind(Kind::List(None)),
     opt("WAZUH_TLPS", "wazuh.tlps", Some("TLP:AMBER+STRICT"), "Markings (TLP names or marking-definition ids) put on every created object.").kind(Kind::List(None)),
     opt("WAZUH_HITS_ABORT_LIMIT", "wazuh.hits_abort_limit", None, "Fail the request when more alerts match (unset: never).").kind(int(1, i64::MAX)),

@@ -17,6 +17,11 @@ fn json(path: &str) -> Value {
     serde_json::from_str(&read(path)).unwrap()
 }
 
+/// The top-level keys of a JSON object.
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
 const SCHEMA_FILE: &str = "__metadata__/connector_config_schema.json";
 
 #[test]
@@ -40,13 +45,6 @@ async fn config_schema_command_prints_it_without_any_configuration() {
 fn schema_has_the_catalogue_shape_and_every_option() {
     let ours = json(SCHEMA_FILE);
     let theirs = json("tests/fixtures/opencti-metadata/abuseipdb-connector_config_schema.json");
-    let keys = |v: &Value| {
-        v.as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-    };
     assert_eq!(keys(&ours), keys(&theirs));
     assert_eq!(ours["$schema"], theirs["$schema"]);
     let props = ours["properties"].as_object().unwrap();
@@ -79,13 +77,6 @@ fn schema_has_the_catalogue_shape_and_every_option() {
 fn manifest_has_the_catalogue_keys_and_this_connectors_type() {
     let ours = json("__metadata__/connector_manifest.json");
     let template = json("tests/fixtures/opencti-metadata/template-connector_manifest.json");
-    let keys = |v: &Value| {
-        v.as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-    };
     assert_eq!(keys(&ours), keys(&template));
     for (k, v) in template.as_object().unwrap() {
         let same_type = std::mem::discriminant(&ours[k]) == std::mem::discriminant(v)

@@ -5,8 +5,6 @@
 //! values it starts a container with; and it refuses a value the connector refuses.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use connector_wazuh::config::load::OPTIONS;
 use connector_wazuh::config::schema;
@@ -27,27 +25,13 @@ json.dump([[f"{'/'.join(map(str, e.path))}: {e.message}" for e in v.iter_errors(
 /// The validator's errors for each instance (an empty list: valid).
 fn validate(instances: &[Value]) -> Vec<Vec<String>> {
     let schema: Value = serde_json::from_str(&schema::render()).unwrap();
-    let mut child = Command::new(crate::testkit::oasis::python())
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the Python of scripts/pyenv");
     let input = json!({"schema": schema, "instances": instances});
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "jsonschema failed (is it in scripts/pyenv?): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_value(crate::testkit::oasis::run_json(
+        SCRIPT,
+        &input,
+        "jsonschema",
+    ))
+    .unwrap()
 }
 
 /// The sample configuration with every commented-out option (`#key: value`) switched on: the
