@@ -58,6 +58,10 @@ enum Command {
         /// `__metadata__/connector_config_schema.json`) instead; reads no configuration.
         #[arg(long, conflicts_with = "json")]
         schema: bool,
+        /// Print the configuration page generated from that schema (the managed-connector
+        /// `__metadata__/CONNECTOR_CONFIG_DOC.md`); reads no configuration.
+        #[arg(long, conflicts_with_all = ["json", "schema"])]
+        schema_doc: bool,
     },
 }
 
@@ -86,6 +90,13 @@ fn main() -> ExitCode {
     // so that it can be generated anywhere (CI, a fresh checkout).
     if let Some(Command::Config { schema: true, .. }) = cli.command {
         print!("{}", connector_wazuh::config::schema::render());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Config {
+        schema_doc: true, ..
+    }) = cli.command
+    {
+        print!("{}", connector_wazuh::config::schema::render_doc());
         return ExitCode::SUCCESS;
     }
     let input = LoadInput::from_process(cli.config.clone());

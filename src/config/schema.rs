@@ -136,6 +136,80 @@ pub fn render() -> String {
     )
 }
 
+/// Where the catalogue's configuration pages link a string format.
+const FORMATS_LINK: &str =
+    "https://json-schema.org/understanding-json-schema/reference/string#built-in-formats";
+
+/// The "possible values" cell of one variable's row.
+fn possible_values(p: &Value) -> String {
+    let words = |v: &Value| -> Option<String> {
+        let list: Vec<String> = v
+            .as_array()?
+            .iter()
+            .map(|w| format!("`{}`", w.as_str().unwrap_or_default()))
+            .collect();
+        Some(list.join(" "))
+    };
+    if let Some(c) = p.get("const").and_then(Value::as_str) {
+        return format!("`{c}`");
+    }
+    if let Some(list) = p.get("enum").and_then(words) {
+        return list;
+    }
+    if let Some(list) = p.pointer("/items/enum").and_then(words) {
+        return format!("list of {list}");
+    }
+    if let Some(f) = p.get("format").and_then(Value::as_str) {
+        return format!("Format: [`{f}`]({FORMATS_LINK})");
+    }
+    match (p.get("minimum"), p.get("maximum")) {
+        (Some(min), Some(max)) => format!("`{min}` to `{max}`"),
+        (Some(min), None) => format!("`{min}` or more"),
+        _ => match p.pointer("/items/type") {
+            Some(t) => format!("list of {}", t.as_str().unwrap_or("string")),
+            None => p["type"].as_str().unwrap_or("string").to_string(),
+        },
+    }
+}
+
+/// The configuration page the catalogue ships next to the schema
+/// (`__metadata__/CONNECTOR_CONFIG_DOC.md`): one row per variable, required ones first, each
+/// cell derived from the variable's schema so the page cannot say something the schema does not.
+pub fn render_doc() -> String {
+    let mut rows: Vec<&OptionSpec> = OPTIONS.iter().collect();
+    rows.sort_by_key(|o| !o.required);
+    let mut out = String::from(
+        "# Connector Configurations\n\n\
+         Every environment variable of connector-wazuh, generated from its option table by \
+         `connector-wazuh config --schema-doc` (the JSON Schema is `connector_config_schema.json`; \
+         the value syntax, layouts and examples are in the repository's `docs/configuration.md`).\n\n\
+         ### Type: `object`\n\n\
+         | Property | Type | Required | Possible values | Default | Description |\n\
+         | -------- | ---- | -------- | --------------- | ------- | ----------- |\n",
+    );
+    for o in rows {
+        let p = property(o);
+        let ty = if p.get("const").is_some() {
+            "const"
+        } else {
+            p["type"].as_str().unwrap_or("string")
+        };
+        let default = p
+            .get("default")
+            .map(|d| format!("`{d}`"))
+            .unwrap_or_default();
+        let description = p["description"].as_str().unwrap_or_default();
+        out.push_str(&format!(
+            "| {} | `{ty}` | {} | {} | {default} | {} |\n",
+            o.env,
+            if o.required { "✅" } else { "" },
+            possible_values(&p).replace('|', "\\|"),
+            description.replace('|', "\\|"),
+        ));
+    }
+    out
+}
+
 /// What an environment means, as the object the schema judges: a variable read under another
 /// name takes its option's name; an empty value is unset (the default applies), except for lists,
 /// where it is the empty list; variables the connector does not read stay text (the schema allows
@@ -240,6 +314,31 @@ mod tests {
         let url = text.find("\"OPENCTI_URL\"").unwrap();
         assert!(url < text.find("\"CONNECTOR_ID\"").unwrap());
         assert!(text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn configuration_page_has_one_row_per_variable_required_first() {
+        let page = render_doc();
+        let rows: Vec<&str> = page
+            .lines()
+            .filter(|l| {
+                l.starts_with("| ") && !l.starts_with("| Property") && !l.starts_with("| ---")
+            })
+            .collect();
+        assert_eq!(rows.len(), OPTIONS.len());
+        assert!(rows[..4].iter().all(|r| r.contains(" | ✅ | ")), "{rows:?}");
+        let row = |name: &str| {
+            *rows
+                .iter()
+                .find(|r| r.starts_with(&format!("| {name} |")))
+                .unwrap()
+        };
+        assert!(row("CONNECTOR_CONCURRENCY").contains("| `integer` |  | `1` to `256` | `4` |"));
+        assert!(row("CONNECTOR_TYPE").contains("| `const` |  | `INTERNAL_ENRICHMENT` |"));
+        assert!(row("WAZUH_CREATE_INCIDENT").contains("`per-sighting`"));
+        assert!(row("OPENCTI_TOKEN").contains("Format: [`password`]"));
+        assert!(row("WAZUH_SEARCH_PROCSEARCH_OPTIONS").contains("list of `case-insensitive`"));
+        assert!(row("WAZUH_SEARCH_FIELDS_ADD").contains("| `string` |  | string | `\"\"` |"));
     }
 
     #[test]

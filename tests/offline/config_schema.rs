@@ -1,5 +1,6 @@
-//! The managed-connector `__metadata__/` folder: the committed configuration schema is exactly
-//! what `connector-wazuh config --schema` generates from the option table, and the manifest has
+//! The managed-connector `__metadata__/` folder: the committed configuration schema and its page
+//! are exactly what `connector-wazuh config --schema` / `--schema-doc` generate from the option
+//! table, and the manifest has
 //! the shape of OpenCTI's catalogue (the keys of its internal-enrichment template, this
 //! connector's type and capabilities).
 
@@ -33,12 +34,28 @@ fn committed_schema_is_the_generated_one() {
     );
 }
 
+const DOC_FILE: &str = "__metadata__/CONNECTOR_CONFIG_DOC.md";
+
+#[test]
+fn committed_configuration_page_is_the_generated_one() {
+    assert!(
+        read(DOC_FILE) == schema::render_doc(),
+        "{DOC_FILE} differs from the option table; regenerate it with\n  \
+         cargo run -- config --schema-doc > {DOC_FILE}"
+    );
+}
+
 #[tokio::test]
-async fn config_schema_command_prints_it_without_any_configuration() {
-    let out = crate::testkit::cli::run(&["config", "--schema"], &HashMap::new()).await;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(out.stdout, schema::render());
-    assert_eq!(out.stderr, "");
+async fn config_schema_commands_print_them_without_any_configuration() {
+    for (flag, expected) in [
+        ("--schema", schema::render()),
+        ("--schema-doc", schema::render_doc()),
+    ] {
+        let out = crate::testkit::cli::run(&["config", flag], &HashMap::new()).await;
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert_eq!(out.stdout, expected);
+        assert_eq!(out.stderr, "");
+    }
 }
 
 #[test]
