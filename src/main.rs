@@ -54,6 +54,14 @@ enum Command {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Print the JSON Schema of every environment variable (the managed-connector
+        /// `__metadata__/connector_config_schema.json`) instead; reads no configuration.
+        #[arg(long, conflicts_with = "json")]
+        schema: bool,
+        /// Print the configuration page generated from that schema (the managed-connector
+        /// `__metadata__/CONNECTOR_CONFIG_DOC.md`); reads no configuration.
+        #[arg(long, conflicts_with_all = ["json", "schema"])]
+        schema_doc: bool,
     },
 }
 
@@ -78,6 +86,19 @@ fn init_logging(level: &str, json: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The schema describes the options, not this deployment's values: it needs no configuration,
+    // so that it can be generated anywhere (CI, a fresh checkout).
+    if let Some(Command::Config { schema: true, .. }) = cli.command {
+        print!("{}", connector_wazuh::config::schema::render());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Config {
+        schema_doc: true, ..
+    }) = cli.command
+    {
+        print!("{}", connector_wazuh::config::schema::render_doc());
+        return ExitCode::SUCCESS;
+    }
     let input = LoadInput::from_process(cli.config.clone());
     let command = cli.command.unwrap_or(Command::Run);
     let load::Loaded {
@@ -105,7 +126,7 @@ fn main() -> ExitCode {
         }
     }
     match command {
-        Command::Config { json } => {
+        Command::Config { json, .. } => {
             if json {
                 match serde_json::to_string_pretty(&cli::config_view::json(&entries)) {
                     Ok(text) => println!("{text}"),

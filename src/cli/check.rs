@@ -15,6 +15,7 @@ use crate::config::{IndexerSettings, Settings, TimeBound};
 use crate::indexer::{IndexerClient, IndexerError};
 use crate::opencti::client::{ApiError, OpenCtiClient};
 use crate::opencti::register::register_input;
+use crate::opencti::version::concern;
 use crate::search::envelope::{window_start, SearchRequest};
 
 /// Outcome of one check.
@@ -163,26 +164,12 @@ pub fn opencti_error(e: &ApiError, url: &str) -> Line {
     }
 }
 
-/// Platform versions the connector is tested with (schemas under `tests/fixtures`).
-const OLDEST_SUPPORTED: (u32, u32) = (6, 4);
-
-/// The platform version line: older than 6.4 is a warning (untested), unparsable too.
+/// The platform version line: a warning for a version older than the oldest tested one, a
+/// pre-release, or one that cannot be read.
 pub fn version_line(version: &str) -> Line {
-    let mut parts = version.split(['.', '-']).map(|p| p.parse::<u32>());
-    match (parts.next(), parts.next()) {
-        (Some(Ok(major)), Some(Ok(minor))) if (major, minor) >= OLDEST_SUPPORTED => {
-            Line::ok("OpenCTI version", format!("OpenCTI {version}"))
-        }
-        (Some(Ok(_)), Some(Ok(_))) => Line::warn(
-            "OpenCTI version",
-            format!("OpenCTI {version} is older than the oldest tested version (6.4)"),
-            "upgrade the platform; registration and result delivery may fail",
-        ),
-        _ => Line::warn(
-            "OpenCTI version",
-            format!("cannot read the version {version:?}"),
-            "check that OPENCTI_URL points to an OpenCTI platform",
-        ),
+    match concern(version) {
+        None => Line::ok("OpenCTI version", format!("OpenCTI {version}")),
+        Some((problem, hint)) => Line::warn("OpenCTI version", problem, hint),
     }
 }
 
@@ -584,6 +571,8 @@ mod tests {
     fn versions() {
         assert_eq!(version_line("6.9.17").status, Status::Ok);
         assert_eq!(version_line("7.260224.0").status, Status::Ok);
+        assert_eq!(version_line("7.260224.0-lts.1").status, Status::Ok);
+        assert_eq!(version_line("7.260224.0-rc.1").status, Status::Warn);
         assert_eq!(version_line("6.3.2").status, Status::Warn);
         assert_eq!(version_line("5.12.0").status, Status::Warn);
         assert_eq!(version_line("dev").status, Status::Warn);

@@ -17,6 +17,11 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         ssl_verify: r.bool("OPENCTI_SSL_VERIFY")?,
         ca_bundle: r.with_opt("OPENCTI_CA_BUNDLE", parse_file_path)?,
         timeout: r.with("OPENCTI_TIMEOUT", parse_duration)?,
+        custom_headers: r
+            .list("OPENCTI_CUSTOM_HEADERS", parse_custom_headers)?
+            .into_iter()
+            .map(|(name, value)| (name, Secret::new(value)))
+            .collect(),
     };
     r.with("CONNECTOR_TYPE", |s| {
         if s.eq_ignore_ascii_case("INTERNAL_ENRICHMENT") {
@@ -53,6 +58,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         })?,
         auto: r.bool("CONNECTOR_AUTO")?,
         auto_update: r.bool("CONNECTOR_AUTO_UPDATE")?,
+        auto_enrichment_cooldown: r.with("CONNECTOR_AUTO_ENRICHMENT_COOLDOWN", parse_duration)?,
         log_level: r.with("CONNECTOR_LOG_LEVEL", parse_log_level)?,
         json_logging: r.bool("CONNECTOR_JSON_LOGGING")?,
         concurrency: r.with("CONNECTOR_CONCURRENCY", |s| parse_int(s, 1usize, 256))?,

@@ -6,7 +6,9 @@
 //!   that the loader, `connector-wazuh config`, the docs test and the sample configuration read;
 //! - [`parse`]: pure value parsers (text → typed value or a "what is accepted" problem);
 //! - [`load`]: where each value comes from (environment, file, default) and the errors;
-//! - `build`: the assembly of [`Settings`] from the table through the parsers.
+//! - `build`: the assembly of [`Settings`] from the table through the parsers;
+//! - [`schema`]: the JSON Schema of the variables that OpenCTI's connector manager reads,
+//!   generated from the table.
 //!
 //! Variable names map onto fields through the explicit table rather than by splitting names on
 //! `_`, because several options contain `_` inside one word (`VERIFY_TLS`).
@@ -17,6 +19,7 @@ pub mod names;
 pub mod options;
 pub mod parse;
 mod resolve;
+pub mod schema;
 pub mod table;
 
 pub use options::*;
@@ -79,6 +82,9 @@ pub struct OpenCtiSettings {
     pub ca_bundle: Option<PathBuf>,
     /// `OPENCTI_TIMEOUT`: per-request timeout.
     pub timeout: Duration,
+    /// `OPENCTI_CUSTOM_HEADERS`: (name, value) sent with every request; values may be gateway
+    /// credentials, hence secret.
+    pub custom_headers: Vec<(String, Secret)>,
 }
 
 /// Push protocol for results (`CONNECTOR_QUEUE_PROTOCOL`).
@@ -101,6 +107,9 @@ pub struct ConnectorSettings {
     pub auto: bool,
     /// `CONNECTOR_AUTO_UPDATE`
     pub auto_update: bool,
+    /// `CONNECTOR_AUTO_ENRICHMENT_COOLDOWN`: automatic requests for an entity enriched more
+    /// recently than this are answered without a search (zero: off).
+    pub auto_enrichment_cooldown: Duration,
     /// `CONNECTOR_LOG_LEVEL` (error, warn, info, debug, trace).
     pub log_level: String,
     /// `CONNECTOR_JSON_LOGGING` / `OPENCTI_JSON_LOGGING` (default true).

@@ -11,6 +11,8 @@ macro_rules! option_enum {
         pub enum $name { $($variant),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The canonical spellings, in `ALL`'s order (the configuration schema lists them).
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -204,6 +206,17 @@ impl Default for SearchOptions {
         }
     }
 }
+
+/// The exact TLP marking names (`TLP:WHITE` is the older name of `TLP:CLEAR`): what the TLP
+/// options list as accepted words, and the spellings pycti gives fixed marking ids.
+pub const TLP_NAMES: [&str; 6] = [
+    "TLP:CLEAR",
+    "TLP:WHITE",
+    "TLP:GREEN",
+    "TLP:AMBER",
+    "TLP:AMBER+STRICT",
+    "TLP:RED",
+];
 
 /// TLP levels, ordered from least to most restrictive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -388,6 +388,46 @@ pub fn redact_userinfo(s: &str) -> String {
     }
 }
 
+const HEADERS_ACCEPTED: &str =
+    "name:value pairs separated by `;`, as pycti reads them (X-Gateway-Key:abc;X-Tenant:blue)";
+
+/// `OPENCTI_CUSTOM_HEADERS`: `name:value;name:value` (pycti's format: pairs split at `;`, each at
+/// its first `:`, both sides trimmed, empty pairs skipped). Unlike pycti, which skips a malformed
+/// pair with a warning, a malformed pair stops start-up: a silently dropped gateway header shows
+/// up only as refused requests. Messages name the header, never its value (it may be a
+/// credential). `Authorization` is refused: it carries `OPENCTI_TOKEN`.
+pub fn parse_custom_headers(s: &str) -> Result<Vec<(String, String)>, Bad> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((name, value)) = pair.split_once(':') else {
+            return Err(Bad::new("has a pair without `:`", HEADERS_ACCEPTED));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(Bad::new(
+                format!("has an invalid header name `{}`", name.escape_default()),
+                HEADERS_ACCEPTED,
+            ));
+        }
+        if reqwest::header::HeaderValue::from_str(value).is_err() {
+            return Err(Bad::new(
+                format!("has an invalid value for header `{name}` (control characters?)"),
+                HEADERS_ACCEPTED,
+            ));
+        }
+        if name.eq_ignore_ascii_case("authorization") {
+            return Err(Bad::new(
+                "sets `Authorization`, which carries OPENCTI_TOKEN",
+                "other headers; the token is sent as `Authorization: Bearer …`",
+            ));
+        }
+        // A later pair wins, as in pycti's dictionary.
+        out.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        out.push((name.to_string(), value.to_string()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,5 +509,26 @@ mod tests {
             parse_duration("20 seconds").unwrap(),
             Duration::from_secs(20)
         );
+    }
+
+    #[test]
+    fn custom_headers_as_pycti_reads_them() {
+        assert_eq!(
+            parse_custom_headers(" X-Gateway-Key: a:b ;;X-Tenant:blue; x-tenant:red;").unwrap(),
+            vec![
+                ("X-Gateway-Key".to_string(), "a:b".to_string()),
+                ("x-tenant".to_string(), "red".to_string())
+            ]
+        );
+        assert_eq!(parse_custom_headers("").unwrap(), vec![]);
+        for bad in [
+            "X-Key",
+            "X Key:v",
+            "Authorization:Basic eA==",
+            "X-Key:v\u{7}",
+        ] {
+            let e = parse_custom_headers(bad).unwrap_err();
+            assert!(!e.problem.contains("eA=="), "{e:?}");
+        }
     }
 }

@@ -60,6 +60,22 @@ impl ApiError {
     }
 }
 
+/// `OPENCTI_CUSTOM_HEADERS` as default headers of every request. Values are marked sensitive so
+/// that no debug output of the HTTP stack shows them. The bearer token set per request is not
+/// overridden (the configuration refuses an `Authorization` header).
+fn custom_headers(pairs: &[(String, Secret)]) -> Result<reqwest::header::HeaderMap, SetupError> {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let invalid = || SetupError::Header(name.clone());
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let mut value = HeaderValue::from_str(value.expose()).map_err(|_| invalid())?;
+        value.set_sensitive(true);
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
 /// Why the client could not be built (a configuration problem: fix it and restart).
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -77,6 +93,9 @@ pub enum SetupError {
     },
     #[error("OPENCTI_CA_BUNDLE {}: no certificate found", path.display())]
     CaBundleEmpty { path: PathBuf },
+    /// Refused by the configuration already; here only so that no path can panic on it.
+    #[error("OPENCTI_CUSTOM_HEADERS: header `{0}` is not a valid HTTP header")]
+    Header(String),
     #[error("cannot build the OpenCTI HTTP client: {0}")]
     Build(#[source] reqwest::Error),
 }
@@ -164,6 +183,9 @@ impl OpenCtiClient {
                 return Err(SetupError::CaBundleEmpty { path: path.clone() });
             }
             builder = builder.tls_certs_merge(certs);
+        }
+        if !settings.custom_headers.is_empty() {
+            builder = builder.default_headers(custom_headers(&settings.custom_headers)?);
         }
         let http = builder.build().map_err(SetupError::Build)?;
         Ok(OpenCtiClient {

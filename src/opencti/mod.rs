@@ -5,5 +5,6 @@ pub mod entities;
 pub mod message;
 pub mod operations;
 pub mod register;
+pub mod version;
 
 pub use client::{ApiError, OpenCtiClient, RequestContext, SetupError};

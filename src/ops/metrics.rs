@@ -124,6 +124,24 @@ const OBJECTS_BUCKETS: [f64; 10] = [
     1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0,
 ];
 
+/// The OpenCTI operations whose failures the runtime counts (label `operation`), listed in
+/// docs/metrics.md. Their series exist from the start, so that a dashboard's error panel shows
+/// zeros rather than no data, and `rate()` sees the first failure; a name not listed here still
+/// gets its series on first use.
+const OPENCTI_OPERATIONS: [&str; 11] = [
+    "registerConnector",
+    "pingConnector",
+    "workToReceived",
+    "workToProcessed",
+    "addExpectations",
+    "stixBundlePush",
+    "playbookStepExecution",
+    "stix",
+    "stixCyberObservable",
+    "indicator",
+    "tools",
+];
+
 /// The dependencies with a circuit breaker (label `dependency`).
 const DEPENDENCIES: [&str; 2] = ["indexer", "opencti"];
 
@@ -152,6 +170,7 @@ struct Inner {
     handler_panics: Counter,
     dependency_up: Family<DependencyLabels, Gauge>,
     dependency_outages: Family<DependencyLabels, Counter>,
+    ready: Gauge,
     /// Serialises state transitions so the three `state` series never show two 1s.
     current_state: Mutex<State>,
 }
@@ -352,6 +371,12 @@ impl Metrics {
             "Times the dependency's circuit breaker opened",
             Family::<DependencyLabels, Counter>::default(),
         );
+        let ready = reg(
+            r,
+            "ready",
+            "1 while the connector is ready (registered, consuming, indexer and OpenCTI reachable: what /ready answers 200 for), else 0",
+            Gauge::default(),
+        );
         for dependency in DEPENDENCIES {
             let l = DependencyLabels { dependency };
             dependency_up.get_or_create(&l).set(1);
@@ -371,6 +396,11 @@ impl Metrics {
         state
             .get_or_create(&StateLabels { state: State::Idle })
             .set(1);
+        for operation in OPENCTI_OPERATIONS {
+            opencti_api_errors
+                .get_or_create(&OperationLabels { operation })
+                .inc_by(0);
+        }
         for &o in Outcome::ALL {
             requests
                 .get_or_create(&OutcomeLabels { outcome: o })
@@ -401,6 +431,7 @@ impl Metrics {
                 handler_panics,
                 dependency_up,
                 dependency_outages,
+                ready,
                 current_state: Mutex::new(State::Idle),
             }),
         }
@@ -508,6 +539,12 @@ impl Metrics {
         }
     }
 
+    /// Readiness as `/ready` computes it; the operations server sets it before each scrape, so
+    /// that a dashboard shows what an orchestrator sees.
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.set(i64::from(ready));
+    }
+
     /// Sets the life-cycle state explicitly (e.g. `Stopped` on shutdown). Once stopped, request
     /// activity no longer changes it.
     pub fn set_state(&self, state: State) {
@@ -557,126 +594,4 @@ impl Metrics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line_value(text: &str, series: &str) -> Option<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-            .and_then(|v| v.split(' ').next()?.parse().ok())
-    }
-
-    #[test]
-    fn prefix_joins_non_empty_parts_like_pycti() {
-        assert_eq!(metric_prefix("", ""), Ok(None));
-        assert_eq!(metric_prefix("opencti", ""), Ok(Some("opencti".into())));
-        assert_eq!(metric_prefix("", "wazuh"), Ok(Some("wazuh".into())));
-        assert_eq!(
-            metric_prefix("opencti", "wazuh"),
-            Ok(Some("opencti_wazuh".into()))
-        );
-        assert!(metric_prefix("open-cti", "").is_err());
-        assert!(metric_prefix("", "1x").is_err());
-        let e = metric_prefix("a b", "").unwrap_err().to_string();
-        assert!(e.contains("CONNECTOR_METRICS_NAMESPACE"), "{e}");
-    }
-
-    #[test]
-    fn pycti_names_are_exposed_with_and_without_prefix() {
-        let plain = Metrics::new().encode();
-        for name in [
-            "bundles_sent_total 0",
-            "records_sent_total 0",
-            "runs_total 0",
-            "ping_api_total 0",
-            "ping_api_errors_total 0",
-            "errors_total 0",
-            "client_errors_total 0",
-            "state{state=\"idle\"} 1",
-            "state{state=\"running\"} 0",
-            "state{state=\"stopped\"} 0",
-        ] {
-            assert!(
-                plain.lines().any(|l| l == name),
-                "{name} missing in\n{plain}"
-            );
-        }
-        assert!(plain.ends_with("# EOF\n"));
-        let pre = Metrics::with_prefix("opencti", "wazuh").unwrap().encode();
-        assert!(pre
-            .lines()
-            .any(|l| l == "opencti_wazuh_bundles_sent_total 0"));
-        assert!(pre
-            .lines()
-            .any(|l| l == "opencti_wazuh_state{state=\"idle\"} 1"));
-    }
-
-    #[test]
-    fn state_follows_requests_until_stopped() {
-        let m = Metrics::new();
-        m.request_started();
-        m.request_started();
-        assert_eq!(m.state(), State::Running);
-        m.request_finished(Outcome::NoHits, Duration::from_millis(10));
-        assert_eq!(m.state(), State::Running, "one request still in flight");
-        m.request_finished(Outcome::Enriched, Duration::from_millis(10));
-        assert_eq!(m.state(), State::Idle);
-        assert_eq!(m.in_flight(), 0);
-        m.set_state(State::Stopped);
-        m.request_started();
-        assert_eq!(m.state(), State::Stopped);
-        m.request_finished(Outcome::Skipped, Duration::ZERO);
-        assert_eq!(m.state(), State::Stopped);
-        let t = m.encode();
-        assert_eq!(line_value(&t, "state{state=\"stopped\"}"), Some(1.0));
-        assert_eq!(line_value(&t, "state{state=\"idle\"}"), Some(0.0));
-        assert_eq!(line_value(&t, "state{state=\"running\"}"), Some(0.0));
-    }
-
-    #[test]
-    fn unmatched_finish_never_drives_in_flight_negative() {
-        let m = Metrics::new();
-        m.request_finished(Outcome::Failed, Duration::ZERO);
-        assert_eq!(m.in_flight(), 0);
-        assert_eq!(m.state(), State::Idle);
-        let t = m.encode();
-        assert_eq!(line_value(&t, "errors_total"), Some(1.0));
-    }
-
-    #[test]
-    fn dependency_state_and_outages_per_dependency() {
-        let m = Metrics::new();
-        let t = m.encode();
-        assert_eq!(
-            line_value(&t, "dependency_up{dependency=\"indexer\"}"),
-            Some(1.0)
-        );
-        m.dependency("indexer", false);
-        m.dependency("indexer", true);
-        m.dependency("opencti", false);
-        let t = m.encode();
-        assert_eq!(
-            line_value(&t, "dependency_up{dependency=\"indexer\"}"),
-            Some(1.0)
-        );
-        assert_eq!(
-            line_value(&t, "dependency_up{dependency=\"opencti\"}"),
-            Some(0.0)
-        );
-        assert_eq!(
-            line_value(&t, "dependency_outages_total{dependency=\"indexer\"}"),
-            Some(1.0)
-        );
-    }
-
-    #[test]
-    fn clones_share_one_registry() {
-        let a = Metrics::new();
-        let b = a.clone();
-        b.ping(false);
-        a.ping(true);
-        let t = a.encode();
-        assert_eq!(line_value(&t, "ping_api_total"), Some(2.0));
-        assert_eq!(line_value(&t, "ping_api_errors_total"), Some(1.0));
-    }
-}
+mod tests;

@@ -98,6 +98,9 @@ pub fn listen_addr(host: &str, port: u16) -> std::io::Result<SocketAddr> {
 }
 
 async fn metrics_handler(State(s): State<AppState>) -> Response {
+    // Readiness is derived from flags the runtime sets; it is sampled here, at scrape time, so the
+    // `ready` series never lags behind what `/ready` answers.
+    s.metrics.set_ready(s.health.readiness().ready);
     (
         [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
         s.metrics.encode(),

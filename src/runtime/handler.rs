@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::breaker::{self, Dependency, DownSince};
+use super::cooldown::Admission;
 use super::result;
 use super::Shared;
 use crate::config::QueueProtocol;
 use crate::opencti::message::{self, granted_refs};
 use crate::opencti::{operations, ApiError};
 use crate::ops;
-use crate::pipeline::{EnrichError, ErrorKind, Found, Mode, Request};
+use crate::pipeline::{EnrichError, Enriched, ErrorKind, Found, Mode, Request};
 
 /// What to do with the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,7 +175,23 @@ pub async fn handle(
     let outcome = loop {
         let o = match &give_up {
             Some(msg) => finish_failed(shared, &req, msg).await,
-            None => process(shared, &req, attempt).await,
+            None => {
+                let admission = shared
+                    .cooldown
+                    .admit(&req.entity_id, req.mode, Instant::now());
+                let o = process(shared, &req, attempt, &admission).await;
+                if let Admission::Run { started } = admission {
+                    let searched = matches!(
+                        o,
+                        Outcome::Done {
+                            found: Found::Alerts | Found::NoHits,
+                            ..
+                        }
+                    );
+                    shared.cooldown.settle(&req.entity_id, started, searched);
+                }
+                o
+            }
         };
         let Outcome::Held(dependency, reason) = o else {
             break o;
@@ -309,7 +326,14 @@ fn delivery_failed(shared: &Arc<Shared>, what: &str, e: DeliveryError) -> Outcom
     }
 }
 
-async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
+/// One attempt at a request; a request the cool-down skips ends its work like any request
+/// answered without a search.
+async fn process(
+    shared: &Arc<Shared>,
+    req: &Request,
+    attempt: u32,
+    admission: &Admission,
+) -> Outcome {
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
@@ -328,7 +352,10 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
             }
         })
     });
-    let result = shared.enricher.enrich(&shared.ctx, req).await;
+    let result = match admission {
+        Admission::Skip(message) => Ok(Enriched::not_searched(message.clone())),
+        Admission::Run { .. } => shared.enricher.enrich(&shared.ctx, req).await,
+    };
     if let Some(p) = pinger {
         p.abort();
     }

@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod breaker;
+pub mod cooldown;
 pub mod handler;
 pub mod heartbeat;
 pub mod observer;
@@ -49,6 +50,8 @@ pub struct Shared {
     pub outage_window: Duration,
     /// Cancelled on shutdown: held requests stop waiting and are given back to the broker.
     pub shutdown: CancellationToken,
+    /// The re-enrichment cool-down of automatic requests.
+    pub cooldown: cooldown::Cooldown,
 }
 
 /// Start-up or fatal run-time failure.
@@ -119,6 +122,9 @@ pub async fn run_with(
     let version =
         register::wait_until_reachable(&client, Duration::from_secs(30), &shutdown).await?;
     tracing::info!(platform_version = %version, url = %settings.opencti.url, "OpenCTI reachable");
+    if let Some((problem, hint)) = crate::opencti::version::concern(&version) {
+        tracing::warn!(platform_version = %version, hint, "{problem}");
+    }
     let reg = register::register(&client, &settings).await?;
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
     health.set_registered(true);
@@ -159,6 +165,7 @@ pub async fn run_with(
         breakers,
         outage_window: settings.connector.outage_window,
         shutdown: shutdown.clone(),
+        cooldown: cooldown::Cooldown::new(settings.connector.auto_enrichment_cooldown),
     });
     health.set_consuming(true);
     tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");

@@ -249,18 +249,10 @@ pub fn kill_chain_phase(phase_name: &Value, kill_chain_name: &Value) -> String {
 /// `MarkingDefinition.generate_id`: the five TLP markings have fixed ids (exact spellings only,
 /// as pycti compares them).
 pub fn marking_definition(definition_type: &Value, definition: &Value) -> String {
-    const FIXED: [&str; 6] = [
-        "TLP:CLEAR",
-        "TLP:WHITE",
-        "TLP:GREEN",
-        "TLP:AMBER",
-        "TLP:AMBER+STRICT",
-        "TLP:RED",
-    ];
     if definition_type == "TLP" {
         if let Some(t) = definition
             .as_str()
-            .filter(|d| FIXED.contains(d))
+            .filter(|d| crate::config::TLP_NAMES.contains(d))
             .and_then(crate::config::Tlp::parse)
         {
             return t.marking_id().to_string();

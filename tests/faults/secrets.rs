@@ -14,15 +14,20 @@ use base64::Engine;
 
 const INDEXER_USER: &str = "wazuh-reader";
 const INDEXER_PASSWORD: &str = "Zq8-indexer-s3cret-7Hk";
+/// The credential of an access gateway in front of OpenCTI (`OPENCTI_CUSTOM_HEADERS`).
+const GATEWAY_KEY: &str = "gw-9d2f-s3cret-44Qa";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_log_of_a_full_request_holds_no_secret() {
     let indexer = TlsIndexer::start(INDEXER_USER, INDEXER_PASSWORD).await;
     let octi = FakeOpenCti::start("6.9.17").await;
+    octi.require_header("x-gateway-key", GATEWAY_KEY);
+    let gateway_headers = format!("X-Gateway-Key:{GATEWAY_KEY}");
     let mut env = octi.connector_env();
     env.extend(indexer.env().into_iter().map(|(k, v)| (k.to_string(), v)));
     for (k, v) in [
         ("CONNECTOR_LOG_LEVEL", "debug"),
+        ("OPENCTI_CUSTOM_HEADERS", gateway_headers.as_str()),
         // Plain-HTTP fake platform: verification is moot, but turning it off must be announced.
         ("OPENCTI_SSL_VERIFY", "false"),
     ] {
@@ -50,15 +55,21 @@ async fn debug_log_of_a_full_request_holds_no_secret() {
         ("indexer password", INDEXER_PASSWORD),
         ("indexer Basic header", basic.as_str()),
         ("broker credentials", "guest:guest"),
+        ("gateway header value", GATEWAY_KEY),
     ] {
         assert!(!log.contains(secret), "the {what} appears in the log");
     }
+    assert!(
+        octi.gate_refusals().is_empty(),
+        "calls without the gateway header: {:?}",
+        octi.gate_refusals()
+    );
     assert!(
         log.contains("TLS certificate verification of OpenCTI is DISABLED"),
         "no warning for OPENCTI_SSL_VERIFY=false:\n{log}"
     );
     println!(
-        "RELIABILITY|Secrets in a debug log (full request, real binary)|fault_secrets|1|1|0|0|0|{}|0|0|{} log lines ({debug_lines} at debug) searched for the token, the indexer password and Basic header, the broker credentials: none found|",
+        "RELIABILITY|Secrets in a debug log (full request, real binary)|fault_secrets|1|1|0|0|0|{}|0|0|{} log lines ({debug_lines} at debug) searched for the token, the indexer password and Basic header, the broker credentials, a gateway header: none found|",
         octi.pushed_objects(&work).len(),
         log.lines().count()
     );

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use connector_wazuh::ops::{self, Health, Metrics, Outcome, State};
+
+use crate::testkit::ops::{scrape, start};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -34,34 +36,6 @@ async fn stop(token: CancellationToken, srv: ops::RunningServer) {
         .expect("server stops after cancellation")
         .unwrap()
         .unwrap();
-}
-
-async fn start(
-    metrics: Metrics,
-    health: Health,
-) -> (SocketAddr, CancellationToken, ops::RunningServer) {
-    let token = CancellationToken::new();
-    let srv = ops::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        metrics,
-        health,
-        token.clone(),
-    )
-    .await
-    .expect("bind");
-    (srv.local_addr, token, srv)
-}
-
-async fn scrape(addr: SocketAddr) -> String {
-    let r = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-type"],
-        "application/openmetrics-text; version=1.0.0; charset=utf-8"
-    );
-    r.text().await.unwrap()
 }
 
 async fn ready(addr: SocketAddr) -> (u16, Value) {
@@ -276,6 +250,7 @@ async fn ready_follows_registration_consumer_and_indexer() {
         body["missing"],
         serde_json::json!(["registered", "consuming", "indexer_reachable"])
     );
+    assert_eq!(must(&scrape(addr).await, "ready"), 0.0);
 
     // Registered and indexer checked, consumer not yet started: still not ready.
     h.set_registered(true);
@@ -290,6 +265,8 @@ async fn ready_follows_registration_consumer_and_indexer() {
     assert_eq!(code, 200);
     assert_eq!(body["ready"], true);
     assert_eq!(body["missing"], serde_json::json!([]));
+    // The `ready` series says the same as `/ready`, at every scrape.
+    assert_eq!(must(&scrape(addr).await, "ready"), 1.0);
 
     // Indexer goes away: not ready, still alive.
     h.set_indexer_reachable(false);
@@ -297,6 +274,7 @@ async fn ready_follows_registration_consumer_and_indexer() {
     assert_eq!(code, 503);
     assert_eq!(body["missing"], serde_json::json!(["indexer_reachable"]));
     assert_eq!(body["registered"], true);
+    assert_eq!(must(&scrape(addr).await, "ready"), 0.0);
     let (code, body) = health(addr).await;
     assert_eq!(code, 200);
     assert_eq!(body["status"], "alive");

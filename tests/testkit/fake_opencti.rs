@@ -154,6 +154,10 @@ struct Inner {
     held: u32,
     /// Times the worker started consuming the push queue.
     worker_connections: u32,
+    /// An access gateway in front of the API ([`FakeOpenCti::require_header`]): the header every
+    /// call must carry, and the calls it turned away.
+    gate: Option<(String, String)>,
+    gate_refusals: Vec<String>,
 }
 
 struct App {
@@ -550,6 +554,17 @@ impl FakeOpenCti {
         std::mem::take(&mut self.app.inner.lock().unwrap().rejected)
     }
     /// Names of the operations received, in order.
+    /// Puts an access gateway in front of the API, as a reverse proxy would be: a call without
+    /// header `name` set to `value` is answered HTTP 403 before reaching the platform.
+    pub fn require_header(&self, name: &str, value: &str) {
+        self.app.inner.lock().unwrap().gate = Some((name.into(), value.into()));
+    }
+
+    /// The calls the gateway turned away (their first 80 characters).
+    pub fn gate_refusals(&self) -> Vec<String> {
+        self.app.inner.lock().unwrap().gate_refusals.clone()
+    }
+
     pub fn calls(&self) -> Vec<String> {
         self.app.inner.lock().unwrap().calls.clone()
     }
@@ -856,6 +871,22 @@ async fn graphql(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
+    {
+        let mut inner = app.inner.lock().unwrap();
+        if let Some((name, value)) = inner.gate.clone() {
+            if headers.get(name.as_str()).and_then(|v| v.to_str().ok()) != Some(value.as_str()) {
+                let call: String = body["query"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(80)
+                    .collect();
+                inner.gate_refusals.push(call);
+                return (StatusCode::FORBIDDEN, "access gateway: missing credential")
+                    .into_response();
+            }
+        }
+    }
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

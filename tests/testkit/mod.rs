@@ -15,6 +15,7 @@ pub mod faults;
 pub mod knowledge;
 pub mod lucene;
 pub mod oasis;
+pub mod ops;
 pub mod osmem;
 pub mod rabbit;
 pub mod reference_files;

@@ -1,5 +1,6 @@
 //! The OASIS STIX 2.1 validator (`stix2-validator`, run by the Python of `scripts/pyenv`) over the
 //! objects the test OpenCTI's worker imported: one Python run per call, over every object at once.
+//! [`run_json`] is how the tests run any Python tool of that environment (also `jsonschema`).
 //!
 //! OpenCTI's own dialect is allowed: `severity` on `incident` and `case-incident` (a property
 //! the validator reserves). Warnings (custom properties without an extension, deterministic ids,
@@ -66,24 +67,31 @@ for o in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 "#;
 
-/// Every validator error on `objects` (each validated on its own).
-pub fn validate(objects: &[Value]) -> Vec<Finding> {
+/// Runs `script` with the Python of `scripts/pyenv`, `input` as JSON on its standard input, and
+/// returns its standard output read as JSON; a failed run fails the test, naming `tool`.
+pub fn run_json(script: &str, input: &impl serde::Serialize, tool: &str) -> Value {
     let mut child = Command::new(python())
-        .args(["-c", SCRIPT])
+        .args(["-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the Python of scripts/pyenv");
-    let input = serde_json::to_vec(objects).unwrap();
+    let input = serde_json::to_vec(input).unwrap();
     child.stdin.take().unwrap().write_all(&input).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
-        "stix2-validator failed: {}",
+        "{tool} failed (is it in scripts/pyenv?): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let found: Vec<Value> = serde_json::from_slice(&out.stdout).expect("validator output");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{tool} output: {e}"))
+}
+
+/// Every validator error on `objects` (each validated on its own).
+pub fn validate(objects: &[Value]) -> Vec<Finding> {
+    let found: Vec<Value> = serde_json::from_value(run_json(SCRIPT, &objects, "stix2-validator"))
+        .expect("validator output");
     found
         .into_iter()
         .map(|f| Finding {
