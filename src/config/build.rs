@@ -92,6 +92,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         max_message_bytes: r.with("CONNECTOR_MAX_MESSAGE_BYTES", |s| {
             parse_int(s, 1024usize, 512 * 1024 * 1024)
         })?,
+        listen: super::listen::build(r)?,
     };
     let indexer = IndexerSettings {
         url: r.with("WAZUH_OPENSEARCH_URL", parse_http_url)?,

@@ -14,6 +14,7 @@
 //! `_`, because several options contain `_` inside one word (`VERIFY_TLS`).
 
 mod build;
+pub mod listen;
 pub mod load;
 pub mod names;
 pub mod options;
@@ -22,6 +23,7 @@ mod resolve;
 pub mod schema;
 pub mod table;
 
+pub use listen::{EnrichmentResolution, ListenApi, ListenProtocol, ListenSettings, ListenTls};
 pub use options::*;
 
 use std::fmt;
@@ -138,6 +140,8 @@ pub struct ConnectorSettings {
     pub mq: MqOverrides,
     /// `CONNECTOR_MAX_MESSAGE_BYTES`: larger listen-queue bodies are refused.
     pub max_message_bytes: usize,
+    /// `CONNECTOR_ENRICHMENT_RESOLUTION` and `CONNECTOR_LISTEN_PROTOCOL*`.
+    pub listen: ListenSettings,
 }
 
 /// Local overrides for the RabbitMQ connection that `registerConnector` returns (pycti `MQ_*`).

@@ -2,6 +2,7 @@
 //! `config.yml` key, its default and a one-line description. The loader, `connector-wazuh config`,
 //! the documentation test and the sample configuration all read this one list.
 
+use super::listen::EnrichmentResolution;
 use super::options::{
     DirSearchOption, EnrichType, FileSearchOption, FilenameBehaviour, IncidentMode,
     IndicatorSearch, ProcSearchOption, RegKeySearchOption, TLP_NAMES,
@@ -198,6 +199,15 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("CONNECTOR_OUTAGE_WINDOW", "connector.outage_window", Some("15m"), "How long a request is held while the indexer or OpenCTI does not answer before its work is ended in error.").kind(Kind::Duration),
     opt("CONNECTOR_MAX_ATTEMPTS", "connector.max_attempts", Some("3"), "Deliveries of one request before its work is ended in error, 1-100.").kind(int(1, 100)),
     opt("CONNECTOR_MAX_MESSAGE_BYTES", "connector.max_message_bytes", Some("16777216"), "Largest accepted request body in bytes (larger ones are refused).").kind(int(1024, 512 * 1024 * 1024)),
+    opt("CONNECTOR_ENRICHMENT_RESOLUTION", "connector.enrichment_resolution", Some("none"), "What OpenCTI 6.8+ sends with each request: none (the entity), stix_bundle (the entity and its bundle), deferred (nothing: the entity is read over GraphQL).").kind(Kind::Choice(EnrichmentResolution::NAMES)),
+    opt("CONNECTOR_LISTEN_PROTOCOL", "connector.listen_protocol", Some("AMQP"), "How requests arrive: AMQP (the listen queue) or API (OpenCTI 6.6+ POSTs them to the connector's HTTP server; see docs/listen.md).").kind(Kind::Choice(&["AMQP", "API"])),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_HOST", "connector.listen_protocol_api_host", Some("0.0.0.0"), "Address the HTTP callback server listens on (API listen protocol)."),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_PORT", "connector.listen_protocol_api_port", Some("7070"), "Port of the HTTP callback server (API listen protocol).").kind(int(1, 65535)),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_PATH", "connector.listen_protocol_api_path", Some("/api/callback"), "Path OpenCTI POSTs requests to (API listen protocol)."),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_URI", "connector.listen_protocol_api_uri", None, "Base URL OpenCTI reaches the callback server at, registered with the path as listen_callback_uri (unset: http(s)://127.0.0.1:<port>).").kind(Kind::Url),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_SSL", "connector.listen_protocol_api_ssl", Some("false"), "Serve the callback server over HTTPS (needs the certificate and key below).").kind(Kind::Bool),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_SSL_CERT", "connector.listen_protocol_api_ssl_cert", None, "PEM certificate chain of the HTTPS callback server."),
+    opt("CONNECTOR_LISTEN_PROTOCOL_API_SSL_KEY", "connector.listen_protocol_api_ssl_key", None, "PEM private key of the HTTPS callback server."),
     opt("CONNECTOR_EXPOSE_METRICS", "connector.expose_metrics", Some("false"), "Serve Prometheus metrics.").kind(Kind::Bool),
     opt("CONNECTOR_METRICS_PORT", "connector.metrics_port", Some("9095"), "Metrics port.").kind(int(1, 65535)),
     opt("CONNECTOR_METRICS_HOST", "connector.metrics_host", Some("0.0.0.0"), "Metrics listen address."),

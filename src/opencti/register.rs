@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::client::{ApiError, OpenCtiClient};
 use super::operations;
 use crate::amqp::MqConnection;
-use crate::config::{MqOverrides, Secret, Settings};
+use crate::config::{EnrichmentResolution, ListenProtocol, MqOverrides, Secret, Settings};
 
 /// What registration returned.
 #[derive(Debug, Clone)]
@@ -35,6 +35,13 @@ pub fn register_input(settings: &Settings, accepted: &[String]) -> Value {
         "auto_update": c.auto_update,
         "only_contextual": false,
         "playbook_compatible": true,
+        "enrichment_resolution": c.listen.enrichment_resolution.as_str(),
+        // Only a connector listening over HTTP has a callback: with this field set, OpenCTI's
+        // worker stops leaving requests in the listen queue and POSTs them to the URI instead.
+        "listen_callback_uri": match c.listen.protocol {
+            ListenProtocol::Api => Value::String(c.listen.api.callback_uri()),
+            ListenProtocol::Amqp => Value::Null,
+        },
         "version": env!("CARGO_PKG_VERSION"),
         "slug": "connector-wazuh",
     });
@@ -47,6 +54,24 @@ pub fn register_input(settings: &Settings, accepted: &[String]) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// What the running platform cannot be told (its `RegisterConnectorInput` lacks the field):
+/// `Err` when the connector cannot work that way at all, else the warnings to log.
+pub fn unsupported(settings: &Settings, accepted: &[String]) -> Result<Vec<String>, String> {
+    let has = |f: &str| accepted.iter().any(|a| a == f);
+    let l = &settings.connector.listen;
+    if l.protocol == ListenProtocol::Api && !has("listen_callback_uri") {
+        return Err("CONNECTOR_LISTEN_PROTOCOL=API needs OpenCTI 6.6 or later (this platform cannot register a listen_callback_uri, so it would never call the connector); use AMQP".into());
+    }
+    let mut warnings = Vec::new();
+    if !has("enrichment_resolution") && l.enrichment_resolution != EnrichmentResolution::None {
+        warnings.push(format!(
+            "CONNECTOR_ENRICHMENT_RESOLUTION={} is ignored: this platform (before 6.8) has no such setting and sends what it always sends; whatever a request lacks is read over GraphQL",
+            l.enrichment_resolution.as_str()
+        ));
+    }
+    Ok(warnings)
 }
 
 fn apply_overrides(mut c: MqConnection, o: &MqOverrides) -> MqConnection {
@@ -140,6 +165,9 @@ pub async fn register(
     settings: &Settings,
 ) -> Result<Registration, ApiError> {
     let fields = client.register_input_fields().await?;
+    for w in unsupported(settings, &fields).map_err(ApiError::Decode)? {
+        tracing::warn!("{w}");
+    }
     let input = register_input(settings, &fields);
     let data = client
         .query_retry(
@@ -200,6 +228,43 @@ mod tests {
         assert!(v.get("auto_update").is_none());
         assert_eq!(v["type"], "INTERNAL_ENRICHMENT");
         assert_eq!(v["playbook_compatible"], true);
+    }
+
+    fn names(fields: &[&str]) -> Vec<String> {
+        fields.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn resolution_and_callback_are_registered_where_known() {
+        let mut s = crate::pipeline::inspect::tests::settings();
+        s.connector.listen.enrichment_resolution = EnrichmentResolution::Deferred;
+        let all = names(&["id", "enrichment_resolution", "listen_callback_uri"]);
+        let v = register_input(&s, &all);
+        assert_eq!(v["enrichment_resolution"], "deferred");
+        assert_eq!(
+            v["listen_callback_uri"],
+            Value::Null,
+            "AMQP has no callback"
+        );
+        s.connector.listen.protocol = ListenProtocol::Api;
+        s.connector.listen.api.uri = "http://connector:7070".into();
+        let v = register_input(&s, &all);
+        assert_eq!(
+            v["listen_callback_uri"],
+            "http://connector:7070/api/callback"
+        );
+        assert_eq!(unsupported(&s, &all), Ok(vec![]));
+        // 6.6/6.7: a callback but no resolution setting.
+        let w = unsupported(&s, &names(&["id", "listen_callback_uri"])).unwrap();
+        assert!(
+            w[0].contains("CONNECTOR_ENRICHMENT_RESOLUTION=deferred is ignored"),
+            "{w:?}"
+        );
+        // 6.4: no callback: API listening cannot work.
+        let e = unsupported(&s, &names(&["id"])).unwrap_err();
+        assert!(e.contains("needs OpenCTI 6.6"), "{e}");
+        let v = register_input(&s, &names(&["id"]));
+        assert!(v.get("listen_callback_uri").is_none() && v.get("enrichment_resolution").is_none());
     }
 
     #[test]

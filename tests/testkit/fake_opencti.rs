@@ -306,7 +306,7 @@ impl FakeOpenCti {
         id
     }
 
-    fn entity(&self, id: &str) -> Value {
+    pub fn entity(&self, id: &str) -> Value {
         self.app
             .inner
             .lock()

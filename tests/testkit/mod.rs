@@ -17,6 +17,7 @@ pub mod lucene;
 pub mod oasis;
 pub mod ops;
 pub mod osmem;
+pub mod platform;
 pub mod rabbit;
 pub mod reference_files;
 pub mod settings;
