@@ -10,6 +10,8 @@ pub mod breaker;
 pub mod cooldown;
 pub mod handler;
 pub mod heartbeat;
+pub mod listen;
+mod listen_tls;
 pub mod observer;
 pub mod result;
 
@@ -23,7 +25,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::amqp::{self, Publisher};
-use crate::config::{QueueProtocol, Settings};
+use crate::config::{ListenProtocol, QueueProtocol, Settings};
 use crate::indexer::{IndexerClient, IndexerError};
 use crate::opencti::{register, ApiError, OpenCtiClient, SetupError};
 use crate::ops::{self, Health, Metrics};
@@ -74,6 +76,9 @@ pub enum RunError {
     /// the queues.
     #[error("the broker ended the consumer of the listen queue; exiting so that the connector is restarted and registers again")]
     ConsumerLost,
+    /// The HTTP callback server of the API listen protocol could not start.
+    #[error(transparent)]
+    ListenServer(std::io::Error),
 }
 
 /// Run until `shutdown` is cancelled (SIGTERM/SIGINT) and in-flight requests are done or the grace
@@ -131,7 +136,14 @@ pub async fn run_with(
     let ping_cancel = shutdown.child_token();
     let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
 
-    let link = Link::open(&reg, &settings).await?;
+    // API listening: OpenCTI's worker consumes the listen queue and calls the connector over
+    // HTTP, so the broker is used (if at all) only to push results.
+    let api_listen = settings.connector.listen.protocol == ListenProtocol::Api;
+    let (link, push) = if api_listen {
+        (None, listen::open_push(&reg, &settings).await?)
+    } else {
+        (Some(Link::open(&reg, &settings).await?), None)
+    };
     let indexer = Arc::new(IndexerClient::new(&settings.indexer)?);
     metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
@@ -158,7 +170,11 @@ pub async fn run_with(
         ctx,
         enricher,
         metrics: metrics.clone(),
-        publisher: std::sync::RwLock::new(link.publisher.clone()),
+        publisher: std::sync::RwLock::new(match (&link, &push) {
+            (Some(l), _) => l.publisher.clone(),
+            (None, Some((_, p))) => Some(p.clone()),
+            (None, None) => None,
+        }),
         connector_user_id: reg.connector_user_id.clone(),
         attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
@@ -167,17 +183,27 @@ pub async fn run_with(
         shutdown: shutdown.clone(),
         cooldown: cooldown::Cooldown::new(settings.connector.auto_enrichment_cooldown),
     });
-    health.set_consuming(true);
-    tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
-
-    let mut tasks: JoinSet<()> = JoinSet::new();
-    let (link, ended) = consume(link, &shared, &health, &shutdown, &mut tasks).await;
-    drain(&settings, &metrics, &health, &link, tasks).await;
+    let ended = match link {
+        Some(link) => {
+            health.set_consuming(true);
+            tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
+            let mut tasks: JoinSet<()> = JoinSet::new();
+            let (link, ended) = consume(link, &shared, &health, &shutdown, &mut tasks).await;
+            drain(&settings, &metrics, &health, &link, tasks).await;
+            let _ = link.conn.close(200, "shutdown".into()).await;
+            ended
+        }
+        None => {
+            let served = listen::serve(&shared, &health, push.map(|(c, _)| c), &shutdown).await;
+            metrics.set_state(ops::State::Stopped);
+            served.map_err(RunError::ListenServer)?;
+            LoopEnd::Shutdown
+        }
+    };
     ping_cancel.cancel();
     let _ = pinger.await;
     indexer_watch.abort();
     opencti_watch.abort();
-    let _ = link.conn.close(200, "shutdown".into()).await;
     if let Some(s) = ops_server {
         let _ = s.handle.await;
     }

@@ -22,6 +22,7 @@ mod indexer_cost;
 mod indexer_fixture;
 mod indexer_osmem;
 mod indexer_tls;
+mod listen_api;
 mod listen_resolution;
 mod opencti_headers;
 mod opencti_tls;

@@ -1,0 +1,221 @@
+//! `CONNECTOR_LISTEN_PROTOCOL=API` end to end (the test OpenCTI, real RabbitMQ for the results):
+//! the connector registers its `listen_callback_uri`, serves it, and a request POSTed as
+//! OpenCTI's worker does (queue message body, the connector user's token as bearer) is answered
+//! 202 and completed through the same pipeline and work reporting as a queue delivery. A wrong or
+//! missing bearer is 401 and nothing is processed; an oversized body is 413; a saturated
+//! connector answers 503 (the worker requeues); HTTPS works with the configured certificate; a
+//! platform that cannot register a callback (6.4) stops the start-up with a clear error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::testkit::connector::{spawn, NoteEnricher, Running};
+use crate::testkit::fake_opencti::{ipv4, FakeOpenCti};
+use crate::testkit::platform::{free_port, post_callback};
+
+fn note(delay: Duration) -> Option<Arc<dyn connector_wazuh::pipeline::Enricher>> {
+    Some(Arc::new(NoteEnricher { delay }))
+}
+
+/// A connector listening over HTTP on a fresh port; returns it and the callback URL.
+async fn start(octi: &FakeOpenCti, extra: &[(&str, &str)], delay: Duration) -> (Running, String) {
+    let port = free_port().to_string();
+    let uri = format!("http://127.0.0.1:{port}");
+    let mut env = vec![
+        ("CONNECTOR_LISTEN_PROTOCOL", "API"),
+        ("CONNECTOR_LISTEN_PROTOCOL_API_HOST", "127.0.0.1"),
+        ("CONNECTOR_LISTEN_PROTOCOL_API_PORT", port.as_str()),
+        ("CONNECTOR_LISTEN_PROTOCOL_API_URI", uri.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    let c = spawn(octi, &env, note(delay));
+    let url = format!("{uri}/api/callback");
+    wait_healthy(&format!("{uri}/health"), None).await;
+    (c, url)
+}
+
+async fn wait_healthy(url: &str, client: Option<&reqwest::Client>) {
+    let plain = reqwest::Client::new();
+    let client = client.unwrap_or(&plain);
+    for _ in 0..300 {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().as_u16() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the callback server at {url} never answered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posted_request_is_accepted_and_completed_and_bad_callers_are_refused() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let (c, url) = start(
+        &octi,
+        &[("CONNECTOR_MAX_MESSAGE_BYTES", "4096")],
+        Duration::ZERO,
+    )
+    .await;
+    let reg = octi.wait_for_registration().await;
+    assert_eq!(reg["listen_callback_uri"], url.as_str(), "{reg}");
+
+    // The platform's worker, with the connector user's token.
+    let ip = octi.add_entity(ipv4("7.7.7.1", None));
+    let work = octi.new_work();
+    let body = octi
+        .manual_request(&work, &ip, true)
+        .to_string()
+        .into_bytes();
+    let (status, text) = post_callback(&url, Some(&octi.token), body).await;
+    assert_eq!(status, 202, "{text}");
+    assert!(text.contains("Message successfully received"), "{text}");
+    let rec = octi.wait_for_work(&work).await;
+    assert!(!rec.in_error, "{rec:?}");
+    assert_eq!(rec.status, "complete", "{rec:?}");
+    let pushed = octi.pushed_objects(&work);
+    assert!(
+        pushed.iter().any(|o| o["type"] == "note"),
+        "results went through the push queue: {pushed:?}"
+    );
+
+    // Wrong or missing bearer: 401, and the request is not processed.
+    let other = octi.new_work();
+    let body = octi
+        .manual_request(&other, &ip, true)
+        .to_string()
+        .into_bytes();
+    for bearer in [Some("0not-the-token"), None] {
+        let (status, text) = post_callback(&url, bearer, body.clone()).await;
+        assert_eq!(status, 401, "{bearer:?}: {text}");
+    }
+    // Oversized: refused before processing.
+    let mut big = octi.manual_request(&other, &ip, true);
+    big["event"]["padding"] = "x".repeat(10_000).into();
+    let (status, _) = post_callback(&url, Some(&octi.token), big.to_string().into_bytes()).await;
+    assert_eq!(status, 413);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let untouched = octi.work(&other).unwrap_or_default();
+    assert_eq!(untouched.received, 0, "{untouched:?}");
+    assert!(octi.pushed_objects(&other).is_empty());
+
+    c.stop().await;
+    assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_connector_answers_503_so_the_platform_retries() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let (c, url) = start(
+        &octi,
+        &[("CONNECTOR_CONCURRENCY", "1")],
+        Duration::from_secs(2),
+    )
+    .await;
+    let ip = octi.add_entity(ipv4("7.7.7.2", None));
+    let (w1, w2) = (octi.new_work(), octi.new_work());
+    let b1 = octi.manual_request(&w1, &ip, true).to_string().into_bytes();
+    let b2 = octi.manual_request(&w2, &ip, true).to_string().into_bytes();
+    assert_eq!(post_callback(&url, Some(&octi.token), b1).await.0, 202);
+    let (status, text) = post_callback(&url, Some(&octi.token), b2.clone()).await;
+    assert_eq!(status, 503, "{text}");
+    // The worker retries later; by then the slot is free.
+    assert!(!octi.wait_for_work(&w1).await.in_error);
+    assert_eq!(post_callback(&url, Some(&octi.token), b2).await.0, 202);
+    assert!(!octi.wait_for_work(&w2).await.in_error);
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callback_server_speaks_https_with_the_configured_certificate() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.pem()).unwrap();
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let port = free_port().to_string();
+    let uri = format!("https://127.0.0.1:{port}");
+    let c = spawn(
+        &octi,
+        &[
+            ("CONNECTOR_LISTEN_PROTOCOL", "API"),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_HOST", "127.0.0.1"),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_PORT", port.as_str()),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_SSL", "true"),
+            (
+                "CONNECTOR_LISTEN_PROTOCOL_API_SSL_CERT",
+                cert_pem.to_str().unwrap(),
+            ),
+            (
+                "CONNECTOR_LISTEN_PROTOCOL_API_SSL_KEY",
+                key_pem.to_str().unwrap(),
+            ),
+        ],
+        note(Duration::ZERO),
+    );
+    let reg = octi.wait_for_registration().await;
+    // Unset URI: pycti's default, https because the server is.
+    assert_eq!(
+        reg["listen_callback_uri"],
+        format!("https://127.0.0.1:{port}/api/callback")
+    );
+    let trust = reqwest::Certificate::from_pem(cert.pem().as_bytes()).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_merge(vec![trust])
+        .build()
+        .unwrap();
+    wait_healthy(&format!("{uri}/health"), Some(&client)).await;
+    let ip = octi.add_entity(ipv4("7.7.7.3", None));
+    let work = octi.new_work();
+    let r = client
+        .post(format!("{uri}/api/callback"))
+        .bearer_auth(&octi.token)
+        .body(octi.manual_request(&work, &ip, true).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    assert!(!octi.wait_for_work(&work).await.in_error);
+    // Plain HTTP on the HTTPS port gets nothing useful.
+    let (status, _) = post_callback(
+        &format!("http://127.0.0.1:{port}/api/callback"),
+        Some(&octi.token),
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_ne!(status, 202);
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_without_callbacks_stops_the_start_up() {
+    let octi = FakeOpenCti::start("6.4.5").await;
+    let c = spawn(
+        &octi,
+        &[
+            ("CONNECTOR_LISTEN_PROTOCOL", "API"),
+            (
+                "CONNECTOR_LISTEN_PROTOCOL_API_PORT",
+                &free_port().to_string(),
+            ),
+        ],
+        note(Duration::ZERO),
+    );
+    let r = tokio::time::timeout(Duration::from_secs(30), c.handle)
+        .await
+        .expect("start-up did not end")
+        .unwrap();
+    let e = r.expect_err("API listening cannot work on 6.4").to_string();
+    assert!(e.contains("needs OpenCTI 6.6"), "{e}");
+    assert!(octi.registrations().is_empty(), "nothing registered");
+    octi.cleanup().await;
+}
