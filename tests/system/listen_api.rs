@@ -9,9 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::testkit::connector::{spawn, NoteEnricher, Running};
+use crate::testkit::connector::{free_port, spawn, DownEnricher, NoteEnricher, Running};
 use crate::testkit::fake_opencti::{ipv4, FakeOpenCti};
-use crate::testkit::platform::{free_port, post_callback};
+use crate::testkit::platform::post_callback;
 
 fn note(delay: Duration) -> Option<Arc<dyn connector_wazuh::pipeline::Enricher>> {
     Some(Arc::new(NoteEnricher { delay }))
@@ -99,8 +99,54 @@ async fn a_posted_request_is_accepted_and_completed_and_bad_callers_are_refused(
     assert_eq!(untouched.received, 0, "{untouched:?}");
     assert!(octi.pushed_objects(&other).is_empty());
 
+    // The listen queue is the worker's now: the connector does not consume it.
+    let queued = octi.new_work();
+    octi.publish_request(&octi.manual_request(&queued, &ip, true))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(octi.work(&queued).unwrap_or_default().received, 0);
+
     c.stop().await;
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_request_that_keeps_failing_is_retried_here_then_ended_in_error() {
+    // After 202 the platform never delivers the request again: the connector retries it itself,
+    // up to CONNECTOR_MAX_ATTEMPTS, and the work says why it ended.
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let port = free_port().to_string();
+    let c = spawn(
+        &octi,
+        &[
+            ("CONNECTOR_LISTEN_PROTOCOL", "API"),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_HOST", "127.0.0.1"),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_PORT", port.as_str()),
+            ("CONNECTOR_MAX_ATTEMPTS", "2"),
+        ],
+        Some(Arc::new(DownEnricher)),
+    );
+    let uri = format!("http://127.0.0.1:{port}");
+    wait_healthy(&format!("{uri}/health"), None).await;
+    let ip = octi.add_entity(ipv4("7.7.7.4", None));
+    let work = octi.new_work();
+    let body = octi
+        .manual_request(&work, &ip, true)
+        .to_string()
+        .into_bytes();
+    let (status, _) = post_callback(&format!("{uri}/api/callback"), Some(&octi.token), body).await;
+    assert_eq!(status, 202);
+    let rec = octi.wait_for_work(&work).await;
+    assert!(rec.in_error, "{rec:?}");
+    assert!(
+        rec.errors
+            .iter()
+            .chain(&rec.messages)
+            .any(|m| m.contains("Gave up after 2 attempt(s)")),
+        "{rec:?}"
+    );
+    c.stop().await;
     octi.cleanup().await;
 }
 

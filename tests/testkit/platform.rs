@@ -72,10 +72,3 @@ pub async fn post_callback(url: &str, bearer: Option<&str>, body: Vec<u8>) -> (u
         Err(e) => (0, e.to_string()),
     }
 }
-
-/// A port free right now on 127.0.0.1 (the callback URI must be known before the connector
-/// binds it, as in a deployment).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
