@@ -265,3 +265,48 @@ async fn a_platform_without_callbacks_stops_the_start_up() {
     assert!(octi.registrations().is_empty(), "nothing registered");
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_production_pipeline_over_http_with_deferred_resolution_finds_the_alerts() {
+    use crate::testkit::e2e;
+    use crate::testkit::platform::resolved_request;
+    let ip_value = "185.220.101.9";
+    let (alerts, _) = e2e::ssh_alerts(ip_value, &[4, 2], e2e::recent());
+    let os = e2e::indexer_with(alerts).await;
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let port = free_port().to_string();
+    let uri = format!("http://127.0.0.1:{port}");
+    let c = e2e::connector(
+        &octi,
+        &os.url,
+        &[
+            ("CONNECTOR_LISTEN_PROTOCOL", "API"),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_HOST", "127.0.0.1"),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_PORT", port.as_str()),
+            ("CONNECTOR_LISTEN_PROTOCOL_API_URI", uri.as_str()),
+            ("CONNECTOR_ENRICHMENT_RESOLUTION", "deferred"),
+        ],
+    );
+    wait_healthy(&format!("{uri}/health"), None).await;
+    let ip = octi.add_entity(ipv4(ip_value, None));
+    let work = octi.new_work();
+    // As the platform builds it for a `deferred` connector: no entity in the request.
+    let request = resolved_request(&octi, &work, &ip, &[]);
+    assert!(request["event"]["stix_entity"].is_null());
+    let (status, text) = post_callback(
+        &format!("{uri}/api/callback"),
+        Some(&octi.token),
+        request.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202, "{text}");
+    let rec = octi.wait_for_work(&work).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let msg = rec.messages.last().cloned().unwrap_or_default();
+    assert!(msg.starts_with("6 alert(s) in 2 system(s)"), "{msg}");
+    let objects = e2e::pushed(&octi, &work).await;
+    assert_eq!(e2e::of_type(&objects, "sighting").len(), 2, "{objects:#?}");
+    c.stop().await;
+    assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
+    octi.cleanup().await;
+}
