@@ -294,14 +294,32 @@ impl OpenCtiClient {
 
     /// Input field names of the platform's `RegisterConnectorInput`.
     pub async fn register_input_fields(&self) -> Result<Vec<String>, ApiError> {
-        let d = self
-            .query(operations::REGISTER_INPUT_FIELDS, json!({}), None)
-            .await?;
+        self.type_fields(
+            operations::REGISTER_INPUT_FIELDS,
+            "/__type/inputFields",
+            "RegisterConnectorInput",
+        )
+        .await
+    }
+
+    /// The fields of the platform's `Connector` type.
+    pub async fn connector_fields(&self) -> Result<Vec<String>, ApiError> {
+        self.type_fields(operations::CONNECTOR_FIELDS, "/__type/fields", "Connector")
+            .await
+    }
+
+    async fn type_fields(
+        &self,
+        op: &str,
+        pointer: &str,
+        type_name: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let d = self.query(op, json!({}), None).await?;
         let fields = d
-            .pointer("/__type/inputFields")
+            .pointer(pointer)
             .and_then(Value::as_array)
             .ok_or_else(|| {
-                ApiError::Decode("RegisterConnectorInput introspection returned no fields".into())
+                ApiError::Decode(format!("{type_name} introspection returned no fields"))
             })?;
         Ok(fields
             .iter()

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod entities;
+pub mod jwt;
 pub mod message;
 pub mod operations;
 pub mod register;

@@ -29,6 +29,26 @@ pub const REGISTER_CONNECTOR: &str = "mutation RegisterConnector($input: Registe
   }
 }";
 
+/// Which fields the running platform's `Connector` has: `jwks` (the keys that sign HTTP
+/// callbacks) exists only on OpenCTI 7, and asking for it elsewhere fails validation.
+pub const CONNECTOR_FIELDS: &str =
+    "query ConnectorFields { __type(name: \"Connector\") { fields { name } } }";
+
+/// [`REGISTER_CONNECTOR`], also asking for `jwks` (API listen protocol on a platform that has it).
+pub fn register_connector(with_jwks: bool) -> std::borrow::Cow<'static, str> {
+    if with_jwks {
+        REGISTER_CONNECTOR
+            .replacen(
+                "    connector_state\n",
+                "    connector_state\n    jwks\n",
+                1,
+            )
+            .into()
+    } else {
+        REGISTER_CONNECTOR.into()
+    }
+}
+
 /// Heartbeat, every 40 s.
 pub const PING_CONNECTOR: &str =
     "mutation PingConnector($id: ID!, $state: String, $connectorInfo: ConnectorInfoInput) {
@@ -121,6 +141,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("about", ABOUT),
     ("registerInputFields", REGISTER_INPUT_FIELDS),
     ("registerConnector", REGISTER_CONNECTOR),
+    ("connectorFields", CONNECTOR_FIELDS),
     ("pingConnector", PING_CONNECTOR),
     ("workToReceived", WORK_TO_RECEIVED),
     ("workToProcessed", WORK_TO_PROCESSED),

@@ -21,6 +21,8 @@ pub struct Registration {
     pub listen: String,
     pub push_exchange: String,
     pub push_routing: String,
+    /// The keys that sign the platform's HTTP callbacks (OpenCTI 7, API listen protocol only).
+    pub jwks: Option<String>,
 }
 
 /// The registration input, restricted to the fields the platform's `RegisterConnectorInput` has.
@@ -132,6 +134,7 @@ pub fn parse_registration(data: &Value, overrides: &MqOverrides) -> Result<Regis
         listen: need("/config/listen")?,
         push_exchange: need("/config/push_exchange")?,
         push_routing: need("/config/push_routing")?,
+        jwks: s("/jwks").filter(|j| !j.is_empty()),
     })
 }
 
@@ -169,9 +172,12 @@ pub async fn register(
         tracing::warn!("{w}");
     }
     let input = register_input(settings, &fields);
+    // The callback keys are asked for only when they serve and the platform has them.
+    let with_jwks = settings.connector.listen.protocol == ListenProtocol::Api
+        && client.connector_fields().await?.iter().any(|f| f == "jwks");
     let data = client
         .query_retry(
-            operations::REGISTER_CONNECTOR,
+            &operations::register_connector(with_jwks),
             json!({ "input": input }),
             None,
         )

@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use super::{handler, Shared};
 use crate::amqp::{self, Publisher};
 use crate::config::{Secret, Settings};
+use crate::opencti::jwt::{self, Jwks};
 use crate::opencti::message::scan_work_id;
 use crate::opencti::register::Registration;
 use crate::ops::Health;
@@ -62,9 +63,32 @@ pub fn bearer_matches(authorization: Option<&str>, token: &str) -> bool {
     diff == 0
 }
 
+/// Whether a callback is from the platform: the connector user's token (what OpenCTI's worker
+/// sends up to 6.x), or a JWT signed by a key of the platform's `jwks` (OpenCTI 7).
+fn authorized(authorization: Option<&str>, token: &str, jwks: Option<&Jwks>) -> bool {
+    if bearer_matches(authorization, token) {
+        return true;
+    }
+    let bearer = authorization.and_then(|a| {
+        let (scheme, rest) = a.trim().split_once(char::is_whitespace)?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+    });
+    let (Some(jwks), Some(bearer)) = (jwks, bearer) else {
+        return false;
+    };
+    match jwt::verify(bearer, jwks, chrono::Utc::now().timestamp()) {
+        Ok(()) => true,
+        Err(why) => {
+            tracing::debug!(reason = %why, "callback bearer is not a valid platform JWT");
+            false
+        }
+    }
+}
+
 #[derive(Clone)]
 struct CallbackState {
     shared: Arc<Shared>,
+    jwks: Option<Arc<Jwks>>,
     token: Secret,
     slots: Arc<Semaphore>,
     max_bytes: usize,
@@ -87,7 +111,7 @@ async fn callback(State(st): State<CallbackState>, req: Request<Body>) -> Respon
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if !bearer_matches(auth, st.token.expose()) {
+    if !authorized(auth, st.token.expose(), st.jwks.as_deref()) {
         // Never log the header: it may be a real token of another user.
         tracing::warn!(
             with_header = auth.is_some(),
@@ -274,8 +298,23 @@ pub async fn serve(
     shared: &Arc<Shared>,
     health: &Health,
     push: Option<PushConnection>,
+    jwks: Option<&str>,
     shutdown: &CancellationToken,
 ) -> std::io::Result<()> {
+    let jwks = match jwks.map(jwt::parse_jwks) {
+        Some(Ok(k)) if !k.is_empty() => Some(Arc::new(k)),
+        Some(Ok(_)) => {
+            tracing::warn!(
+                "the platform's jwks has no Ed25519 key; only the token is accepted as bearer"
+            );
+            None
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "the platform's jwks is unreadable; only the token is accepted as bearer");
+            None
+        }
+        None => None,
+    };
     let c = &shared.settings.connector;
     let api = &c.listen.api;
     let addr = crate::ops::server::listen_addr(&api.host, api.port)?;
@@ -288,6 +327,7 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(c.concurrency));
     let state = CallbackState {
         shared: shared.clone(),
+        jwks,
         token: shared.settings.opencti.token.clone(),
         slots: slots.clone(),
         max_bytes: c.max_message_bytes,
@@ -349,5 +389,33 @@ mod tests {
             !bearer_matches(Some("Bearer "), ""),
             "an empty token never matches"
         );
+    }
+
+    #[test]
+    fn token_or_platform_jwt() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        use rcgen::SigningKey as _;
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let x = URL_SAFE_NO_PAD.encode(key.public_key_raw());
+        let jwks = jwt::parse_jwks(&format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{x}","kid":"k"}}]}}"#
+        ))
+        .unwrap();
+        let exp = chrono::Utc::now().timestamp() + 600;
+        let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","kid":"k"}"#);
+        let p = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"iss":"opencti","sub":"connector","exp":{exp}}}"#
+        ));
+        let sig = URL_SAFE_NO_PAD.encode(key.sign(format!("{h}.{p}").as_bytes()).unwrap());
+        let bearer = format!("Bearer {h}.{p}.{sig}");
+        assert!(authorized(Some(&bearer), "tok", Some(&jwks)));
+        assert!(
+            !authorized(Some(&bearer), "tok", None),
+            "no keys: token only"
+        );
+        assert!(authorized(Some("Bearer tok"), "tok", Some(&jwks)));
+        assert!(!authorized(Some("Bearer nope"), "tok", Some(&jwks)));
+        assert!(!authorized(None, "tok", Some(&jwks)));
     }
 }

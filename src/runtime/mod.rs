@@ -194,7 +194,14 @@ pub async fn run_with(
             ended
         }
         None => {
-            let served = listen::serve(&shared, &health, push.map(|(c, _)| c), &shutdown).await;
+            let served = listen::serve(
+                &shared,
+                &health,
+                push.map(|(c, _)| c),
+                reg.jwks.as_deref(),
+                &shutdown,
+            )
+            .await;
             metrics.set_state(ops::State::Stopped);
             served.map_err(RunError::ListenServer)?;
             LoopEnd::Shutdown

@@ -109,3 +109,67 @@ fn platforms_without_the_fields() {
     let api = settings(&[("CONNECTOR_LISTEN_PROTOCOL", "API")]);
     assert!(unsupported(&api, &fields).unwrap_err().contains("6.6"));
 }
+
+/// A callback bearer as OpenCTI 7 signs it: EdDSA JWT, `iss: opencti`, `sub: connector`.
+fn platform_jwt(key: &rcgen::KeyPair, kid: &str, claims: serde_json::Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use rcgen::SigningKey as _;
+    let h = URL_SAFE_NO_PAD
+        .encode(serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid}).to_string());
+    let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let sig = key.sign(format!("{h}.{p}").as_bytes()).unwrap();
+    format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+#[test]
+fn platform_signed_callback_tokens_are_checked_against_the_registered_jwks() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use connector_wazuh::opencti::jwt::{parse_jwks, verify};
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let x = URL_SAFE_NO_PAD.encode(key.public_key_raw());
+    let jwks = parse_jwks(&format!(
+        r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{x}","kid":"k1"}}]}}"#
+    ))
+    .unwrap();
+    let now = 1_800_000_000_i64;
+    let good = serde_json::json!({"iss": "opencti", "sub": "connector", "iat": now - 10, "exp": now + 3600});
+    assert_eq!(
+        verify(&platform_jwt(&key, "k1", good.clone()), &jwks, now),
+        Ok(())
+    );
+    // Another key, an unknown kid, an expired token, another subject: refused.
+    assert!(verify(&platform_jwt(&other, "k1", good.clone()), &jwks, now).is_err());
+    assert!(verify(&platform_jwt(&key, "k2", good.clone()), &jwks, now).is_err());
+    assert_eq!(
+        verify(&platform_jwt(&key, "k1", good), &jwks, now + 3600),
+        Err("JWT expired".into())
+    );
+    let user = serde_json::json!({"iss": "opencti", "sub": "user", "exp": now + 60});
+    assert!(verify(&platform_jwt(&key, "k1", user), &jwks, now).is_err());
+}
+
+#[test]
+fn jwks_is_asked_for_only_with_the_field_7_x_has() {
+    use crate::testkit::fake_opencti::validate_operation;
+    use connector_wazuh::opencti::operations::{register_connector, REGISTER_CONNECTOR};
+    let with = register_connector(true);
+    assert_eq!(with.replacen("    jwks\n", "", 1), REGISTER_CONNECTOR);
+    // 6.9 has no Connector.jwks: the document with it would be refused there.
+    assert!(validate_operation(schema("6.9.17"), &with).is_err());
+    assert!(validate_operation(schema("6.9.17"), &register_connector(false)).is_ok());
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/opencti-schema/7.x-modules/connector.graphql"
+    );
+    let doc = Document::parse(std::fs::read_to_string(path).unwrap(), path).unwrap();
+    let has_jwks = doc.definitions.iter().any(|d| match d {
+        Definition::ObjectTypeDefinition(t) if t.name == "Connector" => {
+            t.fields.iter().any(|f| f.name == "jwks")
+        }
+        _ => false,
+    });
+    assert!(has_jwks, "7.x Connector.jwks");
+}

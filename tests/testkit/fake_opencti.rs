@@ -1044,6 +1044,9 @@ fn answer(
                 Some(ExtendedType::InputObject(io)) => {
                     json!({"inputFields": io.fields.keys().map(|k| json!({"name": k.to_string()})).collect::<Vec<_>>()})
                 }
+                Some(ExtendedType::Object(o)) => {
+                    json!({"fields": o.fields.keys().map(|k| json!({"name": k.to_string()})).collect::<Vec<_>>()})
+                }
                 _ => Value::Null,
             }
         }
