@@ -151,6 +151,34 @@ async fn an_accepted_request_that_keeps_failing_is_retried_here_then_ended_in_er
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_platform_with_jwks_its_signed_callbacks_are_accepted() {
+    use crate::testkit::platform::platform_jwt;
+    let octi = FakeOpenCti::start("6.9.17+jwks").await;
+    let (c, url) = start(&octi, &[], Duration::ZERO).await;
+    assert!(
+        octi.calls().iter().any(|c| c == "ConnectorFields"),
+        "{:?}",
+        octi.calls()
+    );
+    let ip = octi.add_entity(ipv4("7.7.7.5", None));
+    let work = octi.new_work();
+    let body = octi
+        .manual_request(&work, &ip, true)
+        .to_string()
+        .into_bytes();
+    // Expired: refused (and the worker would requeue it).
+    let (status, _) = post_callback(&url, Some(&platform_jwt(&octi, -5)), body.clone()).await;
+    assert_eq!(status, 401);
+    let (status, text) = post_callback(&url, Some(&platform_jwt(&octi, 3600)), body).await;
+    assert_eq!(status, 202, "{text}");
+    let rec = octi.wait_for_work(&work).await;
+    assert!(!rec.in_error, "{rec:?}");
+    c.stop().await;
+    assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saturated_connector_answers_503_so_the_platform_retries() {
     let octi = FakeOpenCti::start("6.9.17").await;
     let (c, url) = start(

@@ -49,6 +49,8 @@ use serde_json::{json, Value};
 use super::rabbit;
 
 pub const SCHEMA_VERSIONS: &[&str] = &["6.4.5", "6.6.10", "6.8.10", "6.9.17"];
+/// Key id of the fake platform's callback-signing key.
+pub const CALLBACK_KID: &str = "fake-opencti-callbacks";
 pub const CONNECTOR_USER_ID: &str = "88ec0c6a-13ce-5e39-b486-354fe4a7084f";
 pub const TLP_CLEAR: &str = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";
 pub const TLP_GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
@@ -65,11 +67,20 @@ pub fn schema(version: &str) -> &'static Valid<Schema> {
     if let Some(s) = cache.lock().unwrap().get(version) {
         return s;
     }
+    // `<version>+jwks`: that schema with OpenCTI 7's `Connector.jwks` (the keys that sign HTTP
+    // callbacks), for the API listen protocol's 7.x path; no complete 7.x schema is available.
+    let (base, jwks) = match version.split_once('+') {
+        Some((b, "jwks")) => (b, true),
+        _ => (version, false),
+    };
     let path = format!(
-        "{}/tests/fixtures/opencti-schema/opencti-{version}.graphql",
+        "{}/tests/fixtures/opencti-schema/opencti-{base}.graphql",
         env!("CARGO_MANIFEST_DIR")
     );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    if jwks {
+        text.push_str("\nextend type Connector { jwks: String! }\n");
+    }
     // The printed platform schemas carry a few SDL quirks (directive/scalar declarations) that a
     // strict schema validation flags; operations are still validated strictly against them.
     let s = match Schema::parse_and_validate(text.clone(), &path) {
@@ -168,6 +179,8 @@ struct App {
     changed: tokio::sync::Notify,
     /// Becomes true when the test releases the held calls.
     released: tokio::sync::watch::Sender<bool>,
+    /// The `jwks` registration returns on a `+jwks` platform.
+    jwks: String,
 }
 
 /// A running fake platform bound to one unique connector id.
@@ -176,6 +189,8 @@ pub struct FakeOpenCti {
     pub version: String,
     pub token: String,
     pub connector_id: String,
+    /// The Ed25519 key whose public half is the registered `jwks` (kid [`CALLBACK_KID`]).
+    pub callback_key: rcgen::KeyPair,
     app: Arc<App>,
     amqp: Connection,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -194,7 +209,16 @@ impl FakeOpenCti {
         let _ = schema(version);
         let connector_id = uuid::Uuid::new_v4().to_string();
         let token = format!("0{}", uuid::Uuid::new_v4().simple());
+        let callback_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let jwks = {
+            use base64::Engine as _;
+            let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(callback_key.public_key_raw());
+            json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": CALLBACK_KID}]})
+                .to_string()
+        };
         let app = Arc::new(App {
+            jwks,
             version: version.into(),
             token: token.clone(),
             connector_id: connector_id.clone(),
@@ -222,6 +246,7 @@ impl FakeOpenCti {
             version: version.into(),
             token,
             connector_id,
+            callback_key,
             app,
             amqp,
             tasks: vec![server, worker],
@@ -1053,7 +1078,12 @@ fn answer(
         "registerConnector" => {
             g.registrations.push(var(vars, "input").clone());
             let c = &app.connector_id;
-            json!({"id": c, "connector_state": null, "connector_user_id": CONNECTOR_USER_ID, "config": {
+            let jwks = if app.version.ends_with("+jwks") {
+                Value::String(app.jwks.clone())
+            } else {
+                Value::Null
+            };
+            json!({"id": c, "connector_state": null, "jwks": jwks, "connector_user_id": CONNECTOR_USER_ID, "config": {
                 "connection": {"host": "127.0.0.1", "vhost": "/", "use_ssl": false, "port": 5672, "user": "guest", "pass": "guest"},
                 "listen": format!("listen_{c}"), "listen_routing": format!("listen_routing_{c}"), "listen_exchange": CONNECTOR_EXCHANGE,
                 "push": format!("push_{c}"), "push_routing": format!("push_routing_{c}"), "push_exchange": WORKER_EXCHANGE}})

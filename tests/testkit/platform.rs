@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::fake_opencti::FakeOpenCti;
+use super::fake_opencti::{FakeOpenCti, CALLBACK_KID};
 
 /// The resolution the platform applies to this connector: the registered one, else the
 /// platform's own default (`connector.enrichment_resolution ?? 'stix_bundle'`).
@@ -71,4 +71,23 @@ pub async fn post_callback(url: &str, bearer: Option<&str>, body: Vec<u8>) -> (u
         }
         Err(e) => (0, e.to_string()),
     }
+}
+
+/// A callback bearer as OpenCTI 7 signs it (EdDSA JWT, `iss: opencti`, `sub: connector`) with
+/// the fake platform's key, valid `valid_s` seconds from now (negative: already expired).
+pub fn platform_jwt(octi: &FakeOpenCti, valid_s: i64) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use rcgen::SigningKey as _;
+    let now = chrono::Utc::now().timestamp();
+    let h = URL_SAFE_NO_PAD
+        .encode(json!({"alg": "EdDSA", "typ": "JWT", "kid": CALLBACK_KID}).to_string());
+    let p = URL_SAFE_NO_PAD.encode(
+        json!({"iss": "opencti", "sub": "connector", "iat": now, "exp": now + valid_s}).to_string(),
+    );
+    let sig = octi
+        .callback_key
+        .sign(format!("{h}.{p}").as_bytes())
+        .unwrap();
+    format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
