@@ -91,6 +91,12 @@ struct DependencyLabels {
     dependency: &'static str,
 }
 
+/// How the HTTP callback server answered one call (API listen protocol).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct AnswerLabels {
+    answer: &'static str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct OperationLabels {
     operation: &'static str,
@@ -168,6 +174,7 @@ struct Inner {
     amqp_reconnects: Counter,
     opencti_api_errors: Family<OperationLabels, Counter>,
     handler_panics: Counter,
+    listen_callbacks: Family<AnswerLabels, Counter>,
     dependency_up: Family<DependencyLabels, Gauge>,
     dependency_outages: Family<DependencyLabels, Counter>,
     ready: Gauge,
@@ -359,6 +366,12 @@ impl Metrics {
             "Requests whose handler panicked (a bug: the delivery is given back as a failed attempt)",
             Counter::default(),
         );
+        let listen_callbacks = reg(
+            r,
+            "listen_callbacks",
+            "Calls to the HTTP callback server (API listen protocol), by answer: accepted, unauthorized, too_large, busy, unreadable",
+            Family::<AnswerLabels, Counter>::default(),
+        );
         let dependency_up = reg(
             r,
             "dependency_up",
@@ -429,6 +442,7 @@ impl Metrics {
                 amqp_reconnects,
                 opencti_api_errors,
                 handler_panics,
+                listen_callbacks,
                 dependency_up,
                 dependency_outages,
                 ready,
@@ -524,6 +538,15 @@ impl Metrics {
     pub fn handler_panicked(&self) {
         self.inner.handler_panics.inc();
         self.request_finished(Outcome::Failed, Duration::ZERO);
+    }
+
+    /// The HTTP callback server answered a call: `answer` is one of `accepted`, `unauthorized`,
+    /// `too_large`, `busy`, `unreadable`.
+    pub fn listen_callback(&self, answer: &'static str) {
+        self.inner
+            .listen_callbacks
+            .get_or_create(&AnswerLabels { answer })
+            .inc();
     }
 
     /// A dependency's circuit breaker opened (`up` false) or closed (`up` true). `dependency` is

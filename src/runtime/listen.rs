@@ -117,13 +117,16 @@ async fn callback(State(st): State<CallbackState>, req: Request<Body>) -> Respon
             with_header = auth.is_some(),
             "listen callback refused: wrong or missing bearer token"
         );
+        st.shared.metrics.listen_callback("unauthorized");
         return refuse(StatusCode::UNAUTHORIZED, "Invalid credentials");
     }
     if declared_length(req.headers()).is_some_and(|n| n > st.max_bytes) {
+        st.shared.metrics.listen_callback("too_large");
         return too_large(st.max_bytes);
     }
     let Ok(permit) = st.slots.clone().try_acquire_owned() else {
         tracing::debug!("listen callback refused with 503: every processing slot is busy");
+        st.shared.metrics.listen_callback("busy");
         let mut r = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "All processing slots are busy; retry later",
@@ -139,12 +142,15 @@ async fn callback(State(st): State<CallbackState>, req: Request<Body>) -> Respon
             // Either over the limit (no Content-Length) or the client went away mid-body.
             let over = e.into_inner().is::<http_body_util::LengthLimitError>();
             return if over {
+                st.shared.metrics.listen_callback("too_large");
                 too_large(st.max_bytes)
             } else {
+                st.shared.metrics.listen_callback("unreadable");
                 refuse(StatusCode::BAD_REQUEST, "Unreadable request body")
             };
         }
     };
+    st.shared.metrics.listen_callback("accepted");
     let shared = st.shared.clone();
     tokio::spawn(async move {
         process(&shared, &body).await;

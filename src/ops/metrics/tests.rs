@@ -113,6 +113,23 @@ fn dependency_state_and_outages_per_dependency() {
 }
 
 #[test]
+fn callback_answers_are_counted_by_answer() {
+    let m = Metrics::new();
+    m.listen_callback("accepted");
+    m.listen_callback("accepted");
+    m.listen_callback("busy");
+    let t = m.encode();
+    assert_eq!(
+        line_value(&t, "listen_callbacks_total{answer=\"accepted\"}"),
+        Some(2.0)
+    );
+    assert_eq!(
+        line_value(&t, "listen_callbacks_total{answer=\"busy\"}"),
+        Some(1.0)
+    );
+}
+
+#[test]
 fn clones_share_one_registry() {
     let a = Metrics::new();
     let b = a.clone();
