@@ -13,12 +13,14 @@ use crate::testkit::connector::{free_port, spawn, DownEnricher, NoteEnricher, Ru
 use crate::testkit::fake_opencti::{ipv4, FakeOpenCti};
 use crate::testkit::platform::post_callback;
 
-fn note(delay: Duration) -> Option<Arc<dyn connector_wazuh::pipeline::Enricher>> {
+type Step = Option<Arc<dyn connector_wazuh::pipeline::Enricher>>;
+
+fn note(delay: Duration) -> Step {
     Some(Arc::new(NoteEnricher { delay }))
 }
 
 /// A connector listening over HTTP on a fresh port; returns it and the callback URL.
-async fn start(octi: &FakeOpenCti, extra: &[(&str, &str)], delay: Duration) -> (Running, String) {
+async fn start(octi: &FakeOpenCti, extra: &[(&str, &str)], step: Step) -> (Running, String) {
     let port = free_port().to_string();
     let uri = format!("http://127.0.0.1:{port}");
     let mut env = vec![
@@ -28,10 +30,22 @@ async fn start(octi: &FakeOpenCti, extra: &[(&str, &str)], delay: Duration) -> (
         ("CONNECTOR_LISTEN_PROTOCOL_API_URI", uri.as_str()),
     ];
     env.extend_from_slice(extra);
-    let c = spawn(octi, &env, note(delay));
+    let c = spawn(octi, &env, step);
     let url = format!("{uri}/api/callback");
     wait_healthy(&format!("{uri}/health"), None).await;
     (c, url)
+}
+
+/// The platform's worker POSTing a manual request for `entity` with `bearer`.
+async fn post_request(
+    octi: &FakeOpenCti,
+    url: &str,
+    bearer: Option<&str>,
+    work: &str,
+    entity: &str,
+) -> (u16, String) {
+    let body = octi.manual_request(work, entity, true).to_string();
+    post_callback(url, bearer, body.into_bytes()).await
 }
 
 async fn wait_healthy(url: &str, client: Option<&reqwest::Client>) {
@@ -54,7 +68,7 @@ async fn a_posted_request_is_accepted_and_completed_and_bad_callers_are_refused(
     let (c, url) = start(
         &octi,
         &[("CONNECTOR_MAX_MESSAGE_BYTES", "4096")],
-        Duration::ZERO,
+        note(Duration::ZERO),
     )
     .await;
     let reg = octi.wait_for_registration().await;
@@ -63,11 +77,7 @@ async fn a_posted_request_is_accepted_and_completed_and_bad_callers_are_refused(
     // The platform's worker, with the connector user's token.
     let ip = octi.add_entity(ipv4("7.7.7.1", None));
     let work = octi.new_work();
-    let body = octi
-        .manual_request(&work, &ip, true)
-        .to_string()
-        .into_bytes();
-    let (status, text) = post_callback(&url, Some(&octi.token), body).await;
+    let (status, text) = post_request(&octi, &url, Some(&octi.token), &work, &ip).await;
     assert_eq!(status, 202, "{text}");
     assert!(text.contains("Message successfully received"), "{text}");
     let rec = octi.wait_for_work(&work).await;
@@ -81,12 +91,8 @@ async fn a_posted_request_is_accepted_and_completed_and_bad_callers_are_refused(
 
     // Wrong or missing bearer: 401, and the request is not processed.
     let other = octi.new_work();
-    let body = octi
-        .manual_request(&other, &ip, true)
-        .to_string()
-        .into_bytes();
     for bearer in [Some("0not-the-token"), None] {
-        let (status, text) = post_callback(&url, bearer, body.clone()).await;
+        let (status, text) = post_request(&octi, &url, bearer, &other, &ip).await;
         assert_eq!(status, 401, "{bearer:?}: {text}");
     }
     // Oversized: refused before processing.
@@ -116,26 +122,11 @@ async fn an_accepted_request_that_keeps_failing_is_retried_here_then_ended_in_er
     // After 202 the platform never delivers the request again: the connector retries it itself,
     // up to CONNECTOR_MAX_ATTEMPTS, and the work says why it ended.
     let octi = FakeOpenCti::start("6.9.17").await;
-    let port = free_port().to_string();
-    let c = spawn(
-        &octi,
-        &[
-            ("CONNECTOR_LISTEN_PROTOCOL", "API"),
-            ("CONNECTOR_LISTEN_PROTOCOL_API_HOST", "127.0.0.1"),
-            ("CONNECTOR_LISTEN_PROTOCOL_API_PORT", port.as_str()),
-            ("CONNECTOR_MAX_ATTEMPTS", "2"),
-        ],
-        Some(Arc::new(DownEnricher)),
-    );
-    let uri = format!("http://127.0.0.1:{port}");
-    wait_healthy(&format!("{uri}/health"), None).await;
+    let down: Step = Some(Arc::new(DownEnricher));
+    let (c, url) = start(&octi, &[("CONNECTOR_MAX_ATTEMPTS", "2")], down).await;
     let ip = octi.add_entity(ipv4("7.7.7.4", None));
     let work = octi.new_work();
-    let body = octi
-        .manual_request(&work, &ip, true)
-        .to_string()
-        .into_bytes();
-    let (status, _) = post_callback(&format!("{uri}/api/callback"), Some(&octi.token), body).await;
+    let (status, _) = post_request(&octi, &url, Some(&octi.token), &work, &ip).await;
     assert_eq!(status, 202);
     let rec = octi.wait_for_work(&work).await;
     assert!(rec.in_error, "{rec:?}");
@@ -154,7 +145,7 @@ async fn an_accepted_request_that_keeps_failing_is_retried_here_then_ended_in_er
 async fn on_a_platform_with_jwks_its_signed_callbacks_are_accepted() {
     use crate::testkit::platform::platform_jwt;
     let octi = FakeOpenCti::start("6.9.17+jwks").await;
-    let (c, url) = start(&octi, &[], Duration::ZERO).await;
+    let (c, url) = start(&octi, &[], note(Duration::ZERO)).await;
     assert!(
         octi.calls().iter().any(|c| c == "ConnectorFields"),
         "{:?}",
@@ -162,14 +153,12 @@ async fn on_a_platform_with_jwks_its_signed_callbacks_are_accepted() {
     );
     let ip = octi.add_entity(ipv4("7.7.7.5", None));
     let work = octi.new_work();
-    let body = octi
-        .manual_request(&work, &ip, true)
-        .to_string()
-        .into_bytes();
     // Expired: refused (and the worker would requeue it).
-    let (status, _) = post_callback(&url, Some(&platform_jwt(&octi, -5)), body.clone()).await;
+    let expired = platform_jwt(&octi, -5);
+    let (status, _) = post_request(&octi, &url, Some(&expired), &work, &ip).await;
     assert_eq!(status, 401);
-    let (status, text) = post_callback(&url, Some(&platform_jwt(&octi, 3600)), body).await;
+    let valid = platform_jwt(&octi, 3600);
+    let (status, text) = post_request(&octi, &url, Some(&valid), &work, &ip).await;
     assert_eq!(status, 202, "{text}");
     let rec = octi.wait_for_work(&work).await;
     assert!(!rec.in_error, "{rec:?}");
@@ -184,19 +173,18 @@ async fn a_saturated_connector_answers_503_so_the_platform_retries() {
     let (c, url) = start(
         &octi,
         &[("CONNECTOR_CONCURRENCY", "1")],
-        Duration::from_secs(2),
+        note(Duration::from_secs(2)),
     )
     .await;
     let ip = octi.add_entity(ipv4("7.7.7.2", None));
     let (w1, w2) = (octi.new_work(), octi.new_work());
-    let b1 = octi.manual_request(&w1, &ip, true).to_string().into_bytes();
-    let b2 = octi.manual_request(&w2, &ip, true).to_string().into_bytes();
-    assert_eq!(post_callback(&url, Some(&octi.token), b1).await.0, 202);
-    let (status, text) = post_callback(&url, Some(&octi.token), b2.clone()).await;
+    let token = Some(octi.token.as_str());
+    assert_eq!(post_request(&octi, &url, token, &w1, &ip).await.0, 202);
+    let (status, text) = post_request(&octi, &url, token, &w2, &ip).await;
     assert_eq!(status, 503, "{text}");
     // The worker retries later; by then the slot is free.
     assert!(!octi.wait_for_work(&w1).await.in_error);
-    assert_eq!(post_callback(&url, Some(&octi.token), b2).await.0, 202);
+    assert_eq!(post_request(&octi, &url, token, &w2, &ip).await.0, 202);
     assert!(!octi.wait_for_work(&w2).await.in_error);
     c.stop().await;
     octi.cleanup().await;
