@@ -326,3 +326,42 @@ async fn the_production_pipeline_over_http_with_deferred_resolution_finds_the_al
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_still_held_at_shutdown_has_its_work_ended_in_error() {
+    // The indexer does not answer: the request is held for the outage. Stopping the connector
+    // cannot give it back to a queue (the worker acked it on 202), so its work says to ask again.
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let (c, url) = start(
+        &octi,
+        &[
+            ("WAZUH_CREATE_OBS_SIGHTINGS", "true"),
+            ("WAZUH_OPENSEARCH_RETRIES", "0"),
+            ("WAZUH_OPENSEARCH_TIMEOUT", "2s"),
+        ],
+        None,
+    )
+    .await;
+    let ip = octi.add_entity(ipv4("7.7.7.6", None));
+    let work = octi.new_work();
+    let (status, _) = post_request(&octi, &url, Some(&octi.token), &work, &ip).await;
+    assert_eq!(status, 202);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while octi.work(&work).unwrap_or_default().received == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never received");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_ne!(octi.work(&work).unwrap_or_default().status, "complete");
+    c.stop().await;
+    let rec = octi.work(&work).unwrap_or_default();
+    assert!(rec.in_error, "{rec:?}");
+    assert!(
+        rec.errors
+            .iter()
+            .chain(&rec.messages)
+            .any(|m| m.contains("The connector stopped before finishing this request")),
+        "{rec:?}"
+    );
+    octi.cleanup().await;
+}
