@@ -166,6 +166,7 @@ pub const IGNORED: &[(&str, &str, &str)] = &[
     ("CONNECTOR_UPDATE_EXISTING_DATA", "connector.update_existing_data", "a pycti option that OpenCTI no longer reads"),
     ("CONNECTOR_RUN_AND_TERMINATE", "connector.run_and_terminate", "a pycti option for external-import connectors"),
     ("CONNECTOR_VALIDATE_BEFORE_IMPORT", "connector.validate_before_import", "a pycti option for import connectors"),
+    ("CONNECTOR_LISTEN_PROTOCOL_API_SSL_PASSPHRASE", "connector.listen_protocol_api_ssl_passphrase", "encrypted callback-server keys are not supported; give CONNECTOR_LISTEN_PROTOCOL_API_SSL_KEY an unencrypted key"),
 ];
 
 /// Variables read outside the option table.
