@@ -26,6 +26,7 @@ use crate::search::dsl::{all_of, match_none, one_of};
 use crate::search::escape::{path_regexp, regexp_literal};
 use crate::search::fields as f;
 use crate::search::ip::is_private;
+use crate::search::lookup::inner_clauses;
 use crate::search::query::mac_variants;
 
 /// A pattern translated into a query.
@@ -57,7 +58,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     let path = &c.path;
     let eq = |ctx: &mut Ctx, l: &Literal| -> Result<Value, PatternError> {
         let v = literal_text(path, l)?;
-        eq_value(ctx, path, t, &v)
+        eq_value(ctx, path, t, &v, true)
     };
     Ok(match &c.op {
         Operator::Eq(l) => eq(ctx, l)?,
@@ -146,10 +147,10 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let c = cidr::parse(block)?;
             match c.matcher {
-                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a)?,
+                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, false)?,
                 CidrMatch::Terms(list) => one_of(
                     list.iter()
-                        .map(|a| eq_value(ctx, path, t, a))
+                        .map(|a| eq_value(ctx, path, t, a, false))
                         .collect::<Result<_, _>>()?,
                 ),
                 CidrMatch::Regexp(re) => {
@@ -185,7 +186,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let c = cidr::parse(block)?;
             match c.matcher {
-                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a)?,
+                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, false)?,
                 _ => {
                     return Err(PatternError::unsupported(format!(
                         "{path} ISSUPERSET '{block}': alerts hold single addresses, which are \
@@ -198,9 +199,17 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     })
 }
 
-fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
-    let q = match t.kind {
-        Kind::Ip
+/// `path = v`; `main`: an `=` or `IN`, where a main value gets the observable search's clauses
+/// (a CIDR block's addresses keep the whole-value comparison: one clause per field each).
+fn eq_value(
+    ctx: &mut Ctx,
+    path: &ObjectPath,
+    t: &Target,
+    v: &str,
+    main: bool,
+) -> Result<Value, PatternError> {
+    let q = match (t.kind, t.main.filter(|_| main)) {
+        (Kind::Ip, _)
             if ctx.opts.ignore_private_addrs
                 && matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr")
                 && v.parse::<std::net::IpAddr>().is_ok_and(is_private) =>
@@ -212,21 +221,22 @@ fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Val
             ));
             match_none()
         }
-        Kind::Text | Kind::Ip => over(&t.fields, &Matcher::Term(v.to_string())),
-        Kind::Number => {
+        (_, Some(kind)) => one_of(inner_clauses(ctx.opts, kind, v)),
+        (Kind::Text | Kind::Ip, None) => over(&t.fields, &Matcher::Term(v.to_string())),
+        (Kind::Number, None) => {
             let n: i64 = v.trim().parse().map_err(|_| {
                 PatternError::invalid(format!("{path} = '{v}': an integer is needed"))
             })?;
             over(&t.fields, &Matcher::Term(n.to_string()))
         }
-        Kind::TextCi => over(
+        (Kind::TextCi, None) => over(
             &t.fields,
             &Matcher::Regexp {
                 re: regexp_literal(v),
                 ci: true,
             },
         ),
-        Kind::Mac => {
+        (Kind::Mac, None) => {
             // Case is folded by the regexp, so only the lower-case spellings are needed.
             let mut spellings: Vec<String> = mac_variants(v, ctx.opts.lookup_mac_variants)
                 .into_iter()
@@ -240,14 +250,14 @@ fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Val
                 .join("|");
             over(&t.fields, &Matcher::Regexp { re, ci: true })
         }
-        Kind::Path { ci, basename } => {
+        (Kind::Path { ci, basename }, None) => {
             let mut re = path_regexp(v);
             if basename && !v.contains(['/', '\\']) {
                 re = format!("(.*[/\\\\]+)?{re}");
             }
             over(&t.fields, &Matcher::Regexp { re, ci })
         }
-        Kind::RegKey { aliases } => over(
+        (Kind::RegKey { aliases }, None) => over(
             &t.fields,
             &Matcher::Regexp {
                 re: regkey_regexp(v, aliases),
@@ -360,6 +370,7 @@ fn comparison(ctx: &mut Ctx, c: &Comparison) -> Result<Value, PatternError> {
                     fields: vec![ex],
                     kind: t.kind,
                     exclude: None,
+                    main: None,
                 };
                 let excluded = positive(ctx, &c2, &only)?;
                 if !matches!(c2.op, Operator::Eq(_) | Operator::In(_)) {

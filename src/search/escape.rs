@@ -81,6 +81,46 @@ pub fn path_regexp(s: &str) -> String {
     out
 }
 
+/// Escapes a Windows path (`C:\…`, `c:/…`, `\\server\share`) for a Lucene regexp in which
+/// every run of `/` or `\` matches any run of either: Windows takes both as the separator,
+/// and Wazuh shows paths as the agent wrote them (`c:\program files (x86)\…` in FIM, doubled
+/// backslashes in eventchannel), while users paste them in either form. Other paths keep
+/// [`path_regexp`].
+///
+/// ```
+/// use connector_wazuh::search::escape::windows_path_regexp;
+/// assert_eq!(windows_path_regexp("c:/a\\\\b.c"), r"c:[/\\]+a[/\\]+b\.c");
+/// assert_eq!(windows_path_regexp("/a/b"), "/a/b");
+/// ```
+pub fn windows_path_regexp(s: &str) -> String {
+    let b = s.as_bytes();
+    let windows = (b.len() >= 3
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && matches!(b[2], b'/' | b'\\'))
+        || s.starts_with("\\\\");
+    if !windows {
+        return path_regexp(s);
+    }
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    let mut in_run = false;
+    for c in s.chars() {
+        if c == '\\' || c == '/' {
+            if !in_run {
+                out.push_str("[/\\\\]+");
+                in_run = true;
+            }
+            continue;
+        }
+        in_run = false;
+        if REGEXP_RESERVED.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
