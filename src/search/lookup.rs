@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use serde_json::{json, Value};
 
-use super::dsl::{multi_match, regexp, term_ci};
+use super::dsl::{multi_match, multi_match_lenient, regexp, term_ci};
 use super::escape::regexp_literal;
 use crate::config::options::SearchOptions;
 use crate::vocabulary::{Match, ValueKind, Vocabulary};
@@ -52,14 +52,15 @@ fn phrase(field: &str, value: &str) -> Value {
 /// What the observable search puts in for one main value of `kind`: the vocabulary's clauses
 /// for every spelling alerts use (IP addresses: also the expanded IPv6 form and the reverse-DNS
 /// name; MAC addresses: every notation; registry keys: hive aliases, any letter case, below
-/// the key). A value that is not a valid address gets the clauses of the text as it is.
+/// the key).
 pub fn inner_clauses(opts: &SearchOptions, kind: ValueKind, value: &str) -> Vec<Value> {
     use ValueKind as K;
     let v: &Vocabulary = &opts.vocabulary;
     match kind {
         K::Ip | K::SrcIp | K::DstIp => match value.parse::<IpAddr>() {
             Ok(ip) => ip_clauses(v, kind, ip, value),
-            Err(_) => clauses(v, kind, value),
+            // Text that is no address: `ip`-typed fields would refuse it, so they are skipped.
+            Err(_) => vec![multi_match_lenient(value, &v.fields(kind, Match::Exact))],
         },
         K::Mac | K::SrcMac | K::DstMac => mac_clauses(v, kind, value, opts.lookup_mac_variants),
         K::RegistryKey => super::registry::key_clauses(value, opts),
