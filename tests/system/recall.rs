@@ -88,6 +88,8 @@ struct Outcome {
     fields: BTreeMap<String, String>,
     /// Why nothing was searched (no query), if so.
     skipped: Option<String>,
+    /// Time of the search request (indexer round trip on the loopback).
+    took: std::time::Duration,
 }
 
 impl Outcome {
@@ -199,16 +201,19 @@ async fn measure() -> Vec<Outcome> {
             found: BTreeSet::new(),
             fields,
             skipped: None,
+            took: std::time::Duration::ZERO,
         };
         match query_of(entity, &refs, &settings.search) {
             Err(e) => o.skipped = Some(format!("error: {e}")),
             Ok(None) => o.skipped = Some("no queryable data".into()),
             Ok(Some(q)) => {
                 let req = SearchRequest::new(q, s, &settings.knowledge, now);
+                let t0 = std::time::Instant::now();
                 let r = client
                     .search(&req)
                     .await
                     .unwrap_or_else(|e| panic!("search for {}: {e}", o.shown));
+                o.took = t0.elapsed();
                 assert!(
                     r.total as usize <= s.limit,
                     "{}: {} hits, more than the {} fetched",
@@ -409,7 +414,26 @@ async fn search_recall_and_precision_per_entity_type() {
         outcomes.len()
     );
     println!("{}", misses(&outcomes));
-    println!("({:.1} s)", started.elapsed().as_secs_f64());
+    let mut per_type: BTreeMap<&str, std::time::Duration> = BTreeMap::new();
+    for o in &outcomes {
+        *per_type.entry(&o.entity_type).or_default() += o.took;
+    }
+    let per_type: Vec<String> = per_type
+        .iter()
+        .map(|(t, d)| format!("{t} {:.0}", d.as_secs_f64() * 1000.0))
+        .collect();
+    println!("Search time per entity type (ms): {}", per_type.join(", "));
+    let searching: std::time::Duration = outcomes.iter().map(|o| o.took).sum();
+    let slowest = outcomes.iter().max_by_key(|o| o.took);
+    println!(
+        "({:.1} s in all; the {} searches took {:.0} ms, the slowest {:.0} ms: {} {})",
+        started.elapsed().as_secs_f64(),
+        outcomes.iter().filter(|o| o.skipped.is_none()).count(),
+        searching.as_secs_f64() * 1000.0,
+        slowest.map_or(0.0, |o| o.took.as_secs_f64() * 1000.0),
+        slowest.map_or("", |o| o.entity_type.as_str()),
+        slowest.map_or("", |o| o.shown.as_str()),
+    );
     if let Ok(path) = std::env::var("CONNECTOR_RECALL_REPORT") {
         // Regenerates tests/fixtures/recall/MISSES.md (see its header).
         let report = format!(
