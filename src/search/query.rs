@@ -20,8 +20,8 @@ use super::dsl::{bool_q, multi_match, regexp, term, term_ci, wildcard};
 use super::escape::{path_regexp, regexp_literal, wildcard_literal, windows_path_regexp};
 use super::fields as f;
 use super::lookup;
-pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
 pub use super::lookup::mac_variants;
+pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
 use super::paths::{collapse_backslashes, strip_quotes, tokenize};
 use crate::config::options::{
     DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, SearchOptions,
@@ -546,7 +546,11 @@ mod tests {
             data_type: t.map(Into::into),
         };
         // Data FIM cannot hash (bad hex, untyped, DWORD) is still searched as text.
-        for o in [v("zz", Some("REG_BINARY")), v("1", Some("REG_DWORD")), v("1", None)] {
+        for o in [
+            v("zz", Some("REG_BINARY")),
+            v("1", Some("REG_DWORD")),
+            v("1", None),
+        ] {
             let q = build_default(o).unwrap();
             assert!(q["bool"]["must"][0]["regexp"].is_object());
         }

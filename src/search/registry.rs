@@ -160,7 +160,9 @@ mod tests {
             &SearchOptions::default(),
         );
         let r = re(&c[0]);
-        assert!(r.is_match("[x32] HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\SharedAccess\\Epoch"));
+        assert!(r.is_match(
+            "[x32] HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\SharedAccess\\Epoch"
+        ));
         assert!(r.is_match("hklm\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\SharedAccess"));
         assert!(!r.is_match("HKLM\\System\\CurrentControlSet\\Services\\SharedAccess2"));
         assert!(!r.is_match("[x16] HKLM\\System\\CurrentControlSet\\Services\\SharedAccess"));
@@ -170,7 +172,13 @@ mod tests {
     fn values_need_data_and_match_their_name_too() {
         let v = Vocabulary::default();
         assert!(value(&v, Some("x"), None, None).is_none());
-        let q = value(&v, Some("Java-Update"), Some("C:\\Users\\Public\\J.vbs"), None).unwrap();
+        let q = value(
+            &v,
+            Some("Java-Update"),
+            Some("C:\\Users\\Public\\J.vbs"),
+            None,
+        )
+        .unwrap();
         let must = q["bool"]["must"].as_array().unwrap();
         assert_eq!(must.len(), 2);
         let data = re(&must[0]);
@@ -180,6 +188,8 @@ mod tests {
         let names = serde_json::to_string(&must[1]).unwrap();
         assert!(names.contains("syscheck.value_name") && names.contains("targetObject"));
         let typed = value(&v, None, Some("de ad"), Some("REG_BINARY")).unwrap();
-        assert!(serde_json::to_string(&typed).unwrap().contains("sha256_after"));
+        assert!(serde_json::to_string(&typed)
+            .unwrap()
+            .contains("sha256_after"));
     }
 }

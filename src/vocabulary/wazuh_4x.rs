@@ -473,7 +473,11 @@ pub const WAZUH_4X: Profile = Profile {
             "data.office365.ModifiedProperties.NewValue",
             CaseInsensitive,
         ),
-        f(Email, "data.office365.TargetUserOrGroupName", CaseInsensitive),
+        f(
+            Email,
+            "data.office365.TargetUserOrGroupName",
+            CaseInsensitive,
+        ),
         f(Email, "data.office365.Parameters.Value", Token(":; ,")),
         // Web access logs in combined format keep the user agent only in the raw line; DHCP
         // and other syslog lines name MAC addresses only there.

@@ -405,7 +405,10 @@ fn registry_values_are_searched_by_data_and_name() {
         assert!(text.contains(reference.as_str().unwrap()), "{name}: {text}");
         assert!(text.contains("data.win.eventdata.details"), "{text}");
         let must = q["bool"]["must"].as_array().unwrap();
-        assert_eq!(must.len(), 1 + usize::from(text.contains("syscheck.value_name")));
+        assert_eq!(
+            must.len(),
+            1 + usize::from(text.contains("syscheck.value_name"))
+        );
     }
     let q = query_of("regvalue_reg_dword_unsupported");
     assert!(q.to_string().contains("data.win.eventdata.details"));
