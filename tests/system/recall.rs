@@ -86,6 +86,8 @@ struct Outcome {
     skipped: Option<String>,
     /// Time of the search request (indexer round trip on the loopback).
     took: std::time::Duration,
+    /// Clauses of the query as the indexer counts them (field patterns count once per pattern).
+    clauses: usize,
 }
 
 impl Outcome {
@@ -198,11 +200,13 @@ async fn measure() -> Vec<Outcome> {
             fields,
             skipped: None,
             took: std::time::Duration::ZERO,
+            clauses: 0,
         };
         match query_of(entity, &refs, &settings.search) {
             Err(e) => o.skipped = Some(format!("error: {e}")),
             Ok(None) => o.skipped = Some("no queryable data".into()),
             Ok(Some(q)) => {
+                o.clauses = connector_wazuh::pattern::budget::clause_count(&q);
                 let req = SearchRequest::new(q, s, &settings.knowledge, now);
                 let t0 = std::time::Instant::now();
                 let r = client
@@ -439,6 +443,16 @@ async fn search_recall_and_precision_per_entity_type() {
         );
         std::fs::write(&path, report).expect("write the recall report");
     }
+
+    // Every query stays under OpenSearch's default `indices.query.bool.max_clause_count`.
+    let largest = outcomes.iter().max_by_key(|o| o.clauses);
+    let most = largest.map_or(0, |o| o.clauses);
+    println!(
+        "Largest query: {most} clauses ({} {})",
+        largest.map_or("", |o| o.entity_type.as_str()),
+        largest.map_or("", |o| o.shown.as_str())
+    );
+    assert!(most < 1024, "a query has {most} clauses");
 
     // The benchmark itself must be sound: labelled entities, and look-alikes present.
     assert!(outcomes.len() >= 60, "at least 60 labelled entities");
