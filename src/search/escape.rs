@@ -62,12 +62,17 @@ pub fn wildcard_literal(s: &str) -> String {
 /// assert_eq!(path_regexp(r"C:\Temp\\a.b"), r"C:\\+Temp\\+a\.b");
 /// ```
 pub fn path_regexp(s: &str) -> String {
+    separator_runs(s, |c| c == '\\', "\\\\+")
+}
+
+/// `s` escaped for a Lucene regexp, each run of separator characters replaced by `run`.
+fn separator_runs(s: &str, is_sep: fn(char) -> bool, run: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 4);
     let mut in_run = false;
     for c in s.chars() {
-        if c == '\\' {
+        if is_sep(c) {
             if !in_run {
-                out.push_str("\\\\+");
+                out.push_str(run);
                 in_run = true;
             }
             continue;
@@ -99,26 +104,11 @@ pub fn windows_path_regexp(s: &str) -> String {
         && b[1] == b':'
         && matches!(b[2], b'/' | b'\\'))
         || s.starts_with("\\\\");
-    if !windows {
-        return path_regexp(s);
+    if windows {
+        separator_runs(s, |c| c == '\\' || c == '/', "[/\\\\]+")
+    } else {
+        path_regexp(s)
     }
-    let mut out = String::with_capacity(s.len() + s.len() / 4);
-    let mut in_run = false;
-    for c in s.chars() {
-        if c == '\\' || c == '/' {
-            if !in_run {
-                out.push_str("[/\\\\]+");
-                in_run = true;
-            }
-            continue;
-        }
-        in_run = false;
-        if REGEXP_RESERVED.contains(&c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
