@@ -56,9 +56,16 @@ impl Ctx<'_> {
 
 fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternError> {
     let path = &c.path;
+    let as_observable = budget::searches_as_observable(t, &c.op, ctx.opts);
+    if t.main.is_some() && !as_observable && matches!(c.op, Operator::In(_)) {
+        ctx.note(format!(
+            "{path} IN (…): too many values to search each as the observable is searched; \
+             only the fields that hold the whole value are compared"
+        ));
+    }
     let eq = |ctx: &mut Ctx, l: &Literal| -> Result<Value, PatternError> {
         let v = literal_text(path, l)?;
-        eq_value(ctx, path, t, &v, true)
+        eq_value(ctx, path, t, &v, as_observable)
     };
     Ok(match &c.op {
         Operator::Eq(l) => eq(ctx, l)?,
@@ -199,8 +206,9 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     })
 }
 
-/// `path = v`; `main`: an `=` or `IN`, where a main value gets the observable search's clauses
-/// (a CIDR block's addresses keep the whole-value comparison: one clause per field each).
+/// `path = v`; `main`: an `=` or a short `IN` on a main value, which gets the observable
+/// search's clauses (a CIDR block's addresses keep the whole-value comparison: one clause per
+/// field each).
 fn eq_value(
     ctx: &mut Ctx,
     path: &ObjectPath,

@@ -68,6 +68,31 @@ pub fn inner_clauses(opts: &SearchOptions, kind: ValueKind, value: &str) -> Vec<
     }
 }
 
+/// At most how many clauses [`inner_clauses`] gives for any value of `kind`, counting a
+/// `multi_match` once per field as the indexer does: what the pattern clause budget charges
+/// for one `=` value before any query is built.
+pub fn clause_bound(opts: &SearchOptions, kind: ValueKind) -> usize {
+    use ValueKind as K;
+    let v: &Vocabulary = &opts.vocabulary;
+    let count = |k: ValueKind| -> usize {
+        v.of(k)
+            .map(|(_, how)| if how == Match::TrailingDot { 2 } else { 1 })
+            .sum()
+    };
+    let base = count(kind);
+    match kind {
+        // IPv6 as given and expanded; any-role IPv4 also as a reverse-DNS name in the domain
+        // fields.
+        K::Ip => base + base.max(count(K::Domain)),
+        K::SrcIp | K::DstIp => 2 * base,
+        // Six spellings at most per field.
+        K::Mac | K::SrcMac | K::DstMac => 6 * base,
+        // The single and doubled backslash spellings.
+        K::RegistryKey => 2 * base,
+        _ => base,
+    }
+}
+
 /// An address in every spelling: as given, IPv6 also expanded (some decoders write
 /// `2606:4700:0000:…`), and for any-role IPv4 the reverse-DNS name `d.c.b.a.in-addr.arpa`
 /// that resolver logs name it by.
@@ -226,6 +251,24 @@ mod tests {
         assert!(r.is_match("http://u@example.com:8080"));
         assert!(!r.is_match("https://notexample.com/"));
         assert!(!r.is_match("https://example.com.evil.net/"));
+    }
+
+    #[test]
+    fn the_clause_bound_holds_for_every_spelling() {
+        let opts = SearchOptions::default();
+        for (kind, value) in [
+            (ValueKind::Ip, "93.184.216.34"),
+            (ValueKind::Ip, "2606:4700:4700::1111"),
+            (ValueKind::SrcIp, "2606:4700:4700::1111"),
+            (ValueKind::Mac, "00:0C:29:AB:CD:EF"),
+            (ValueKind::Domain, "evil.example"),
+            (ValueKind::RegistryKey, "HKLM\\Software\\Run"),
+            (ValueKind::Sha256, "ab"),
+        ] {
+            let q = crate::search::dsl::one_of(inner_clauses(&opts, kind, value));
+            let n = crate::pattern::budget::clause_count(&q);
+            assert!(n <= clause_bound(&opts, kind), "{kind} {value}: {n}");
+        }
     }
 
     #[test]

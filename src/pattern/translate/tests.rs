@@ -309,3 +309,14 @@ fn other_pattern_types_get_a_clear_message() {
         q("[mac-addr:value = '00:0C:29:AB:CD:EF']")
     );
 }
+
+#[test]
+fn short_in_lists_search_as_the_observable_and_long_ones_by_whole_value() {
+    let t = q("[ipv4-addr:value IN ('93.184.216.34', '93.184.216.35')]");
+    assert!(t.query.to_string().contains("34.216.184.93.in-addr.arpa"));
+    assert!(t.notes.is_empty());
+    let many: Vec<String> = (1..=6).map(|i| format!("'93.184.216.{i}'")).collect();
+    let t = q(&format!("[ipv4-addr:value IN ({})]", many.join(", ")));
+    assert!(!t.query.to_string().contains("in-addr.arpa"));
+    assert!(t.notes[0].contains("too many values"), "{:?}", t.notes);
+}
