@@ -81,12 +81,20 @@ pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, Qu
             name,
             data,
             data_type,
-        } => Ok(super::registry::value(
-            v,
-            name.as_deref(),
-            data.as_deref(),
-            data_type.as_deref(),
-        )),
+        } => {
+            let hashed = data
+                .as_deref()
+                .zip(data_type.as_deref())
+                .and_then(|(d, t)| super::registry::fim_digest(d, t))
+                .map(|h| lookup::clauses(v, K::RegistryValueSha256, &h))
+                .unwrap_or_default();
+            Ok(super::registry::value(
+                v,
+                name.as_deref(),
+                data.as_deref(),
+                hashed,
+            ))
+        }
         Observable::Process { command_line, .. } => {
             Ok(command_line.as_deref().and_then(|c| process(c, opts)))
         }

@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 
 use super::dsl::{bool_q, multi_match, one_of, regexp, term_ci};
 use super::escape::{path_regexp, regexp_literal};
-use super::lookup;
 use super::paths::{collapse_backslashes, hive_of, sid_regex, HIVES, SID_REGEXP};
 use crate::config::options::{RegKeySearchOption as R, SearchOptions};
 use crate::vocabulary::{Match, ValueKind as K, Vocabulary};
@@ -85,15 +84,15 @@ pub fn key_clauses(raw: &str, opts: &SearchOptions) -> Vec<Value> {
 }
 
 /// The query of a `Windows-Registry-Value-Type` observable: its data (as text in any field
-/// that holds value data, quoted or not, backslash runs of any length; or, with a data type
-/// that FIM hashes, the SHA-256 FIM records), and, when the value has a name, that name as a
-/// value name or as the last part of a key path (Sysmon's `targetObject` ends in it).
-/// `None` without data: a name alone is too common to be a sighting.
+/// that holds value data, quoted or not, backslash runs of any length; or `hashed`: the
+/// clauses for the SHA-256 FIM records of it, see [`fim_digest`]), and, when the value has a
+/// name, that name as a value name or as the last part of a key path (Sysmon's `targetObject`
+/// ends in it). `None` without data: a name alone is too common to be a sighting.
 pub fn value(
     v: &Vocabulary,
     name: Option<&str>,
     data: Option<&str>,
-    data_type: Option<&str>,
+    hashed: Vec<Value>,
 ) -> Option<Value> {
     let data = data.filter(|d| !d.is_empty())?;
     let quote = "(\\\\*[\"'])?";
@@ -103,9 +102,7 @@ pub fn value(
         .filter(|(fl, _)| !fl.contains('*'))
         .map(|(fl, _)| regexp(fl, &text, true))
         .collect();
-    if let Some(digest) = data_type.and_then(|t| fim_digest(data, t)) {
-        data_clauses.extend(lookup::clauses(v, K::RegistryValueSha256, &digest));
-    }
+    data_clauses.extend(hashed);
     let mut must = vec![one_of(data_clauses)];
     if let Some(n) = name.filter(|n| !n.is_empty()) {
         let mut named: Vec<Value> = v
@@ -125,7 +122,7 @@ pub fn value(
 }
 
 /// The SHA-256 registry FIM records for value data of a type it hashes as text or bytes.
-fn fim_digest(data: &str, data_type: &str) -> Option<String> {
+pub fn fim_digest(data: &str, data_type: &str) -> Option<String> {
     let digest = match data_type {
         "REG_SZ" | "REG_EXPAND_SZ" => Sha256::digest(data.as_bytes()),
         "REG_BINARY" => {
@@ -171,12 +168,12 @@ mod tests {
     #[test]
     fn values_need_data_and_match_their_name_too() {
         let v = Vocabulary::default();
-        assert!(value(&v, Some("x"), None, None).is_none());
+        assert!(value(&v, Some("x"), None, vec![]).is_none());
         let q = value(
             &v,
             Some("Java-Update"),
             Some("C:\\Users\\Public\\J.vbs"),
-            None,
+            vec![],
         )
         .unwrap();
         let must = q["bool"]["must"].as_array().unwrap();
@@ -187,7 +184,10 @@ mod tests {
         assert!(!data.is_match("C:\\Users\\Public\\J.vbs2"));
         let names = serde_json::to_string(&must[1]).unwrap();
         assert!(names.contains("syscheck.value_name") && names.contains("targetObject"));
-        let typed = value(&v, None, Some("de ad"), Some("REG_BINARY")).unwrap();
+        let digest = fim_digest("de ad", "REG_BINARY").unwrap();
+        assert_eq!(fim_digest("x", "REG_DWORD"), None);
+        let hashed = crate::search::lookup::clauses(&v, K::RegistryValueSha256, &digest);
+        let typed = value(&v, None, Some("de ad"), hashed).unwrap();
         assert!(serde_json::to_string(&typed)
             .unwrap()
             .contains("sha256_after"));
