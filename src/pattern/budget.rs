@@ -140,13 +140,17 @@ fn comparison_cost(
     charge(used, cost)
 }
 
-/// Whether a comparison on a main value searches each value as the observable does: `=`
-/// always, `IN` while its values' clauses fit half the budget (a long list of addresses would
-/// leave no room for the rest of the pattern; it keeps the whole-value comparison instead).
+/// Whether a comparison on a main value searches each value as the observable does: `=` and
+/// a single-address block (`ISSUBSET`/`ISSUPERSET` a /32 or /128, which are `=`) always, `IN`
+/// while its values' clauses fit half the budget (a long list of addresses would leave no room
+/// for the rest of the pattern; it keeps the whole-value comparison instead).
 pub(super) fn searches_as_observable(t: &Target, op: &Operator, opts: &SearchOptions) -> bool {
     let Some(kind) = t.main else { return false };
     match op {
         Operator::Eq(_) => true,
+        Operator::IsSubset(b) | Operator::IsSuperset(b) => {
+            cidr::parse(b).is_ok_and(|c| matches!(c.matcher, cidr::CidrMatch::Exact(_)))
+        }
         Operator::In(list) => {
             list.len()
                 .saturating_mul(crate::search::lookup::clause_bound(opts, kind))

@@ -154,7 +154,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let c = cidr::parse(block)?;
             match c.matcher {
-                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, false)?,
+                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, as_observable)?,
                 CidrMatch::Terms(list) => one_of(
                     list.iter()
                         .map(|a| eq_value(ctx, path, t, a, false))
@@ -193,7 +193,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let c = cidr::parse(block)?;
             match c.matcher {
-                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, false)?,
+                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, as_observable)?,
                 _ => {
                     return Err(PatternError::unsupported(format!(
                         "{path} ISSUPERSET '{block}': alerts hold single addresses, which are \
@@ -206,9 +206,8 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     })
 }
 
-/// `path = v`; `main`: an `=` or a short `IN` on a main value, which gets the observable
-/// search's clauses (a CIDR block's addresses keep the whole-value comparison: one clause per
-/// field each).
+/// `path = v`; `main`: see [`budget::searches_as_observable`] (the addresses of a larger
+/// block keep the whole-value comparison: one clause per field each).
 fn eq_value(
     ctx: &mut Ctx,
     path: &ObjectPath,

@@ -320,3 +320,17 @@ fn short_in_lists_search_as_the_observable_and_long_ones_by_whole_value() {
     assert!(!t.query.to_string().contains("in-addr.arpa"));
     assert!(t.notes[0].contains("too many values"), "{:?}", t.notes);
 }
+
+#[test]
+fn a_single_address_block_is_equality() {
+    let eq = q("[ipv4-addr:value = '93.184.216.34']").query;
+    assert_eq!(q("[ipv4-addr:value ISSUBSET '93.184.216.34/32']").query, eq);
+    assert_eq!(
+        q("[ipv4-addr:value ISSUPERSET '93.184.216.34/32']").query,
+        eq
+    );
+    let v6 = q("[ipv6-addr:value ISSUBSET '2606:4700:4700::1111/128']").query;
+    assert!(v6
+        .to_string()
+        .contains("2606:4700:4700:0000:0000:0000:0000:1111"));
+}
