@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::attempts::Attempt;
 use super::breaker::{self, Dependency, DownSince};
 use super::result;
 use super::Shared;
@@ -20,9 +21,10 @@ use crate::pipeline::{EnrichError, ErrorKind, Found, Mode, Request};
 pub enum Disposition {
     /// Done (successfully or for good): acknowledge.
     Ack,
-    /// Try again later: reject with requeue (bounded by `CONNECTOR_MAX_ATTEMPTS`).
+    /// Try again later as the next attempt (bounded by `CONNECTOR_MAX_ATTEMPTS`).
     Requeue,
-    /// Shutting down while the request was held for an outage: give it back at once.
+    /// Shutting down while the request was held for an outage: give it back at once, as the
+    /// same attempt.
     Release,
 }
 
@@ -125,13 +127,8 @@ impl Outcome {
     }
 }
 
-/// Handle one delivery body.
-pub async fn handle(
-    shared: &Arc<Shared>,
-    body: &[u8],
-    redelivered: bool,
-    x_delivery_count: Option<u32>,
-) -> Disposition {
+/// Handle one delivery body, delivered as `attempt`.
+pub async fn handle(shared: &Arc<Shared>, body: &[u8], attempt: Attempt) -> Disposition {
     let started = Instant::now();
     shared.metrics.request_started();
     let max = shared.settings.connector.max_message_bytes;
@@ -154,19 +151,12 @@ pub async fn handle(
             return Disposition::Ack;
         }
     };
-    let key = req.work_id.clone().unwrap_or_else(|| {
-        format!(
-            "{}|{}",
-            req.entity_id,
-            req.playbook
-                .as_ref()
-                .map(|p| p.execution_id.as_str())
-                .unwrap_or("")
-        )
-    });
-    let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
+    #[cfg(debug_assertions)]
+    super::test_hook::panic_if_asked(&req.entity_id);
     let max_attempts = shared.settings.connector.max_attempts;
-    let mut give_up = (attempt > max_attempts).then(|| format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed"));
+    let mut give_up = attempt
+        .exhausted(max_attempts)
+        .then(|| attempt.give_up_message(max_attempts));
     let mut held_since: Option<DownSince> = None;
     // An outage holds the request here, without spending an attempt, until the dependency
     // answers (then the request is tried again) or the outage window is over (then it is ended
@@ -174,7 +164,7 @@ pub async fn handle(
     let outcome = loop {
         let o = match &give_up {
             Some(msg) => finish_failed(shared, &req, msg).await,
-            None => process(shared, &req, attempt).await,
+            None => process(shared, &req, attempt.number).await,
         };
         let Outcome::Held(dependency, reason) = o else {
             break o;
@@ -188,9 +178,6 @@ pub async fn handle(
         }
     };
     let disposition = outcome.disposition();
-    if disposition == Disposition::Ack {
-        shared.attempts.forget(&key);
-    }
     shared
         .metrics
         .request_finished(outcome.metric(), started.elapsed());
@@ -200,7 +187,8 @@ pub async fn handle(
         entity_type = req.entity_type.as_deref().unwrap_or(""),
         mode = mode_str(req.mode),
         work_id = req.work_id.as_deref().unwrap_or(""),
-        attempt,
+        attempt = attempt.number,
+        interrupted = attempt.interrupted,
         outcome = word,
         detail,
         ack = disposition == Disposition::Ack,
