@@ -151,8 +151,6 @@ pub async fn handle(shared: &Arc<Shared>, body: &[u8], attempt: Attempt) -> Disp
             return Disposition::Ack;
         }
     };
-    #[cfg(debug_assertions)]
-    super::test_hook::panic_if_asked(&req.entity_id);
     let max_attempts = shared.settings.connector.max_attempts;
     let mut give_up = attempt
         .exhausted(max_attempts)
@@ -298,6 +296,8 @@ fn delivery_failed(shared: &Arc<Shared>, what: &str, e: DeliveryError) -> Outcom
 }
 
 async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
+    #[cfg(debug_assertions)]
+    super::test_hook::panic_if_asked(&req.entity_id);
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {

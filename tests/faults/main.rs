@@ -15,4 +15,5 @@ mod indexer;
 mod opencti;
 mod outages;
 mod process;
+mod restarts;
 mod secrets;
