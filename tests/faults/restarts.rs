@@ -193,6 +193,16 @@ async fn a_handler_panic_settles_its_delivery() {
         d.wait_log("the request handler panicked", Duration::from_secs(1))
             .await
     );
+    let load = Load {
+        works: vec![(bad_work, bad), (good_work, good)],
+    };
+    let t = Tally::collect(&octi, &load);
+    t.report(
+        "Request handler panics on every attempt (real binary, debug-build test hook)",
+        "faults::restarts::a_handler_panic_settles_its_delivery",
+        &format!("{MAX_ATTEMPTS} panics caught and counted (request_handler_panics_total), the work ended in error after the attempt limit; the next request (one slot) served"),
+    );
+    t.assert_promises(0, &["Gave up after"]);
     assert_eq!(listen_queue_drained(&octi).await, 0, "requests left queued");
     d.assert_running();
     d.terminate().await;
