@@ -312,6 +312,16 @@ impl OpenCtiClient {
         .map(drop)
     }
 
+    /// Whether the work was already ended (`processed_time` set by `toProcessed`); false for a
+    /// work the platform does not know.
+    pub async fn work_processed(&self, work_id: &str) -> Result<bool, ApiError> {
+        let d = self
+            .query_retry(operations::READ_WORK, json!({ "id": work_id }), None)
+            .await?;
+        Ok(d.pointer("/work/processed_time")
+            .is_some_and(|v| !v.is_null()))
+    }
+
     pub async fn work_ping(&self, work_id: &str) -> Result<(), ApiError> {
         self.query(operations::WORK_PING, json!({ "id": work_id }), None)
             .await

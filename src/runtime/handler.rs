@@ -77,6 +77,8 @@ pub enum Outcome {
     Held(Dependency, String),
     /// Shutdown came while the request was held: given back without an attempt spent.
     Released(String),
+    /// An interrupted delivery whose work an earlier delivery had already ended: acked as it is.
+    AlreadyEnded,
 }
 
 impl Outcome {
@@ -95,6 +97,7 @@ impl Outcome {
                 found: Found::NotSearched,
                 ..
             } => ops::Outcome::Skipped,
+            Outcome::AlreadyEnded => ops::Outcome::Skipped,
             Outcome::Refused(_) => ops::Outcome::Refused,
             Outcome::Failed(_)
             | Outcome::Dropped(_)
@@ -123,6 +126,10 @@ impl Outcome {
             Outcome::Retry(m) => ("retry", m),
             Outcome::Held(_, m) => ("held", m),
             Outcome::Released(m) => ("released", m),
+            Outcome::AlreadyEnded => (
+                "already-ended",
+                "an earlier delivery ended the work before it was interrupted",
+            ),
         }
     }
 }
@@ -151,29 +158,12 @@ pub async fn handle(shared: &Arc<Shared>, body: &[u8], attempt: Attempt) -> Disp
             return Disposition::Ack;
         }
     };
-    let max_attempts = shared.settings.connector.max_attempts;
-    let mut give_up = attempt
-        .exhausted(max_attempts)
-        .then(|| attempt.give_up_message(max_attempts));
-    let mut held_since: Option<DownSince> = None;
-    // An outage holds the request here, without spending an attempt, until the dependency
-    // answers (then the request is tried again) or the outage window is over (then it is ended
-    // in error; if even that cannot be reported, it waits for OpenCTI without a bound).
-    let outcome = loop {
-        let o = match &give_up {
-            Some(msg) => finish_failed(shared, &req, msg).await,
-            None => process(shared, &req, attempt.number).await,
-        };
-        let Outcome::Held(dependency, reason) = o else {
-            break o;
-        };
-        tracing::info!(entity_id = %req.entity_id, work_id = req.work_id.as_deref().unwrap_or(""), dependency = dependency.display_name(), reason = %reason, "request held until the dependency answers");
-        let since = *held_since.get_or_insert_with(DownSince::now);
-        match hold(shared, dependency, &since, give_up.is_none()).await {
-            Hold::Retry => {}
-            Hold::GiveUp(msg) => give_up = Some(msg),
-            Hold::Shutdown => break Outcome::Released(reason),
-        }
+    // A delivery interrupted between the end of its work and its ack comes back although the
+    // request was done: ending the work again would report it twice.
+    let outcome = if attempt.interrupted > 0 && already_ended(shared, &req).await {
+        Outcome::AlreadyEnded
+    } else {
+        attempt_request(shared, &req, attempt).await
     };
     let disposition = outcome.disposition();
     shared
@@ -194,6 +184,50 @@ pub async fn handle(shared: &Arc<Shared>, body: &[u8], attempt: Attempt) -> Disp
         "request handled"
     );
     disposition
+}
+
+/// One attempt at the request: processed (or, past the attempt limit, ended in error), held
+/// through outages.
+async fn attempt_request(shared: &Arc<Shared>, req: &Request, attempt: Attempt) -> Outcome {
+    let max_attempts = shared.settings.connector.max_attempts;
+    let mut give_up = attempt
+        .exhausted(max_attempts)
+        .then(|| attempt.give_up_message(max_attempts));
+    let mut held_since: Option<DownSince> = None;
+    // An outage holds the request here, without spending an attempt, until the dependency
+    // answers (then the request is tried again) or the outage window is over (then it is ended
+    // in error; if even that cannot be reported, it waits for OpenCTI without a bound).
+    loop {
+        let o = match &give_up {
+            Some(msg) => finish_failed(shared, req, msg).await,
+            None => process(shared, req, attempt.number).await,
+        };
+        let Outcome::Held(dependency, reason) = o else {
+            break o;
+        };
+        tracing::info!(entity_id = %req.entity_id, work_id = req.work_id.as_deref().unwrap_or(""), dependency = dependency.display_name(), reason = %reason, "request held until the dependency answers");
+        let since = *held_since.get_or_insert_with(DownSince::now);
+        match hold(shared, dependency, &since, give_up.is_none()).await {
+            Hold::Retry => {}
+            Hold::GiveUp(msg) => give_up = Some(msg),
+            Hold::Shutdown => break Outcome::Released(reason),
+        }
+    }
+}
+
+/// Whether the request's work was already ended (by an earlier delivery). A failed check is
+/// logged and answered "no": processing again is idempotent, a lost request is not.
+async fn already_ended(shared: &Arc<Shared>, req: &Request) -> bool {
+    let Some(w) = &req.work_id else {
+        return false;
+    };
+    match shared.client.work_processed(w).await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(error = %e, work_id = %w, "cannot tell whether the interrupted request's work was already ended; processing it");
+            false
+        }
+    }
 }
 
 /// How a hold ended.
@@ -567,6 +601,11 @@ mod tests {
                 Outcome::Retry("down".into()),
                 ops::Outcome::Failed,
                 Disposition::Requeue,
+            ),
+            (
+                Outcome::AlreadyEnded,
+                ops::Outcome::Skipped,
+                Disposition::Ack,
             ),
             (
                 Outcome::Released("shutdown".into()),

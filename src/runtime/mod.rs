@@ -218,6 +218,8 @@ struct Link {
     publisher: Option<Publisher>,
     /// Puts requests back on the listen queue with their next attempt.
     requeuer: Requeuer,
+    /// The consumer is cancelled ([`Link::pause`]) until [`Link::resume`].
+    paused: bool,
     listen: String,
     tag: String,
     prefetch: u16,
@@ -268,6 +270,7 @@ impl Link {
             consumer,
             publisher,
             requeuer,
+            paused: false,
             listen: reg.listen.clone(),
             tag,
             prefetch,
@@ -312,6 +315,9 @@ impl Link {
     /// attempt, what the broker had already sent (prefetched deliveries this process holds but
     /// has not started). Afterwards this process holds only the deliveries it is handling.
     async fn pause(&mut self) {
+        if std::mem::replace(&mut self.paused, true) {
+            return;
+        }
         if let Err(e) = self
             .channel
             .basic_cancel(self.tag.as_str().into(), BasicCancelOptions::default())
@@ -331,6 +337,7 @@ impl Link {
     /// Takes deliveries again after [`Link::pause`].
     async fn resume(&mut self) -> Result<(), amqp::AmqpError> {
         self.consumer = amqp::consume_on(&self.channel, &self.listen, &self.tag).await?;
+        self.paused = false;
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::testkit::fake_opencti::{ipv4, FakeOpenCti};
 use crate::testkit::faults::{ip_for, listen_queue_drained, Daemon, FlakyProxy, Load, Tally};
 use crate::testkit::osmem::Osmem;
+use connector_wazuh::runtime::attempts::Attempt;
 
 /// Requests published around the deadly one.
 const INNOCENT: usize = 40;
@@ -205,6 +206,54 @@ async fn a_handler_panic_settles_its_delivery() {
     t.assert_promises(0, &["Gave up after"]);
     assert_eq!(listen_queue_drained(&octi).await, 0, "requests left queued");
     d.assert_running();
+    d.terminate().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_request_whose_work_was_ended_is_not_ended_twice() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let d = Daemon::spawn_consuming(&octi.connector_env()).await;
+    let ip = octi.add_entity(ipv4(&ip_for(1), None));
+    let w = octi.new_work();
+    let request = octi.manual_request(&w, &ip, true);
+    octi.publish_request(&request).await;
+    let first = octi.wait_for_work(&w).await;
+    // The same request as a process that died after ending the work, before its ack, would
+    // leave it: redelivered, then put back as its second attempt, interrupted once.
+    let copy = Attempt {
+        number: 2,
+        interrupted: 1,
+    };
+    let conn = crate::testkit::rabbit::connect().await;
+    let ch = crate::testkit::rabbit::channel(&conn).await;
+    ch.confirm_select(Default::default()).await.unwrap();
+    ch.basic_publish(
+        "".into(),
+        octi.listen_queue().as_str().into(),
+        Default::default(),
+        request.to_string().as_bytes(),
+        lapin::BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_headers(copy.headers(None)),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    assert!(
+        d.wait_log("already-ended", Duration::from_secs(30)).await,
+        "{}",
+        d.log_text()
+    );
+    assert_eq!(listen_queue_drained(&octi).await, 0, "acked");
+    let after = octi.work(&w).unwrap();
+    assert_eq!(after.processed_calls, first.processed_calls, "{after:?}");
+    assert_eq!(
+        after.received, first.received,
+        "not processed again: {after:?}"
+    );
+    let _ = conn.close(200, "done".into()).await;
     d.terminate().await;
     octi.cleanup().await;
 }
