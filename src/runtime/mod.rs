@@ -323,7 +323,9 @@ impl Link {
             .basic_cancel(self.tag.as_str().into(), BasicCancelOptions::default())
             .await
         {
+            // The channel is likely gone; the watchdog replaces the link.
             tracing::warn!(error = %e, "cancelling the consumer failed");
+            self.paused = false;
             return;
         }
         // The stream ends once the broker confirmed the cancel; bounded in case it never does.
@@ -336,6 +338,9 @@ impl Link {
 
     /// Takes deliveries again after [`Link::pause`].
     async fn resume(&mut self) -> Result<(), amqp::AmqpError> {
+        if !self.paused {
+            return Ok(());
+        }
         self.consumer = amqp::consume_on(&self.channel, &self.listen, &self.tag).await?;
         self.paused = false;
         Ok(())
@@ -384,7 +389,8 @@ async fn consume(
             };
             // In-flight requests keep their old channel: their acks fail and the broker
             // redelivers them, which the idempotent pipeline absorbs. A request running alone
-            // keeps every slot until it ends, so the new consumer takes nothing beside it.
+            // holds (or is first in line for) every slot until it ends, so the new consumer
+            // starts nothing beside it.
             let old = std::mem::replace(&mut link, new);
             alone = None;
             if let Ok(mut slot) = shared.publisher.write() {
