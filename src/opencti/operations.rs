@@ -56,9 +56,10 @@ pub const WORK_ADD_EXPECTATIONS: &str =
   workEdit(id: $id) { addExpectations(expectations: $expectations) }
 }";
 
-/// Whether a work was already ended: `toProcessed` sets `processed_time`.
+/// Whether a work was already ended (`toProcessed` sets `processed_time`), and how many imports
+/// it already expects (from an earlier delivery of the same request).
 pub const READ_WORK: &str = "query ReadWork($id: ID!) {
-  work(id: $id) { id processed_time }
+  work(id: $id) { id processed_time tracking { import_expected_number } }
 }";
 
 /// Result delivery through the API (`CONNECTOR_QUEUE_PROTOCOL=api`), OpenCTI ≥ 6.5 (has `work_id`).

@@ -221,8 +221,8 @@ async fn already_ended(shared: &Arc<Shared>, req: &Request) -> bool {
     let Some(w) = &req.work_id else {
         return false;
     };
-    match shared.client.work_processed(w).await {
-        Ok(done) => done,
+    match shared.client.work_state(w).await {
+        Ok(state) => state.processed,
         Err(e) => {
             tracing::warn!(error = %e, work_id = %w, "cannot tell whether the interrupted request's work was already ended; processing it");
             false
@@ -356,7 +356,7 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
     }
     match result {
         Ok(enriched) => {
-            match deliver(shared, req, &enriched.objects).await {
+            match deliver(shared, req, attempt, &enriched.objects).await {
                 Ok(()) => {}
                 Err(DeliveryError::Broker(e)) if attempt >= max_attempts => {
                     let msg = format!("Could not deliver the results: {e}");
@@ -411,7 +411,12 @@ async fn process(shared: &Arc<Shared>, req: &Request, attempt: u32) -> Outcome {
 }
 
 /// Hand the result over: playbook reply, or (when there is something new) AMQP push / API push.
-async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<(), DeliveryError> {
+async fn deliver(
+    shared: &Arc<Shared>,
+    req: &Request,
+    attempt: u32,
+    ours: &[Value],
+) -> Result<(), DeliveryError> {
     if req.mode == Mode::Playbook {
         return reply_playbook(shared, req, ours).await;
     }
@@ -453,14 +458,17 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                     .unwrap_or_default(),
             );
             if let Some(w) = &req.work_id {
-                shared
-                    .client
-                    .work_add_expectations(w, parts.len())
-                    .await
-                    .map_err(|e| {
-                        shared.metrics.opencti_api_error("addExpectations");
-                        DeliveryError::OpenCti(e)
-                    })?;
+                let announce = expectations_to_add(shared, w, attempt, parts.len()).await;
+                if announce > 0 {
+                    shared
+                        .client
+                        .work_add_expectations(w, announce)
+                        .await
+                        .map_err(|e| {
+                            shared.metrics.opencti_api_error("addExpectations");
+                            DeliveryError::OpenCti(e)
+                        })?;
+                }
             }
             let messages: Vec<Value> = parts
                 .iter()
@@ -500,6 +508,32 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
             api_push(shared, req, &bundle).await?;
             shared.metrics.bundle_sent(count);
             Ok(())
+        }
+    }
+}
+
+/// How many imports to announce for `parts` messages. An earlier delivery of the request may
+/// have announced its own and then died or failed before publishing them all: announcing ours on
+/// top would leave the work waiting forever for imports that never come. So a later attempt only
+/// tops the expectations up to its own count (its messages, the same deterministic objects,
+/// make up for the missing ones). If the work cannot be read, all are announced, as before.
+async fn expectations_to_add(
+    shared: &Arc<Shared>,
+    work_id: &str,
+    attempt: u32,
+    parts: usize,
+) -> usize {
+    if attempt <= 1 {
+        return parts;
+    }
+    match shared.client.work_state(work_id).await {
+        Ok(state) => {
+            let earlier = usize::try_from(state.expected).unwrap_or(usize::MAX);
+            parts.saturating_sub(earlier)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, work_id, "cannot read the expectations an earlier delivery announced; announcing all");
+            parts
         }
     }
 }

@@ -1086,6 +1086,7 @@ fn answer(
             Some(w) => json!({
                 "id": id,
                 "processed_time": (w.processed_calls > 0).then_some("2026-01-01T00:00:00.000Z"),
+                "tracking": {"import_expected_number": w.expected},
             }),
         },
         "stix" => visible(&g, &id)
