@@ -225,22 +225,7 @@ async fn an_interrupted_request_whose_work_was_ended_is_not_ended_twice() {
         number: 2,
         interrupted: 1,
     };
-    let conn = crate::testkit::rabbit::connect().await;
-    let ch = crate::testkit::rabbit::channel(&conn).await;
-    ch.confirm_select(Default::default()).await.unwrap();
-    ch.basic_publish(
-        "".into(),
-        octi.listen_queue().as_str().into(),
-        Default::default(),
-        request.to_string().as_bytes(),
-        lapin::BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_headers(copy.headers(None)),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
+    publish_copy(&octi, &request, copy).await;
     assert!(
         d.wait_log("already-ended", Duration::from_secs(30)).await,
         "{}",
@@ -253,7 +238,60 @@ async fn an_interrupted_request_whose_work_was_ended_is_not_ended_twice() {
         after.received, first.received,
         "not processed again: {after:?}"
     );
-    let _ = conn.close(200, "done".into()).await;
     d.terminate().await;
     octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_attempt_tops_up_the_expectations_an_interrupted_one_left() {
+    let osmem = Osmem::start().await;
+    osmem.load_sample_alerts().await;
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let env = env_for(&octi, &osmem.url);
+    // A value with sightings in the sample alerts: the result is several messages.
+    let ip = octi.add_entity(ipv4("45.75.196.15", None));
+    let w = octi.new_work();
+    // An earlier delivery announced 3 imports and died before publishing any of them.
+    let settings = octi.settings(&[]);
+    let client = connector_wazuh::opencti::OpenCtiClient::new(&settings.opencti).unwrap();
+    client.work_add_expectations(&w, 3).await.unwrap();
+    let d = Daemon::spawn_consuming(&env).await;
+    let copy = Attempt {
+        number: 2,
+        interrupted: 1,
+    };
+    publish_copy(&octi, &octi.manual_request(&w, &ip, true), copy).await;
+    let rec = octi
+        .wait_for_work_within(&w, Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|| panic!("{:?}\n{}", octi.work(&w), d.log_text()));
+    assert!(!rec.in_error, "{rec:?}");
+    assert!(rec.imported > 3, "{rec:?}");
+    assert_eq!(
+        rec.expected, rec.imported,
+        "topped up to this attempt's messages, not added on top: {rec:?}"
+    );
+    d.terminate().await;
+    octi.cleanup().await;
+}
+
+/// Publishes `request` to the listen queue as `attempt` would be put back (headers set).
+async fn publish_copy(octi: &FakeOpenCti, request: &serde_json::Value, attempt: Attempt) {
+    let conn = crate::testkit::rabbit::connect().await;
+    let ch = crate::testkit::rabbit::channel(&conn).await;
+    ch.confirm_select(Default::default()).await.unwrap();
+    ch.basic_publish(
+        "".into(),
+        octi.listen_queue().as_str().into(),
+        Default::default(),
+        request.to_string().as_bytes(),
+        lapin::BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_headers(attempt.headers(None)),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let _ = conn.close(200, "done".into()).await;
 }
