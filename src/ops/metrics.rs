@@ -150,6 +150,7 @@ struct Inner {
     amqp_reconnects: Counter,
     opencti_api_errors: Family<OperationLabels, Counter>,
     handler_panics: Counter,
+    interrupted: Counter,
     dependency_up: Family<DependencyLabels, Gauge>,
     dependency_outages: Family<DependencyLabels, Counter>,
     /// Serialises state transitions so the three `state` series never show two 1s.
@@ -337,7 +338,13 @@ impl Metrics {
         let handler_panics = reg(
             r,
             "request_handler_panics",
-            "Requests whose handler panicked (a bug: the delivery is given back as a failed attempt)",
+            "Requests whose handler panicked (a bug: the delivery is put back as a failed attempt)",
+            Counter::default(),
+        );
+        let interrupted = reg(
+            r,
+            "requests_interrupted",
+            "Deliveries that came back from a connector that stopped while holding them (killed, out of memory, crashed, or its broker connection cut)",
             Counter::default(),
         );
         let dependency_up = reg(
@@ -399,6 +406,7 @@ impl Metrics {
                 amqp_reconnects,
                 opencti_api_errors,
                 handler_panics,
+                interrupted,
                 dependency_up,
                 dependency_outages,
                 current_state: Mutex::new(State::Idle),
@@ -493,6 +501,11 @@ impl Metrics {
     pub fn handler_panicked(&self) {
         self.inner.handler_panics.inc();
         self.request_finished(Outcome::Failed, Duration::ZERO);
+    }
+
+    /// A delivery came back marked redelivered: put back as an interrupted copy.
+    pub fn request_interrupted(&self) {
+        self.inner.interrupted.inc();
     }
 
     /// A dependency's circuit breaker opened (`up` false) or closed (`up` true). `dependency` is

@@ -30,6 +30,9 @@ pub(super) async fn settle(
     delivery: Delivery,
     arrival: Arrival,
 ) {
+    if delivery.redelivered {
+        shared.metrics.request_interrupted();
+    }
     let attempt = match arrival {
         Arrival::Interrupted(next) => {
             tracing::warn!(

@@ -80,7 +80,17 @@ async fn sigkill_while_one_request_is_in_flight_ends_it_after_the_attempt_limit(
         finished_at_kill.push(innocents.finished(&octi));
         logs.push(d.log_text());
     }
-    let mut last = Daemon::spawn(&env);
+    // The last process serves its metrics: it counts the deadly request's last redelivery.
+    let port = crate::testkit::connector::free_port().to_string();
+    let mut last_env = env.clone();
+    for (k, v) in [
+        ("CONNECTOR_EXPOSE_METRICS", "true"),
+        ("CONNECTOR_METRICS_HOST", "127.0.0.1"),
+        ("CONNECTOR_METRICS_PORT", port.as_str()),
+    ] {
+        last_env.insert(k.into(), v.into());
+    }
+    let mut last = Daemon::spawn(&last_env);
     publisher.await.unwrap();
     load.wait_all(&octi, Duration::from_secs(180)).await;
     last.assert_running();
@@ -99,6 +109,8 @@ async fn sigkill_while_one_request_is_in_flight_ends_it_after_the_attempt_limit(
         "{msg}"
     );
     logs.push(last.log_text());
+    let interrupted = metric(&port, "requests_interrupted_total").await;
+    assert!(interrupted >= Some(1.0), "{interrupted:?}");
     assert!(
         logs.iter().any(|l| l.contains("runs alone")),
         "the interrupted requests ran alone"
@@ -174,21 +186,10 @@ async fn a_handler_panic_settles_its_delivery() {
         .await
         .unwrap_or_else(|| panic!("the next request was not served:\n{}", d.log_text()));
     assert!(!good_rec.in_error, "{good_rec:?}");
-    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let panics = text
-        .lines()
-        .find(|l| l.starts_with("request_handler_panics_total"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<f64>().ok());
     assert_eq!(
-        panics,
+        metric(&port, "request_handler_panics_total").await,
         Some(f64::from(MAX_ATTEMPTS)),
-        "one panic per attempt:\n{text}"
+        "one panic per attempt"
     );
     assert!(
         d.wait_log("the request handler panicked", Duration::from_secs(1))
@@ -294,4 +295,18 @@ async fn publish_copy(octi: &FakeOpenCti, request: &serde_json::Value, attempt: 
     .await
     .unwrap();
     let _ = conn.close(200, "done".into()).await;
+}
+
+/// The value of the metric `name` the daemon serves on `port`.
+async fn metric(port: &str, name: &str) -> Option<f64> {
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
