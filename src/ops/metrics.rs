@@ -168,6 +168,7 @@ struct Inner {
     amqp_reconnects: Counter,
     opencti_api_errors: Family<OperationLabels, Counter>,
     handler_panics: Counter,
+    interrupted: Counter,
     dependency_up: Family<DependencyLabels, Gauge>,
     dependency_outages: Family<DependencyLabels, Counter>,
     ready: Gauge,
@@ -356,7 +357,13 @@ impl Metrics {
         let handler_panics = reg(
             r,
             "request_handler_panics",
-            "Requests whose handler panicked (a bug: the delivery is given back as a failed attempt)",
+            "Requests whose handler panicked (a bug: the delivery is put back as a failed attempt)",
+            Counter::default(),
+        );
+        let interrupted = reg(
+            r,
+            "requests_interrupted",
+            "Deliveries that came back from a connector that stopped while holding them (killed, out of memory, crashed, or its broker connection cut)",
             Counter::default(),
         );
         let dependency_up = reg(
@@ -429,6 +436,7 @@ impl Metrics {
                 amqp_reconnects,
                 opencti_api_errors,
                 handler_panics,
+                interrupted,
                 dependency_up,
                 dependency_outages,
                 ready,
@@ -524,6 +532,11 @@ impl Metrics {
     pub fn handler_panicked(&self) {
         self.inner.handler_panics.inc();
         self.request_finished(Outcome::Failed, Duration::ZERO);
+    }
+
+    /// A delivery came back marked redelivered: put back as an interrupted copy.
+    pub fn request_interrupted(&self) {
+        self.inner.interrupted.inc();
     }
 
     /// A dependency's circuit breaker opened (`up` false) or closed (`up` true). `dependency` is
