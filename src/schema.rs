@@ -1,0 +1,251 @@
+//! Wazuh schema profiles: where a Wazuh line keeps what the connector reads, so that one search
+//! envelope and one knowledge builder serve both.
+//!
+//! * **4.x**: alerts in `wazuh-alerts-4.x-*`, agent and rule under `agent.*` / `rule.*`, numeric
+//!   rule levels 0–16, observables in decoder-specific `data.*` fields ([`WAZUH_4X`]).
+//! * **5.x**: Wazuh 5 has no alerts index; its detections are Sigma *findings* in the
+//!   `wazuh-findings-v5-<category>` data streams, every field WCS (ECS plus `wazuh.*`): agent and
+//!   rule under `wazuh.agent.*` / `wazuh.rule.*`, rule ids are UUIDs, levels are keywords
+//!   (`informational` … `critical`), observables in ECS places ([`WAZUH_5X`]).
+//!
+//! The search envelope and the response parser are written in the 4.x envelope names. Under
+//! 5.x the indexer client translates each request ([`wcs::request`]) and gives every returned
+//! `_source` the 4.x envelope ([`wcs::source`]); the observable fields themselves come from the
+//! profile's vocabulary. So everything downstream (statistics, systems, sightings, incidents,
+//! cases, notes) reads one shape and has no schema branch.
+//!
+//! Which profile applies is the `WAZUH_SCHEMA` option; `auto` asks the indexer at start-up which
+//! index patterns have indices ([`decide`]).
+
+pub mod wcs;
+
+use crate::config::options::SchemaChoice;
+use crate::config::Settings;
+use crate::vocabulary::{FieldChangeError, FieldChanges, Profile, Vocabulary, WAZUH_4X, WAZUH_5X};
+
+/// A Wazuh schema the connector can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Schema {
+    V4,
+    V5,
+}
+
+impl Schema {
+    /// The name used in configuration, logs and `check` (`4.x`, `5.x`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Schema::V4 => "4.x",
+            Schema::V5 => "5.x",
+        }
+    }
+
+    pub fn profile(self) -> &'static SchemaProfile {
+        match self {
+            Schema::V4 => &V4,
+            Schema::V5 => &V5,
+        }
+    }
+
+    /// The schema an explicit choice names (`None` for `auto`).
+    pub fn chosen(choice: SchemaChoice) -> Option<Schema> {
+        match choice {
+            SchemaChoice::Auto => None,
+            SchemaChoice::V4 => Some(Schema::V4),
+            SchemaChoice::V5 => Some(Schema::V5),
+        }
+    }
+}
+
+impl std::fmt::Display for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where one schema keeps the envelope of a detection (time, agent, rule) and its observables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaProfile {
+    pub schema: Schema,
+    /// Index pattern searched when `WAZUH_OPENSEARCH_INDEX` is left at its default.
+    pub index_pattern: &'static str,
+    pub time_field: &'static str,
+    pub agent_id: &'static str,
+    pub agent_name: &'static str,
+    pub agent_ip: &'static str,
+    pub rule_id: &'static str,
+    /// The rule's short text (4.x `rule.description`, the Sigma title in 5.x).
+    pub rule_title: &'static str,
+    /// The rule's longer text when it has one besides the title.
+    pub rule_description: Option<&'static str>,
+    pub rule_level: &'static str,
+    /// Whether levels are numbers (4.x) or keywords mapped by [`keyword_level`] (5.x).
+    pub numeric_levels: bool,
+    /// Rule groups (4.x) or tags (5.x).
+    pub rule_groups: &'static str,
+    /// MITRE ATT&CK technique ids (and, in 5.x, sub-technique ids).
+    pub mitre_ids: &'static [&'static str],
+    pub sigma_id: Option<&'static str>,
+    /// The observable fields.
+    pub vocabulary: &'static Profile,
+}
+
+/// The Wazuh 4.x alerts profile.
+pub const V4: SchemaProfile = SchemaProfile {
+    schema: Schema::V4,
+    index_pattern: "wazuh-alerts-*",
+    time_field: "@timestamp",
+    agent_id: "agent.id",
+    agent_name: "agent.name",
+    agent_ip: "agent.ip",
+    rule_id: "rule.id",
+    rule_title: "rule.description",
+    rule_description: None,
+    rule_level: "rule.level",
+    numeric_levels: true,
+    rule_groups: "rule.groups",
+    mitre_ids: &["rule.mitre.id"],
+    sigma_id: None,
+    vocabulary: &WAZUH_4X,
+};
+
+/// The Wazuh 5.x findings profile (WCS).
+pub const V5: SchemaProfile = SchemaProfile {
+    schema: Schema::V5,
+    index_pattern: "wazuh-findings-v5*",
+    time_field: "@timestamp",
+    agent_id: "wazuh.agent.id",
+    agent_name: "wazuh.agent.name",
+    agent_ip: "wazuh.agent.host.ip",
+    rule_id: "wazuh.rule.id",
+    rule_title: "wazuh.rule.title",
+    rule_description: Some("wazuh.rule.description"),
+    rule_level: "wazuh.rule.level",
+    numeric_levels: false,
+    rule_groups: "wazuh.rule.tags",
+    mitre_ids: &[
+        "wazuh.rule.mitre.technique.id",
+        "wazuh.rule.mitre.subtechnique.id",
+    ],
+    sigma_id: Some("wazuh.rule.sigma_id"),
+    vocabulary: &WAZUH_5X,
+};
+
+/// Wazuh 5 level keywords on the 4.x 0–15 scale, so rule-level thresholds
+/// (`WAZUH_CREATE_INCIDENT_THRESHOLD`) and incident severities mean the same for both. Each
+/// keyword takes a level inside the 4.x band of the same severity (0–6 low, 7–10 medium, 11–13
+/// high, 14+ critical): `informational` and `low` stay low, `medium` is 8, `high` 12 and
+/// `critical` 15 (the 4.x "severe attack" level).
+pub const KEYWORD_LEVELS: &[(&str, u8)] = &[
+    ("informational", 3),
+    ("low", 5),
+    ("medium", 8),
+    ("high", 12),
+    ("critical", 15),
+];
+
+/// The 4.x-scale level of a 5.x level keyword (any letter case); a number written as text
+/// (documents of mixed origin) is read as a number.
+pub fn keyword_level(s: &str) -> Option<u8> {
+    let t = s.trim();
+    KEYWORD_LEVELS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(t))
+        .map(|(_, n)| *n)
+        .or_else(|| t.parse::<f64>().ok().map(|n| n.clamp(0.0, 255.0) as u8))
+}
+
+/// What the indexer said about one index pattern at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// It has indices (the number of shards a search on it covers).
+    Found(u64),
+    /// The indexer answered: no index matches.
+    Absent,
+    /// No answer (indexer unreachable, refused, timed out).
+    Unknown,
+}
+
+/// The outcome of `auto` detection, for the log and `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub schema: Schema,
+    /// One sentence: what was found and why this schema.
+    pub reason: String,
+    /// True when the choice is a guess the operator should look at (both or neither found).
+    pub doubtful: bool,
+}
+
+/// Chooses the schema from what the indexer has: `legacy` is the 4.x pattern searched
+/// (`WAZUH_OPENSEARCH_INDEX`), `findings` the 5.x findings pattern. `None` when either answer
+/// is missing (the caller asks again).
+///
+/// Both present (an estate being upgraded) chooses 5.x: after the upgrade new detections are
+/// written only as findings, so they are what a lookup must see; the 4.x alerts stay readable
+/// with `WAZUH_SCHEMA=4.x`. Neither present chooses 4.x, the schema of every Wazuh release
+/// before 5.0.
+pub fn decide(legacy_pattern: &str, legacy: Presence, findings: Presence) -> Option<Detection> {
+    let f = V5.index_pattern;
+    let d = |schema, reason: String, doubtful| {
+        Some(Detection {
+            schema,
+            reason,
+            doubtful,
+        })
+    };
+    match (legacy, findings) {
+        (Presence::Unknown, _) | (_, Presence::Unknown) => None,
+        (Presence::Absent, Presence::Found(n)) => d(
+            Schema::V5,
+            format!("{f} has indices ({n} shard(s)), {legacy_pattern} has none"),
+            false,
+        ),
+        (Presence::Found(n), Presence::Absent) => d(
+            Schema::V4,
+            format!("{legacy_pattern} has indices ({n} shard(s)), {f} has none"),
+            false,
+        ),
+        (Presence::Found(a), Presence::Found(b)) => d(
+            Schema::V5,
+            format!(
+                "both {legacy_pattern} ({a} shard(s)) and {f} ({b} shard(s)) have indices; \
+                 Wazuh 5 findings are searched (set WAZUH_SCHEMA=4.x to search the 4.x alerts)"
+            ),
+            true,
+        ),
+        (Presence::Absent, Presence::Absent) => d(
+            Schema::V4,
+            format!("neither {legacy_pattern} nor {f} has indices; assuming Wazuh 4.x"),
+            true,
+        ),
+    }
+}
+
+/// Why the settings cannot be used with the resolved schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("WAZUH_SEARCH_FIELDS_ADD/_REMOVE under the {schema} schema: {error}")]
+pub struct ApplyError {
+    pub schema: Schema,
+    pub error: FieldChangeError,
+}
+
+/// The settings as the resolved schema reads them: its observable vocabulary (with the
+/// configured field changes) and, when `WAZUH_OPENSEARCH_INDEX` was left at the 4.x default,
+/// its index pattern. Pure; the caller logs what changed.
+pub fn apply(settings: &Settings, schema: Schema) -> Result<Settings, ApplyError> {
+    let p = schema.profile();
+    let mut out = settings.clone();
+    if settings.indexer.index == V4.index_pattern {
+        out.indexer.index = p.index_pattern.to_string();
+    }
+    let changes = FieldChanges::parse(
+        &settings.search.fields_add,
+        &settings.search.fields_remove,
+        p.vocabulary,
+    )
+    .map_err(|error| ApplyError { schema, error })?;
+    out.search.vocabulary = std::sync::Arc::new(Vocabulary::new(p.vocabulary, &changes));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,60 @@
+use super::*;
+
+#[test]
+fn keyword_levels_fall_in_the_4x_band_of_the_same_severity() {
+    use crate::knowledge::severity::Severity;
+    let sev = |k: &str| keyword_level(k).map(Severity::from_rule_level);
+    assert_eq!(sev("informational"), Some(Severity::Low));
+    assert_eq!(sev("low"), Some(Severity::Low));
+    assert_eq!(sev("Medium"), Some(Severity::Medium));
+    assert_eq!(sev(" HIGH "), Some(Severity::High));
+    assert_eq!(sev("critical"), Some(Severity::Critical));
+    assert_eq!(keyword_level("7"), Some(7));
+    assert_eq!(keyword_level("severe"), None);
+    // Ordered as the keywords are, so thresholds keep their sense.
+    let levels: Vec<u8> = KEYWORD_LEVELS.iter().map(|(_, n)| *n).collect();
+    assert!(levels.windows(2).all(|w| w[0] < w[1]), "{levels:?}");
+}
+
+#[test]
+fn detection_follows_the_indices_found() {
+    use Presence::*;
+    let d = |a, b| decide("wazuh-alerts-*", a, b).map(|d| (d.schema, d.doubtful));
+    assert_eq!(d(Found(3), Absent), Some((Schema::V4, false)));
+    assert_eq!(d(Absent, Found(8)), Some((Schema::V5, false)));
+    assert_eq!(d(Found(3), Found(8)), Some((Schema::V5, true)));
+    assert_eq!(d(Absent, Absent), Some((Schema::V4, true)));
+    assert_eq!(d(Unknown, Found(1)), None);
+    assert_eq!(d(Found(1), Unknown), None);
+    let r = decide("wazuh-alerts-*", Absent, Found(2)).unwrap().reason;
+    assert!(
+        r.contains("wazuh-findings-v5*") && r.contains("2 shard"),
+        "{r}"
+    );
+}
+
+#[test]
+fn applying_5x_takes_its_pattern_and_vocabulary_unless_the_index_was_chosen() {
+    use crate::vocabulary::{Match, ValueKind};
+    let env = crate::config::load::tests_support::minimal_env();
+    let mut s =
+        crate::config::load::load(&crate::config::load::LoadInput { file: None, env }).unwrap();
+    s.indexer.index = "wazuh-alerts-*".into();
+    let five = apply(&s, Schema::V5).unwrap();
+    assert_eq!(five.indexer.index, "wazuh-findings-v5*");
+    assert!(five
+        .search
+        .vocabulary
+        .fields(ValueKind::SrcIp, Match::Exact)
+        .contains(&"source.ip"));
+    let four = apply(&s, Schema::V4).unwrap();
+    assert_eq!(four.indexer.index, "wazuh-alerts-*");
+    s.indexer.index = "my-findings-*".into();
+    assert_eq!(
+        apply(&s, Schema::V5).unwrap().indexer.index,
+        "my-findings-*"
+    );
+    s.search.fields_remove = "ip:data.remip".into();
+    let e = apply(&s, Schema::V5).unwrap_err().to_string();
+    assert!(e.contains("5.x") && e.contains("data.remip"), "{e}");
+}
