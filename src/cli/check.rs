@@ -446,6 +446,13 @@ async fn check_indexer(settings: &Settings) -> Vec<Line> {
             format!("user {:?} accepted", s.username),
         ),
     ];
+    let resolved = crate::indexer::detect::resolve(&client, settings).await;
+    out.push(super::check_schema::line(&resolved));
+    let Ok(resolved) = resolved else {
+        return out;
+    };
+    let client = client.with_schema(resolved.schema);
+    s.index = resolved.settings.indexer.index;
     match client.check(&s.index).await {
         Ok(r) => out.push(Line::ok(
             "index pattern",

@@ -182,6 +182,8 @@ pub enum EnrichCommandError {
     Pipeline(#[from] EnrichError),
     #[error("cannot send the bundle: {0}")]
     Send(#[source] ApiError),
+    #[error(transparent)]
+    Schema(#[from] crate::indexer::detect::SchemaError),
 }
 
 /// Runs the pipeline once; pushes the bundle with `stixBundlePush` when `opts.send`.
@@ -212,9 +214,14 @@ pub async fn run(
         }
     }
     let indexer = IndexerClient::new(&settings.indexer)?;
+    let resolved = crate::indexer::detect::resolve(&indexer, &settings).await?;
+    if let Some(d) = &resolved.detection {
+        notes.push(format!("Wazuh schema {} detected: {}", d.schema, d.reason));
+    }
+    let indexer = indexer.with_schema(resolved.schema);
     let source = LocalSource::new(&target, source_client);
     let ctx = Context::new(
-        Arc::new(settings.clone()),
+        Arc::new(resolved.settings),
         Arc::new(source),
         Some(Arc::new(indexer)),
     );

@@ -59,6 +59,8 @@ pub enum RunError {
     #[error(transparent)]
     Indexer(#[from] IndexerError),
     #[error(transparent)]
+    Schema(#[from] crate::indexer::detect::SchemaError),
+    #[error(transparent)]
     MetricsPrefix(#[from] ops::metrics::PrefixError),
     #[error(transparent)]
     OpsServer(std::io::Error),
@@ -126,7 +128,11 @@ pub async fn run_with(
     let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
 
     let link = Link::open(&reg, &settings).await?;
-    let indexer = Arc::new(IndexerClient::new(&settings.indexer)?);
+    let indexer = IndexerClient::new(&settings.indexer)?;
+    let resolved = crate::indexer::detect::resolve_waiting(&indexer, &settings, &shutdown).await?;
+    crate::indexer::detect::log(&resolved);
+    let indexer = Arc::new(indexer.with_schema(resolved.schema));
+    let settings = Arc::new(resolved.settings);
     metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
