@@ -234,6 +234,11 @@ pub struct ApplyError {
 pub fn apply(settings: &Settings, schema: Schema) -> Result<Settings, ApplyError> {
     let p = schema.profile();
     let mut out = settings.clone();
+    // Resolved: whoever reads these settings again does not ask the indexer again.
+    out.search.schema = match schema {
+        Schema::V4 => SchemaChoice::V4,
+        Schema::V5 => SchemaChoice::V5,
+    };
     if settings.indexer.index == V4.index_pattern {
         out.indexer.index = p.index_pattern.to_string();
     }
@@ -245,6 +250,20 @@ pub fn apply(settings: &Settings, schema: Schema) -> Result<Settings, ApplyError
     .map_err(|error| ApplyError { schema, error })?;
     out.search.vocabulary = std::sync::Arc::new(Vocabulary::new(p.vocabulary, &changes));
     Ok(out)
+}
+
+/// The pattern the daemon's readiness probe searches: the configured one, and under `auto`
+/// with the default pattern also the 5.x findings, so that a Wazuh 5 indexer reads as ready
+/// before the schema has been resolved.
+pub fn watched_pattern(settings: &Settings) -> String {
+    let index = &settings.indexer.index;
+    if settings.search.schema == SchemaChoice::Auto && index == V4.index_pattern {
+        format!("{index},{}", V5.index_pattern)
+    } else if settings.search.schema == SchemaChoice::V5 && index == V4.index_pattern {
+        V5.index_pattern.to_string()
+    } else {
+        index.clone()
+    }
 }
 
 #[cfg(test)]

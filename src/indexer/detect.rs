@@ -5,10 +5,6 @@
 //! `_resolve/index` need monitor privileges it often lacks. The shard count of the answer says
 //! whether the pattern has indices. The choice itself is [`crate::schema::decide`].
 
-use std::time::Duration;
-
-use tokio_util::sync::CancellationToken;
-
 use super::{IndexerClient, IndexerError};
 use crate::config::Settings;
 use crate::schema::{self, ApplyError, Detection, Presence, Schema};
@@ -30,8 +26,6 @@ pub enum SchemaError {
     Unanswered(IndexerError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
-    #[error("stopped before the Wazuh schema was known")]
-    Cancelled,
 }
 
 impl IndexerClient {
@@ -76,31 +70,6 @@ pub async fn resolve(client: &IndexerClient, settings: &Settings) -> Result<Reso
         detection,
         settings: schema::apply(settings, schema)?,
     })
-}
-
-/// [`resolve`] for the daemon: while the indexer does not answer, ask again (5 s, doubling up
-/// to one minute) until it does or `cancel` fires. Requests wait in the queue meanwhile: a
-/// daemon that guessed 4.x on a Wazuh 5 indexer would answer every request "not seen" until
-/// restarted, which is worse than answering late.
-pub async fn resolve_waiting(
-    client: &IndexerClient,
-    settings: &Settings,
-    cancel: &CancellationToken,
-) -> Result<Resolved, SchemaError> {
-    let mut pause = Duration::from_secs(5);
-    loop {
-        match resolve(client, settings).await {
-            Err(SchemaError::Unanswered(e)) => {
-                tracing::warn!(error = %e, retry_in_s = pause.as_secs(), "cannot detect the Wazuh schema yet (WAZUH_SCHEMA=auto); requests wait until the indexer answers");
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = cancel.cancelled() => return Err(SchemaError::Cancelled),
-                }
-                pause = (pause * 2).min(Duration::from_secs(60));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Logs the outcome of [`resolve`].

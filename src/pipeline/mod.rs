@@ -10,6 +10,7 @@
 pub mod inspect;
 pub mod observe;
 pub mod plan;
+pub mod schema;
 pub mod search;
 pub mod tools;
 
@@ -276,6 +277,8 @@ pub struct Context {
     pub tools: Arc<tools::ToolCache>,
     /// Receives the searches and OpenCTI reads (see [`observe`]).
     pub observer: Arc<dyn observe::Observer>,
+    /// The Wazuh schema searched, once known (see [`schema`]).
+    pub schema: schema::SchemaSlot,
 }
 
 impl Context {
@@ -305,6 +308,7 @@ impl Context {
             indexer,
             tools: Arc::default(),
             observer,
+            schema: Arc::default(),
         }
     }
 }
@@ -400,13 +404,14 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         inspect::Outcome::Proceed(i) => i,
     };
     let refs = resolve_refs(ctx, request, &inspected).await?;
-    let settings = &ctx.settings;
+    let view = ctx.schema_view().await?;
+    let settings = &view.settings;
     let p =
         match plan::plan(settings, &inspected, &refs).map_err(|e| EnrichError::permanent(e.0))? {
             plan::Plan::Done(message) => return Ok(Enriched::not_searched(message)),
             plan::Plan::Search(p) => *p,
         };
-    let indexer = ctx.indexer.as_ref().ok_or_else(|| {
+    let indexer = view.indexer.as_ref().ok_or_else(|| {
         EnrichError::permanent("No Wazuh indexer client is configured (WAZUH_OPENSEARCH_URL)")
     })?;
     let now = chrono::Utc::now();

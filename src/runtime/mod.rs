@@ -59,8 +59,6 @@ pub enum RunError {
     #[error(transparent)]
     Indexer(#[from] IndexerError),
     #[error(transparent)]
-    Schema(#[from] crate::indexer::detect::SchemaError),
-    #[error(transparent)]
     MetricsPrefix(#[from] ops::metrics::PrefixError),
     #[error(transparent)]
     OpsServer(std::io::Error),
@@ -128,15 +126,11 @@ pub async fn run_with(
     let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
 
     let link = Link::open(&reg, &settings).await?;
-    let indexer = IndexerClient::new(&settings.indexer)?;
-    let resolved = crate::indexer::detect::resolve_waiting(&indexer, &settings, &shutdown).await?;
-    crate::indexer::detect::log(&resolved);
-    let indexer = Arc::new(indexer.with_schema(resolved.schema));
-    let settings = Arc::new(resolved.settings);
+    let indexer = Arc::new(IndexerClient::new(&settings.indexer)?);
     metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
-        settings.indexer.index.clone(),
+        crate::schema::watched_pattern(&settings),
         health.clone(),
         breakers.clone(),
         shutdown.child_token(),
@@ -152,6 +146,16 @@ pub async fn run_with(
         breakers: breakers.clone(),
     });
     let ctx = pipeline_context(&settings, &client, indexer, observer).await;
+    // The Wazuh schema is known (or detected) before the first request needs it, and logged at
+    // start-up; if the indexer does not answer yet, the first search asks again.
+    tokio::spawn({
+        let ctx = ctx.clone();
+        async move {
+            if let Err(e) = ctx.schema_view().await {
+                tracing::warn!(error = %e.message, "Wazuh schema not known yet");
+            }
+        }
+    });
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
