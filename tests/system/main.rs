@@ -32,3 +32,4 @@ mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
+mod wazuh5;

@@ -20,3 +20,4 @@ pub mod rabbit;
 pub mod reference_files;
 pub mod settings;
 pub mod tls_front;
+pub mod wazuh5;
