@@ -404,6 +404,12 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         inspect::Outcome::Proceed(i) => i,
     };
     let refs = resolve_refs(ctx, request, &inspected).await?;
+    // A request answered without a search (nothing searchable, a private address…) needs no
+    // schema: planned with the configured settings first, it never waits for the indexer.
+    let first = plan::plan(&ctx.settings, &inspected, &refs);
+    if let Ok(plan::Plan::Done(message)) = first {
+        return Ok(Enriched::not_searched(message));
+    }
     let view = ctx.schema_view().await?;
     let settings = &view.settings;
     let p =

@@ -88,7 +88,8 @@ async fn healthy_setup_passes_with_one_line_per_check() {
         assert_status(out.line(name), "ok");
     }
     assert!(
-        out.line("Wazuh schema").contains("4.x (auto: wazuh-alerts-* has indices"),
+        out.line("Wazuh schema")
+            .contains("4.x (auto: wazuh-alerts-* has indices"),
         "{}",
         out.stdout
     );

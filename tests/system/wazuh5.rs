@@ -269,6 +269,15 @@ async fn auto_detection_picks_the_schema_the_indexer_holds() {
         l.starts_with("warn") && l.contains("4.x (auto: neither"),
         "{l}"
     );
+    // The daemon's readiness probe under `auto` covers both patterns: a 5.x-only indexer is
+    // ready, an empty one is not.
+    let settings = octi_free_settings();
+    let watched = schema::watched_pattern(&settings);
+    assert_eq!(watched, "wazuh-alerts-*,wazuh-findings-v5*");
+    let probe =
+        |os: &Osmem| IndexerClient::new(&crate::testkit::settings::indexer(&os.url)).unwrap();
+    assert_eq!(probe(&five).probe(&watched).await, Ok(5));
+    assert!(probe(&empty).probe(&watched).await.is_err());
     // A named schema is not asked for.
     let l = schema_line(&octi, &mixed, &[("WAZUH_SCHEMA", "4.x")]).await;
     assert!(
