@@ -65,8 +65,10 @@ pub fn request(body: &Value) -> Value {
     match body {
         Value::Object(m) => {
             let mut out = Map::with_capacity(m.len());
+            let mut dropped_level = false;
             for (k, v) in m {
                 if is_level_metric(v) {
+                    dropped_level = true;
                     continue;
                 }
                 let value = match (k.as_str(), v) {
@@ -78,10 +80,30 @@ pub fn request(body: &Value) -> Value {
                 };
                 out.insert(rename_one(k), value);
             }
+            if dropped_level {
+                fetch_level_in_samples(&mut out);
+            }
             Value::Object(out)
         }
         Value::Array(a) => Value::Array(a.iter().map(request).collect()),
         other => other.clone(),
+    }
+}
+
+/// The newest-alert samples next to a dropped level metric also fetch the level, so that the
+/// bucket's level comes from its sample (as in the lean tree).
+fn fetch_level_in_samples(aggs: &mut Map<String, Value>) {
+    for v in aggs.values_mut() {
+        let includes = v
+            .get_mut("top_hits")
+            .and_then(|t| t.get_mut("_source"))
+            .and_then(|s| s.get_mut("includes"))
+            .and_then(Value::as_array_mut);
+        if let Some(list) = includes {
+            if !list.iter().any(|f| f == V5.rule_level) {
+                list.push(Value::from(V5.rule_level));
+            }
+        }
     }
 }
 
@@ -239,7 +261,9 @@ mod tests {
             json!([
                 "wazuh.rule.title",
                 "wazuh.rule.description",
-                "wazuh.agent.host.ip"
+                "wazuh.agent.host.ip",
+                // The sample beside the dropped level fetches the level instead.
+                "wazuh.rule.level"
             ])
         );
         assert_eq!(t["sort"], body["sort"]);

@@ -286,3 +286,92 @@ async fn auto_detection_picks_the_schema_the_indexer_holds() {
     );
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exact_statistics_fallback_runs_on_keyword_levels() {
+    // The fallback the lean tree's overflow triggers (too many agents or rules) carries a
+    // numeric `max` of the rule level, which a keyword field refuses: under 5.x it is dropped
+    // and an agent's highest level comes from its rules.
+    let os = Osmem::start().await;
+    load_findings(&os).await;
+    let mut s = crate::testkit::settings::indexer(&os.url);
+    s.index = schema::V5.index_pattern.to_string();
+    let q = json!({"term": {"source.ip": {"value": IP}}});
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let req = SearchRequest::new(q, &s, &KnowledgeOptions::default(), now);
+    let http = reqwest::Client::new();
+    let send = |body: Value| {
+        let http = http.clone();
+        let url = format!("{}/{}/_search", os.url, s.index);
+        async move {
+            let r = http.post(url).json(&body).send().await.unwrap();
+            let status = r.status();
+            (status, r.bytes().await.unwrap())
+        }
+    };
+    // With the numeric `max` kept, the indexer refuses the request.
+    let mut with_max = schema::wcs::request(&req.exact_stats_body());
+    with_max["aggs"]["agents"]["aggs"]["level"] = json!({"max": {"field": "wazuh.rule.level"}});
+    assert_eq!(send(with_max).await.0.as_u16(), 400);
+    let (status, bytes) = send(schema::wcs::request(&req.exact_stats_body())).await;
+    assert!(status.is_success(), "{}", String::from_utf8_lossy(&bytes));
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    let bytes = serde_json::to_vec(&schema::wcs::response(v)).unwrap();
+    let r = connector_wazuh::indexer::parse_search_response(&bytes, Value::Null).unwrap();
+    let got: BTreeMap<String, (u64, String, String)> = r
+        .agents
+        .iter()
+        .map(|a| {
+            (
+                a.agent.id.clone(),
+                (a.count, a.first_seen.clone(), a.last_seen.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(got, holding(IP));
+    // Every finding of this IP is `low` (5 on the 4.x scale).
+    assert!(
+        r.agents.iter().all(|a| a.max_rule_level == 5),
+        "{:?}",
+        r.agents
+    );
+    assert!(r
+        .rules
+        .iter()
+        .all(|x| x.level == 5 && x.rule_id.len() == 36));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrich_reports_the_detected_schema_and_finds_the_findings() {
+    let os = Osmem::start().await;
+    load_findings(&os).await;
+    let env: HashMap<String, String> = [
+        ("OPENCTI_URL", "http://127.0.0.1:9"),
+        ("OPENCTI_TOKEN", "0token-not-needed"),
+        ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
+        ("WAZUH_OPENSEARCH_URL", os.url.as_str()),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "30s"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let out = crate::testkit::cli::run(&["enrich", &format!("domain-name:{DOMAIN}")], &env).await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("Wazuh schema 5.x detected"),
+        "{}",
+        out.stderr
+    );
+    let bundle: Value = serde_json::from_str(&out.stdout).unwrap();
+    let sightings: u64 = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["type"] == "sighting")
+        .map(|o| o["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        sightings,
+        holding(DOMAIN).values().map(|h| h.0).sum::<u64>()
+    );
+}
