@@ -352,11 +352,8 @@ fn agent_stats(ab: &AgentBucket) -> AgentStats {
         count: b.doc_count,
         first_seen,
         last_seen,
-        // Keyword levels (Wazuh 5) have no numeric maximum: the highest of the agent's rules.
-        max_rule_level: match b.level.value {
-            Some(_) => level(&b.level),
-            None => rules.iter().map(|r| r.level).max().unwrap_or(0),
-        },
+        // Keyword levels (Wazuh 5) have no numeric maximum: then the highest of the agent's rules.
+        max_rule_level: rules.iter().map(|r| r.level).fold(level(&b.level), u8::max),
         rules,
     }
 }
