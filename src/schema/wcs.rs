@@ -60,9 +60,28 @@ fn is_level_metric(v: &Value) -> bool {
     })
 }
 
+/// The dashboard's sample data is marked by an `@sampledata` field in 4.x; WCS maps no such
+/// field (its strict templates refuse it), and the 5.x sample generator tags its documents
+/// `@sampledata` instead.
+fn sample_data_marker() -> Value {
+    serde_json::json!({"bool": {"should": [
+        {"exists": {"field": "@sampledata"}},
+        {"term": {"tags": {"value": "@sampledata"}}}
+    ], "minimum_should_match": 1}})
+}
+
+fn is_sample_data_test(m: &Map<String, Value>) -> bool {
+    m.len() == 1
+        && m.get("exists")
+            .and_then(|e| e.get("field"))
+            .and_then(Value::as_str)
+            == Some("@sampledata")
+}
+
 /// The request body `body` (written in 4.x envelope names) for a 5.x findings index.
 pub fn request(body: &Value) -> Value {
     match body {
+        Value::Object(m) if is_sample_data_test(m) => sample_data_marker(),
         Value::Object(m) => {
             let mut out = Map::with_capacity(m.len());
             let mut dropped_level = false;
@@ -267,6 +286,20 @@ mod tests {
             ])
         );
         assert_eq!(t["sort"], body["sort"]);
+    }
+
+    #[test]
+    fn sample_data_is_recognised_by_its_5x_tag_too() {
+        let t = request(&json!({"bool": {"must_not": [{"exists": {"field": "@sampledata"}}]}}));
+        let should = &t["bool"]["must_not"][0]["bool"]["should"];
+        assert_eq!(should[0], json!({"exists": {"field": "@sampledata"}}));
+        assert_eq!(
+            should[1],
+            json!({"term": {"tags": {"value": "@sampledata"}}})
+        );
+        // Other `exists` tests are left alone.
+        let other = json!({"exists": {"field": "source.ip"}});
+        assert_eq!(request(&other), other);
     }
 
     #[test]

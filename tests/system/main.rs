@@ -33,3 +33,4 @@ mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
 mod wazuh5;
+mod wazuh5_twin;

@@ -12,10 +12,17 @@ use crate::testkit::osmem::Osmem;
 pub const FINDINGS_TEMPLATE: &str = include_str!("../fixtures/wazuh/v5/findings-template.json");
 /// 113 WCS findings built from the dashboard's 5.x samples (fixture).
 pub const FINDINGS: &str = include_str!("../fixtures/wazuh/v5/findings.ndjson");
+/// The 53 sample 4.x alerts as Wazuh 5 findings (fixture, `scripts/wazuh5-twin`).
+pub const TWIN: &str = include_str!("../fixtures/wazuh/v5/twin.ndjson");
 
 /// `(index, finding)` of every line of the corpus.
 pub fn findings() -> Vec<(String, Value)> {
-    FINDINGS
+    lines(FINDINGS)
+}
+
+/// `(index, finding)` of every line of an ndjson corpus.
+pub fn lines(corpus: &str) -> Vec<(String, Value)> {
+    corpus
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -30,10 +37,15 @@ pub fn findings() -> Vec<(String, Value)> {
 /// the field limit are data-stream and ISM settings the test indexer has no use for, among them
 /// `index.codec`) and loads the findings.
 pub async fn load_findings(os: &Osmem) {
+    load_corpus(os, FINDINGS).await
+}
+
+/// [`load_findings`] for any corpus of `{"_index", "_source"}` lines.
+pub async fn load_corpus(os: &Osmem, corpus: &str) {
     let template: Value = serde_json::from_str(FINDINGS_TEMPLATE).expect("template JSON");
     let mappings = template["template"]["mappings"].clone();
     let mut by_index: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for (index, doc) in findings() {
+    for (index, doc) in lines(corpus) {
         by_index.entry(index).or_default().push(doc);
     }
     let http = reqwest::Client::new();
