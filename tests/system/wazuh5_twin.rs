@@ -91,6 +91,25 @@ async fn every_observable_finds_the_same_sightings_in_the_4x_alerts_and_their_5x
         ),
         ("StixFile", json!({"name": "/usr/bin/kworkerd"})),
         ("Vulnerability", json!({"name": "CVE-2018-20217"})),
+        ("IPv4-Addr", json!({"value": "185.220.101.45"})),
+        (
+            "Domain-Name",
+            json!({"value": "img-s-msn-com.akamaized.net"}),
+        ),
+        (
+            "Domain-Name",
+            json!({"value": "mirrors.advancedhosters.com"}),
+        ),
+        ("Email-Addr", json!({"value": "brown@wazuh.com"})),
+        ("User-Account", json!({"account_login": "toby"})),
+        (
+            "Process",
+            json!({"command_line": "C:\\Windows\\system32\\cmd.exe"}),
+        ),
+        (
+            "Windows-Registry-Key",
+            json!({"key": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Java-Update"}),
+        ),
     ];
     let mut found = [0, 0];
     for (ty, stix) in &cases {
