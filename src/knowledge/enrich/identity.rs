@@ -109,6 +109,11 @@ impl Extractor<'_, '_> {
             "data.win.eventdata.user",
             "syscheck.uname_after",
             "syscheck.uname_before",
+            // Wazuh 5 findings (WCS): the accounts of the event's roles.
+            "source.user.name",
+            "destination.user.name",
+            "user.name",
+            "user.target.name",
         ];
         const UIDS: &[&str] = &[
             "data.audit.uid",

@@ -46,6 +46,9 @@ impl Extractor<'_, '_> {
             "data.srcip",
             "data.win.eventdata.destinationIp",
             "data.win.eventdata.sourceIp",
+            // Wazuh 5 findings (WCS): the ECS places of the event's addresses.
+            "source.ip",
+            "destination.ip",
         ];
         let v4 = self.on(EnrichType::Ipv4Addr);
         let v6 = self.on(EnrichType::Ipv6Addr);
@@ -112,22 +115,31 @@ impl Extractor<'_, '_> {
                 .iter()
                 .find_map(|f| values(a, f).into_iter().find_map(|v| v.parse::<u16>().ok()))
         };
-        let src = addr(&["data.srcip", "data.src_ip", "data.win.eventdata.sourceIp"]);
+        // 4.x decoder fields, then the ECS fields of Wazuh 5 findings.
+        let src = addr(&[
+            "data.srcip",
+            "data.src_ip",
+            "data.win.eventdata.sourceIp",
+            "source.ip",
+        ]);
         let dst = addr(&[
             "data.dstip",
             "data.dest_ip",
             "data.win.eventdata.destinationIp",
+            "destination.ip",
             "agent.ip",
         ]);
         let sport = port(&[
             "data.src_port",
             "data.srcport",
             "data.win.eventdata.sourcePort",
+            "source.port",
         ]);
         let dport = port(&[
             "data.dest_port",
             "data.dstport",
             "data.win.eventdata.destinationPort",
+            "destination.port",
         ]);
         if src.is_none() && dst.is_none() {
             return;
@@ -154,8 +166,10 @@ impl Extractor<'_, '_> {
         for (_, ip) in src.iter().chain(dst.iter()) {
             add(if ip.is_ipv4() { "ipv4" } else { "ipv6" });
         }
-        for p in values(a, "data.win.eventdata.protocol") {
-            add(&p);
+        for f in ["data.win.eventdata.protocol", "network.transport"] {
+            for p in values(a, f) {
+                add(&p);
+            }
         }
         for g in &a.rule.groups {
             let g = g.to_ascii_lowercase();
