@@ -114,6 +114,7 @@ impl Extractor<'_, '_> {
             "destination.user.name",
             "user.name",
             "user.target.name",
+            "file.owner",
         ];
         const UIDS: &[&str] = &[
             "data.audit.uid",

@@ -239,6 +239,9 @@ impl Extractor<'_, '_> {
             "data.win.eventdata.queryName",
             "data.win.system.computer",
             "data.office365.ParticipantInfo.ParticipatingDomains",
+            // Wazuh 5 findings (WCS).
+            "dns.question.name",
+            "url.domain",
         ] {
             for v in values(a, f) {
                 if v.len() > 253 || !v.contains('.') || !DOMAIN.is_match(&v) {
