@@ -17,6 +17,7 @@
 //! Which profile applies is the `WAZUH_SCHEMA` option; `auto` asks the indexer at start-up which
 //! index patterns have indices ([`decide`]).
 
+pub mod mixed;
 pub mod wcs;
 
 use crate::config::options::SchemaChoice;
@@ -45,13 +46,41 @@ impl Schema {
             Schema::V5 => &V5,
         }
     }
+}
 
-    /// The schema an explicit choice names (`None` for `auto`).
-    pub fn chosen(choice: SchemaChoice) -> Option<Schema> {
+/// The schemas searched: one, or both side by side (an estate with 4.x and 5.x managers, or
+/// one upgraded that keeps its 4.x alerts), each with its own fields, in one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Estate {
+    One(Schema),
+    Mixed,
+}
+
+impl Estate {
+    pub fn schemas(self) -> &'static [Schema] {
+        match self {
+            Estate::One(Schema::V4) => &[Schema::V4],
+            Estate::One(Schema::V5) => &[Schema::V5],
+            Estate::Mixed => &[Schema::V4, Schema::V5],
+        }
+    }
+
+    /// The estate an explicit choice names (`None` for `auto`).
+    pub fn chosen(choice: SchemaChoice) -> Option<Estate> {
         match choice {
             SchemaChoice::Auto => None,
-            SchemaChoice::V4 => Some(Schema::V4),
-            SchemaChoice::V5 => Some(Schema::V5),
+            SchemaChoice::V4 => Some(Estate::One(Schema::V4)),
+            SchemaChoice::V5 => Some(Estate::One(Schema::V5)),
+            SchemaChoice::Mixed => Some(Estate::Mixed),
+        }
+    }
+}
+
+impl std::fmt::Display for Estate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Estate::One(s) => s.fmt(f),
+            Estate::Mixed => f.write_str("4.x+5.x"),
         }
     }
 }
@@ -168,7 +197,7 @@ pub enum Presence {
 /// The outcome of `auto` detection, for the log and `check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
-    pub schema: Schema,
+    pub estate: Estate,
     /// One sentence: what was found and why this schema.
     pub reason: String,
     /// True when the choice is a guess the operator should look at (both or neither found).
@@ -179,15 +208,14 @@ pub struct Detection {
 /// (`WAZUH_OPENSEARCH_INDEX`), `findings` the 5.x findings pattern. `None` when either answer
 /// is missing (the caller asks again).
 ///
-/// Both present (an estate being upgraded) chooses 5.x: after the upgrade new detections are
-/// written only as findings, so they are what a lookup must see; the 4.x alerts stay readable
-/// with `WAZUH_SCHEMA=4.x`. Neither present chooses 4.x, the schema of every Wazuh release
-/// before 5.0.
+/// Both present (4.x and 5.x managers side by side, or an upgraded estate that keeps its 4.x
+/// alerts) searches both, each with its own fields. Neither present chooses 4.x, the schema of
+/// every Wazuh release before 5.0.
 pub fn decide(legacy_pattern: &str, legacy: Presence, findings: Presence) -> Option<Detection> {
     let f = V5.index_pattern;
     let d = |schema, reason: String, doubtful| {
         Some(Detection {
-            schema,
+            estate: schema,
             reason,
             doubtful,
         })
@@ -195,25 +223,25 @@ pub fn decide(legacy_pattern: &str, legacy: Presence, findings: Presence) -> Opt
     match (legacy, findings) {
         (Presence::Unknown, _) | (_, Presence::Unknown) => None,
         (Presence::Absent, Presence::Found(n)) => d(
-            Schema::V5,
+            Estate::One(Schema::V5),
             format!("{f} has indices ({n} shard(s)), {legacy_pattern} has none"),
             false,
         ),
         (Presence::Found(n), Presence::Absent) => d(
-            Schema::V4,
+            Estate::One(Schema::V4),
             format!("{legacy_pattern} has indices ({n} shard(s)), {f} has none"),
             false,
         ),
         (Presence::Found(a), Presence::Found(b)) => d(
-            Schema::V5,
+            Estate::Mixed,
             format!(
                 "both {legacy_pattern} ({a} shard(s)) and {f} ({b} shard(s)) have indices; \
-                 Wazuh 5 findings are searched (set WAZUH_SCHEMA=4.x to search the 4.x alerts)"
+                 both are searched, each with its own fields"
             ),
-            true,
+            false,
         ),
         (Presence::Absent, Presence::Absent) => d(
-            Schema::V4,
+            Estate::One(Schema::V4),
             format!("neither {legacy_pattern} nor {f} has indices; assuming Wazuh 4.x"),
             true,
         ),
@@ -242,22 +270,43 @@ pub fn apply(settings: &Settings, schema: Schema) -> Result<Settings, ApplyError
     if settings.indexer.index == V4.index_pattern {
         out.indexer.index = p.index_pattern.to_string();
     }
-    let changes = FieldChanges::parse(
-        &settings.search.fields_add,
-        &settings.search.fields_remove,
-        p.vocabulary,
-    )
-    .map_err(|error| ApplyError { schema, error })?;
+    // A removal that names a field of the other profile only (checked at start-up, under
+    // `auto` or `4.x+5.x`) is for that profile.
+    let other = match schema {
+        Schema::V4 => &WAZUH_5X,
+        Schema::V5 => &WAZUH_4X,
+    };
+    let has = |profile: &Profile, item: &str| {
+        item.split_once(':').is_some_and(|(k, f)| {
+            profile
+                .fields
+                .iter()
+                .any(|s| s.kind.name() == k.trim() && s.field == f.trim())
+        })
+    };
+    let remove: Vec<&str> = settings
+        .search
+        .fields_remove
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|i| !i.is_empty() && !(has(other, i) && !has(p.vocabulary, i)))
+        .collect();
+    let changes = FieldChanges::parse(&settings.search.fields_add, &remove.join(","), p.vocabulary)
+        .map_err(|error| ApplyError { schema, error })?;
     out.search.vocabulary = std::sync::Arc::new(Vocabulary::new(p.vocabulary, &changes));
     Ok(out)
 }
 
-/// The pattern the daemon's readiness probe searches: the configured one, and under `auto`
-/// with the default pattern also the 5.x findings, so that a Wazuh 5 indexer reads as ready
-/// before the schema has been resolved.
+/// The pattern the daemon's readiness probe searches: the configured one, and under `auto` or
+/// `4.x+5.x` with the default pattern also the 5.x findings, so that a Wazuh 5 indexer reads as
+/// ready before the schema has been resolved.
 pub fn watched_pattern(settings: &Settings) -> String {
     let index = &settings.indexer.index;
-    if settings.search.schema == SchemaChoice::Auto && index == V4.index_pattern {
+    let both = matches!(
+        settings.search.schema,
+        SchemaChoice::Auto | SchemaChoice::Mixed
+    );
+    if both && index == V4.index_pattern {
         format!("{index},{}", V5.index_pattern)
     } else if settings.search.schema == SchemaChoice::V5 && index == V4.index_pattern {
         V5.index_pattern.to_string()

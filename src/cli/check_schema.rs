@@ -10,25 +10,24 @@ use crate::indexer::detect::{Resolved, SchemaError};
 pub fn line(r: &Result<Resolved, SchemaError>) -> Line {
     const NAME: &str = "Wazuh schema";
     match r {
-        Ok(Resolved {
-            schema,
-            detection: None,
-            settings,
-        }) => Line::ok(
+        Ok(
+            r @ Resolved {
+                detection: None, ..
+            },
+        ) => Line::ok(
             NAME,
-            format!(
-                "{schema} (WAZUH_SCHEMA), searching {:?}",
-                settings.indexer.index
-            ),
+            format!("{} (WAZUH_SCHEMA), searching {:?}", r.estate, r.indices()),
         ),
-        Ok(Resolved {
-            schema,
-            detection: Some(d),
-            settings,
-        }) => {
+        Ok(
+            r @ Resolved {
+                detection: Some(d), ..
+            },
+        ) => {
             let detail = format!(
-                "{schema} (auto: {}), searching {:?}",
-                d.reason, settings.indexer.index
+                "{} (auto: {}), searching {:?}",
+                r.estate,
+                d.reason,
+                r.indices()
             );
             if d.doubtful {
                 Line::warn(

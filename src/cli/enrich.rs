@@ -182,8 +182,6 @@ pub enum EnrichCommandError {
     Pipeline(#[from] EnrichError),
     #[error("cannot send the bundle: {0}")]
     Send(#[source] ApiError),
-    #[error(transparent)]
-    Schema(#[from] crate::indexer::detect::SchemaError),
 }
 
 /// Runs the pipeline once; pushes the bundle with `stixBundlePush` when `opts.send`.
@@ -214,19 +212,17 @@ pub async fn run(
         }
     }
     let indexer = IndexerClient::new(&settings.indexer)?;
-    let resolved = crate::indexer::detect::resolve(&indexer, &settings).await?;
-    if let Some(d) = &resolved.detection {
-        notes.push(format!("Wazuh schema {} detected: {}", d.schema, d.reason));
-    }
-    let indexer = indexer.with_schema(resolved.schema);
     let source = LocalSource::new(&target, source_client);
     let ctx = Context::new(
-        Arc::new(resolved.settings),
+        Arc::new(settings.clone()),
         Arc::new(source),
         Some(Arc::new(indexer)),
     );
     let req = request(&target);
     let enriched = pipeline::enrich(&ctx, &req).await?;
+    if let Some(d) = ctx.schema.get().and_then(|v| v.detection.as_ref()) {
+        notes.push(format!("Wazuh schema {} detected: {}", d.estate, d.reason));
+    }
     let bundle = bundle(&target, &enriched);
     if opts.send {
         if enriched.objects.is_empty() {

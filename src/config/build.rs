@@ -289,7 +289,7 @@ fn vocabulary(
         match choice {
             SchemaChoice::V4 => build(&WAZUH_4X, rm).map_err(bad),
             SchemaChoice::V5 => build(&WAZUH_5X, rm).map_err(bad),
-            SchemaChoice::Auto => build(&WAZUH_4X, rm).or_else(|e| {
+            SchemaChoice::Auto | SchemaChoice::Mixed => build(&WAZUH_4X, rm).or_else(|e| {
                 // A 5.x field: removed once the schema turns out to be 5.x.
                 FieldChanges::parse(&add, rm, &WAZUH_5X).map_err(|_| bad(e))?;
                 build(&WAZUH_4X, "").map_err(bad)

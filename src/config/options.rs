@@ -133,6 +133,7 @@ option_enum!(
         Auto = "auto",
         V4 = "4.x",
         V5 = "5.x",
+        Mixed = "4.x+5.x",
     }
 );
 

@@ -7,16 +7,28 @@
 
 use super::{IndexerClient, IndexerError};
 use crate::config::Settings;
-use crate::schema::{self, ApplyError, Detection, Presence, Schema};
+use crate::schema::{self, ApplyError, Detection, Estate, Presence, Schema};
 
-/// The schema searches use and the settings it implies.
+/// The schemas searches use and the settings each implies.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    pub schema: Schema,
+    pub estate: Estate,
     /// `None` when `WAZUH_SCHEMA` named the schema.
     pub detection: Option<Detection>,
-    /// The settings with the schema's index pattern and vocabulary.
-    pub settings: Settings,
+    /// Per schema searched: the settings with its index pattern and vocabulary.
+    pub parts: Vec<(Schema, Settings)>,
+}
+
+impl Resolved {
+    /// The index patterns searched, for the log and `check`.
+    pub fn indices(&self) -> String {
+        let list: Vec<&str> = self
+            .parts
+            .iter()
+            .map(|(_, s)| s.indexer.index.as_str())
+            .collect();
+        list.join(", ")
+    }
 }
 
 /// Why the schema could not be resolved.
@@ -51,37 +63,40 @@ impl IndexerClient {
     }
 }
 
-/// The schema of `settings`: the named one, or one detection round under `auto`. The one-shot
-/// commands use it; without an answer they stop with the reason (a guess would make their
-/// output say "not seen" for the wrong reason).
+/// The schemas of `settings`: the named ones, or one detection round under `auto`. Without an
+/// answer there is no guess (it would make every answer "not seen" for the wrong reason): the
+/// caller reports the failure or asks again later.
 pub async fn resolve(client: &IndexerClient, settings: &Settings) -> Result<Resolved, SchemaError> {
-    let (schema, detection) = match Schema::chosen(settings.search.schema) {
-        Some(s) => (s, None),
+    let (estate, detection) = match Estate::chosen(settings.search.schema) {
+        Some(e) => (e, None),
         None => {
             let d = client
                 .detect_schema(&settings.indexer.index)
                 .await
                 .map_err(SchemaError::Unanswered)?;
-            (d.schema, Some(d))
+            (d.estate, Some(d))
         }
     };
+    let parts = estate
+        .schemas()
+        .iter()
+        .map(|s| Ok((*s, schema::apply(settings, *s)?)))
+        .collect::<Result<Vec<_>, ApplyError>>()?;
     Ok(Resolved {
-        schema,
+        estate,
         detection,
-        settings: schema::apply(settings, schema)?,
+        parts,
     })
 }
 
 /// Logs the outcome of [`resolve`].
 pub fn log(r: &Resolved) {
-    let index = &r.settings.indexer.index;
+    let (schema, index) = (&r.estate, r.indices());
     match &r.detection {
-        None => tracing::info!(schema = %r.schema, %index, "Wazuh schema set by WAZUH_SCHEMA"),
+        None => tracing::info!(%schema, %index, "Wazuh schema set by WAZUH_SCHEMA"),
         Some(d) if d.doubtful => {
-            tracing::warn!(schema = %r.schema, %index, found = %d.reason, "Wazuh schema detected")
+            tracing::warn!(%schema, %index, found = %d.reason, "Wazuh schema detected")
         }
-        Some(d) => {
-            tracing::info!(schema = %r.schema, %index, found = %d.reason, "Wazuh schema detected")
-        }
+        Some(d) => tracing::info!(%schema, %index, found = %d.reason, "Wazuh schema detected"),
     }
 }

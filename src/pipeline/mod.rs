@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::alert::SearchResult;
 use crate::config::options::EnrichType;
 use crate::config::Settings;
 use crate::entity::IndicatorInfo;
@@ -411,21 +412,37 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         return Ok(Enriched::not_searched(message));
     }
     let view = ctx.schema_view().await?;
-    let settings = &view.settings;
-    let p =
-        match plan::plan(settings, &inspected, &refs).map_err(|e| EnrichError::permanent(e.0))? {
-            plan::Plan::Done(message) => return Ok(Enriched::not_searched(message)),
+    let now = chrono::Utc::now();
+    // Each schema is searched with its own fields; a mixed estate's answers become one.
+    let mut searched: Option<(plan::SearchPlan, Arc<Settings>, SearchResult)> = None;
+    let mut done = None;
+    for part in &view.parts {
+        let p = match plan::plan(&part.settings, &inspected, &refs)
+            .map_err(|e| EnrichError::permanent(e.0))?
+        {
+            plan::Plan::Done(message) => {
+                done.get_or_insert(message);
+                continue;
+            }
             plan::Plan::Search(p) => *p,
         };
-    let indexer = view.indexer.as_ref().ok_or_else(|| {
-        EnrichError::permanent("No Wazuh indexer client is configured (WAZUH_OPENSEARCH_URL)")
-    })?;
-    let now = chrono::Utc::now();
-    let mut sreq = SearchRequest::new(p.query.clone(), &settings.indexer, &settings.knowledge, now);
-    if let Some(o) = &p.observable {
-        sreq = sreq.with_vulnerability_state(o, &settings.indexer);
+        let indexer = part.indexer.as_ref().ok_or_else(|| {
+            EnrichError::permanent("No Wazuh indexer client is configured (WAZUH_OPENSEARCH_URL)")
+        })?;
+        let ps = &part.settings;
+        let mut sreq = SearchRequest::new(p.query.clone(), &ps.indexer, &ps.knowledge, now);
+        if let Some(o) = &p.observable {
+            sreq = sreq.with_vulnerability_state(o, &ps.indexer);
+        }
+        let r = search::run(ctx, indexer, &sreq).await?;
+        searched = Some(match searched {
+            None => (p, ps.clone(), r),
+            Some((p0, s0, r0)) => (p0, s0, crate::schema::mixed::merge(r0, r, ps.indexer.limit)),
+        });
     }
-    let result = search::run(ctx, indexer, &sreq).await?;
+    let Some((p, settings, result)) = searched else {
+        return Ok(Enriched::not_searched(done.unwrap_or_default()));
+    };
     if result.total == 0 {
         return Ok(Enriched::no_hits(with_notes(NO_HITS, &p.notes)));
     }

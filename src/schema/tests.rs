@@ -19,11 +19,11 @@ fn keyword_levels_fall_in_the_4x_band_of_the_same_severity() {
 #[test]
 fn detection_follows_the_indices_found() {
     use Presence::*;
-    let d = |a, b| decide("wazuh-alerts-*", a, b).map(|d| (d.schema, d.doubtful));
-    assert_eq!(d(Found(3), Absent), Some((Schema::V4, false)));
-    assert_eq!(d(Absent, Found(8)), Some((Schema::V5, false)));
-    assert_eq!(d(Found(3), Found(8)), Some((Schema::V5, true)));
-    assert_eq!(d(Absent, Absent), Some((Schema::V4, true)));
+    let d = |a, b| decide("wazuh-alerts-*", a, b).map(|d| (d.estate, d.doubtful));
+    assert_eq!(d(Found(3), Absent), Some((Estate::One(Schema::V4), false)));
+    assert_eq!(d(Absent, Found(8)), Some((Estate::One(Schema::V5), false)));
+    assert_eq!(d(Found(3), Found(8)), Some((Estate::Mixed, false)));
+    assert_eq!(d(Absent, Absent), Some((Estate::One(Schema::V4), true)));
     assert_eq!(d(Unknown, Found(1)), None);
     assert_eq!(d(Found(1), Unknown), None);
     let r = decide("wazuh-alerts-*", Absent, Found(2)).unwrap().reason;
@@ -54,7 +54,21 @@ fn applying_5x_takes_its_pattern_and_vocabulary_unless_the_index_was_chosen() {
         apply(&s, Schema::V5).unwrap().indexer.index,
         "my-findings-*"
     );
-    s.search.fields_remove = "ip:data.remip".into();
+    // A removal of the other profile's field is for that profile; one of neither is an error.
+    s.search.fields_remove = "ip:data.remip, ip:source.nat.ip".into();
+    let five = apply(&s, Schema::V5).unwrap();
+    assert!(!five
+        .search
+        .vocabulary
+        .fields(ValueKind::Ip, Match::Exact)
+        .contains(&"source.nat.ip"));
+    let four = apply(&s, Schema::V4).unwrap();
+    assert!(!four
+        .search
+        .vocabulary
+        .fields(ValueKind::Ip, Match::Exact)
+        .contains(&"data.remip"));
+    s.search.fields_remove = "ip:data.nope".into();
     let e = apply(&s, Schema::V5).unwrap_err().to_string();
-    assert!(e.contains("5.x") && e.contains("data.remip"), "{e}");
+    assert!(e.contains("5.x") && e.contains("data.nope"), "{e}");
 }

@@ -33,4 +33,5 @@ mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
 mod wazuh5;
+mod wazuh5_mixed;
 mod wazuh5_twin;

@@ -261,7 +261,11 @@ async fn auto_detection_picks_the_schema_the_indexer_holds() {
     assert!(l.contains("searching \"wazuh-findings-v5*\""), "{l}");
     let l = schema_line(&octi, &mixed, &[]).await;
     assert!(
-        l.starts_with("warn") && l.contains("5.x (auto: both"),
+        l.starts_with("ok") && l.contains("4.x+5.x (auto: both"),
+        "{l}"
+    );
+    assert!(
+        l.contains("searching \"wazuh-alerts-*, wazuh-findings-v5*\""),
         "{l}"
     );
     let l = schema_line(&octi, &empty, &[]).await;
