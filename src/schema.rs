@@ -289,7 +289,7 @@ pub fn apply(settings: &Settings, schema: Schema) -> Result<Settings, ApplyError
         .fields_remove
         .split([',', '\n'])
         .map(str::trim)
-        .filter(|i| !i.is_empty() && !(has(other, i) && !has(p.vocabulary, i)))
+        .filter(|i| !i.is_empty() && (!has(other, i) || has(p.vocabulary, i)))
         .collect();
     let changes = FieldChanges::parse(&settings.search.fields_add, &remove.join(","), p.vocabulary)
         .map_err(|error| ApplyError { schema, error })?;
