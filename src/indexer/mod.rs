@@ -517,7 +517,8 @@ impl IndexerClient {
         state: &StateRequest,
     ) -> Result<(crate::alert::VulnerabilityState, u64), IndexerError> {
         let path = self.search_path(&state.index, "&ignore_unavailable=true");
-        let bytes = self.send(&path, Some(&state.body)).await?;
+        // Wazuh 5's state indices keep the agent under `wazuh.agent.*` too.
+        let bytes = self.send_search(&path, &state.body).await?;
         let resp: response::StateResponse = serde_json::from_slice(&bytes)
             .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
         if resp.timed_out {

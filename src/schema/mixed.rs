@@ -32,7 +32,12 @@ pub fn merge(mut a: SearchResult, b: SearchResult, limit: usize) -> SearchResult
     stats::sort_by_count(&mut a.rules);
     a.shard_failures.extend(b.shard_failures);
     a.query = serde_json::json!([a.query, b.query]);
-    a.vulnerable_agents = a.vulnerable_agents.or(b.vulnerable_agents);
+    // Both parts ask the one configured state index, each in its own schema's names: the
+    // answer is the part whose names the index has (the one that found agents).
+    a.vulnerable_agents = match (a.vulnerable_agents, b.vulnerable_agents) {
+        (Some(x), Some(y)) => Some(if y.agents > x.agents { y } else { x }),
+        (x, y) => x.or(y),
+    };
     a
 }
 

@@ -92,3 +92,59 @@ async fn a_mixed_estate_gives_one_answer_with_each_document_read_by_its_own_prof
     assert!(stderr.contains("Wazuh schema 4.x+5.x detected"), "{stderr}");
     assert_eq!(got, want);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_5x_vulnerability_state_index_counts_the_agents_that_have_it() {
+    use connector_wazuh::config::options::KnowledgeOptions;
+    use connector_wazuh::entity::Observable;
+    use connector_wazuh::indexer::IndexerClient;
+    use connector_wazuh::schema::{self, Schema};
+    use connector_wazuh::search::envelope::SearchRequest;
+    use serde_json::json;
+
+    let os = Osmem::start().await;
+    load_findings(&os).await;
+    // Wazuh 5's state template (agent under `wazuh.agent.*`), three agents with one CVE.
+    let template: Value = serde_json::from_str(include_str!(
+        "../fixtures/wazuh/v5/vulnerabilities-template.json"
+    ))
+    .unwrap();
+    let index = "wazuh-states-vulnerabilities-wazuh";
+    let r = reqwest::Client::new()
+        .put(format!("{}/{index}", os.url))
+        .json(&json!({"mappings": template["template"]["mappings"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let state = |agent: &str, name: &str, cve: &str| {
+        json!({"wazuh": {"agent": {"id": agent, "name": name}},
+               "vulnerability": {"id": cve}, "package": {"name": "util-linux"}})
+    };
+    os.bulk_index(
+        index,
+        [
+            state("001", "rhel7-web", "CVE-2018-7738"),
+            state("002", "amazon-db", "CVE-2018-7738"),
+            state("003", "ubuntu-ci", "CVE-2018-7738"),
+            state("003", "ubuntu-ci", "CVE-2020-0001"),
+        ],
+    )
+    .await;
+    let mut s = crate::testkit::settings::indexer(&os.url);
+    s.index = schema::V5.index_pattern.to_string();
+    s.vulnerability_state_index = Some("wazuh-states-vulnerabilities*".into());
+    let client = IndexerClient::new(&s).unwrap().with_schema(Schema::V5);
+    let obs = Observable::Vulnerability {
+        name: "CVE-2018-7738".into(),
+    };
+    let q = json!({"term": {"vulnerability.id": {"value": "CVE-2018-7738"}}});
+    let now = chrono::Utc::now();
+    let req = SearchRequest::new(q, &s, &KnowledgeOptions::default(), now)
+        .with_vulnerability_state(&obs, &s);
+    let r = client.search(&req).await.unwrap();
+    assert!(r.total > 0, "the findings hold the CVE");
+    let st = r.vulnerable_agents.expect("state lookup");
+    assert_eq!(st.agents, 3);
+    assert_eq!(st.agent_names, ["amazon-db", "rhel7-web", "ubuntu-ci"]);
+}
