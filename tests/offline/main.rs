@@ -16,6 +16,7 @@ mod graphql_operations;
 mod indexer_errors;
 mod knowledge_build;
 mod knowledge_golden;
+mod knowledge_wcs;
 mod ops_compose;
 mod ops_http;
 mod pattern_corpus;

@@ -155,6 +155,12 @@ impl Extractor<'_, '_> {
         for f in [
             "data.gcp.protoPayload.authenticationInfo.principalEmail",
             "data.office365.UserId",
+            // Wazuh 5 findings (WCS).
+            "user.email",
+            "source.user.email",
+            "destination.user.email",
+            "email.from.address",
+            "email.to.address",
         ] {
             for v in values(a, f) {
                 if !EMAIL.is_match(&v) {

@@ -17,6 +17,9 @@ impl Extractor<'_, '_> {
             "data.office365.RemoteItemWebUrl",
             "data.osquery.columns.update_url",
             "data.url",
+            // Wazuh 5 findings (WCS).
+            "url.full",
+            "url.original",
         ];
         for f in FIELDS {
             for v in values(a, f) {
@@ -93,7 +96,11 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn user_agents(&mut self, a: &Alert) {
-        for f in ["data.aws.userAgent", "data.office365.UserAgent"] {
+        for f in [
+            "data.aws.userAgent",
+            "data.office365.UserAgent",
+            "user_agent.original",
+        ] {
             for v in values(a, f) {
                 let (o, _) = self.sco(StixObject::UserAgent, single(v.as_str()));
                 let d = describe(&format!("User-Agent {v}"), f, a);
