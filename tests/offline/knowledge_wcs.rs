@@ -26,7 +26,9 @@ fn finding() -> Alert {
         "process": {"command_line": "powershell -enc AAAA", "pid": 4242,
                     "executable": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
                     "parent": {"pid": 812, "command_line": "explorer.exe"}},
-        "registry": {"path": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\payload"}
+        "registry": {"path": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\payload"},
+        "vulnerability": {"id": "CVE-2024-6387", "severity": "High", "score": {"base": 8.1}},
+        "package": {"name": "openssh-server", "version": "1:8.9p1-3ubuntu0.6"}
     });
     Alert::from_source("f1", "wazuh-findings-v5-security-000001", wcs::source(doc)).unwrap()
 }
