@@ -297,6 +297,30 @@ pub fn apply(settings: &Settings, schema: Schema) -> Result<Settings, ApplyError
     Ok(out)
 }
 
+/// [`apply`] for one schema of `estate`. In a mixed estate the 4.x part's pattern excludes the
+/// findings (`my-*,-wazuh-findings-v5*`): a configured pattern that also matches them
+/// (`wazuh-*`) would otherwise have both parts count the same findings.
+pub fn apply_in(
+    settings: &Settings,
+    schema: Schema,
+    estate: Estate,
+) -> Result<Settings, ApplyError> {
+    let mut out = apply(settings, schema)?;
+    if estate == Estate::Mixed && schema == Schema::V4 {
+        out.indexer.index = legacy_only(&out.indexer.index);
+    }
+    Ok(out)
+}
+
+/// A 4.x pattern without the 5.x findings (the default pattern cannot match them).
+pub fn legacy_only(pattern: &str) -> String {
+    if pattern == V4.index_pattern {
+        pattern.to_string()
+    } else {
+        format!("{pattern},-{}", V5.index_pattern)
+    }
+}
+
 /// The pattern the daemon's readiness probe searches: the configured one, and under `auto` or
 /// `4.x+5.x` with the default pattern also the 5.x findings, so that a Wazuh 5 indexer reads as
 /// ready before the schema has been resolved.

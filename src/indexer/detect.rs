@@ -56,7 +56,8 @@ impl IndexerClient {
     /// One detection round: the configured pattern (`WAZUH_OPENSEARCH_INDEX`, the 4.x alerts
     /// by default) and the 5.x findings pattern.
     pub async fn detect_schema(&self, legacy_pattern: &str) -> Result<Detection, IndexerError> {
-        let legacy = self.presence(legacy_pattern).await?;
+        // Findings matched by a broad configured pattern (`wazuh-*`) are not 4.x alerts.
+        let legacy = self.presence(&schema::legacy_only(legacy_pattern)).await?;
         let findings = self.presence(schema::V5.index_pattern).await?;
         schema::decide(legacy_pattern, legacy, findings)
             .ok_or_else(|| IndexerError::InvalidResponse("no decision from two answers".into()))
@@ -80,7 +81,7 @@ pub async fn resolve(client: &IndexerClient, settings: &Settings) -> Result<Reso
     let parts = estate
         .schemas()
         .iter()
-        .map(|s| Ok((*s, schema::apply(settings, *s)?)))
+        .map(|s| Ok((*s, schema::apply_in(settings, *s, estate)?)))
         .collect::<Result<Vec<_>, ApplyError>>()?;
     Ok(Resolved {
         estate,

@@ -52,7 +52,7 @@ impl Context {
                     let estate = chosen.unwrap_or(Estate::One(Schema::V4));
                     let mut parts = Vec::new();
                     for s in estate.schemas() {
-                        let settings = schema::apply(&self.settings, *s)
+                        let settings = schema::apply_in(&self.settings, *s, estate)
                             .map_err(|e| EnrichError::permanent(e.to_string()))?;
                         parts.push(part((*s, settings)));
                     }

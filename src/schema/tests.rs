@@ -49,6 +49,20 @@ fn applying_5x_takes_its_pattern_and_vocabulary_unless_the_index_was_chosen() {
         .contains(&"source.ip"));
     let four = apply(&s, Schema::V4).unwrap();
     assert_eq!(four.indexer.index, "wazuh-alerts-*");
+    // Under 4.x+5.x a broad configured pattern leaves the findings to the 5.x part.
+    s.indexer.index = "wazuh-*".into();
+    let four = apply_in(&s, Schema::V4, Estate::Mixed).unwrap();
+    assert_eq!(four.indexer.index, "wazuh-*,-wazuh-findings-v5*");
+    assert_eq!(
+        apply_in(&s, Schema::V5, Estate::Mixed)
+            .unwrap()
+            .indexer
+            .index,
+        "wazuh-*"
+    );
+    s.indexer.index = "wazuh-alerts-*".into();
+    let four = apply_in(&s, Schema::V4, Estate::Mixed).unwrap();
+    assert_eq!(four.indexer.index, "wazuh-alerts-*");
     s.indexer.index = "my-findings-*".into();
     assert_eq!(
         apply(&s, Schema::V5).unwrap().indexer.index,
