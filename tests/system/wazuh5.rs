@@ -282,6 +282,12 @@ async fn auto_detection_picks_the_schema_the_indexer_holds() {
         |os: &Osmem| IndexerClient::new(&crate::testkit::settings::indexer(&os.url)).unwrap();
     assert_eq!(probe(&five).probe(&watched).await, Ok(5));
     assert!(probe(&empty).probe(&watched).await.is_err());
+    // A broad configured pattern is not taken for 4.x alerts because it matches the findings.
+    let l = schema_line(&octi, &five, &[("WAZUH_OPENSEARCH_INDEX", "wazuh-*")]).await;
+    assert!(
+        l.starts_with("ok") && l.contains("5.x (auto: wazuh-findings-v5* has indices"),
+        "{l}"
+    );
     // A named schema is not asked for.
     let l = schema_line(&octi, &mixed, &[("WAZUH_SCHEMA", "4.x")]).await;
     assert!(
