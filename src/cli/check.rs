@@ -433,6 +433,19 @@ async fn check_indexer(settings: &Settings) -> Vec<Line> {
             format!("user {:?} accepted", s.username),
         ),
     ];
+    let resolved = crate::indexer::detect::resolve(&client, settings).await;
+    out.push(super::check_schema::line(&resolved));
+    let Some((schema, newest_index)) = resolved.ok().and_then(|r| {
+        s.index = r
+            .parts
+            .iter()
+            .map(|(_, p)| p.indexer.index.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        r.parts.last().map(|(k, p)| (*k, p.indexer.index.clone()))
+    }) else {
+        return out;
+    };
     match client.check(&s.index).await {
         Ok(r) => out.push(Line::ok(
             "index pattern",
@@ -447,7 +460,10 @@ async fn check_indexer(settings: &Settings) -> Vec<Line> {
         }
     }
     let now = Utc::now();
+    // The newest alert of the newest schema searched (5.x in a mixed estate).
+    let client = client.with_schema(schema);
     let mut newest = s.clone();
+    newest.index = newest_index;
     newest.limit = 1;
     newest.search_after = None;
     let req = SearchRequest::new(json!({"match_all": {}}), &newest, &settings.knowledge, now);

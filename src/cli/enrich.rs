@@ -220,6 +220,9 @@ pub async fn run(
     );
     let req = request(&target);
     let enriched = pipeline::enrich(&ctx, &req).await?;
+    if let Some(d) = ctx.schema.get().and_then(|v| v.detection.as_ref()) {
+        notes.push(format!("Wazuh schema {} detected: {}", d.estate, d.reason));
+    }
     let bundle = bundle(&target, &enriched);
     if opts.send {
         if enriched.objects.is_empty() {

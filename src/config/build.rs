@@ -120,7 +120,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         exclude_sample_data: r.bool("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA")?,
         vulnerability_state_index: r.opt_text("WAZUH_OPENSEARCH_VULNERABILITY_STATE_INDEX")?,
     };
-    let search = SearchOptions {
+    let mut search = SearchOptions {
         filesearch_options: r.list("WAZUH_SEARCH_FILESEARCH_OPTIONS", |s| {
             parse_enum_set(s, FileSearchOption::ALL, FileSearchOption::parse)
         })?,
@@ -144,21 +144,14 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         indicator_search: r.with("WAZUH_INDICATOR_SEARCH", |s| {
             parse_enum(s, IndicatorSearch::ALL, IndicatorSearch::parse)
         })?,
-        vocabulary: {
-            use crate::vocabulary::{FieldChanges, Vocabulary, WAZUH_4X};
-            let bad = |e: crate::vocabulary::FieldChangeError| {
-                Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…")
-            };
-            let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {
-                FieldChanges::parse(add, "", &WAZUH_4X).map_err(bad)?;
-                Ok(add.to_string())
-            })?;
-            let changes = r.with("WAZUH_SEARCH_FIELDS_REMOVE", |rm| {
-                FieldChanges::parse(&add, rm, &WAZUH_4X).map_err(bad)
-            })?;
-            std::sync::Arc::new(Vocabulary::new(&WAZUH_4X, &changes))
-        },
+        vocabulary: Default::default(),
+        schema: r.with("WAZUH_SCHEMA", |s| {
+            parse_enum(s, SchemaChoice::ALL, SchemaChoice::parse)
+        })?,
+        fields_add: r.text("WAZUH_SEARCH_FIELDS_ADD")?,
+        fields_remove: r.text("WAZUH_SEARCH_FIELDS_REMOVE")?,
     };
+    search.vocabulary = std::sync::Arc::new(vocabulary(r, search.schema)?);
     let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
     let knowledge = KnowledgeOptions {
         max_tlp: r.with("WAZUH_MAX_TLP", parse_tlp)?,
@@ -279,4 +272,34 @@ fn cross_check(k: &KnowledgeOptions) -> Result<(), ConfigError> {
         });
     }
     Ok(())
+}
+
+/// The observable vocabulary of an explicitly chosen schema, or the 4.x one until `auto` is
+/// resolved at start-up (`crate::schema::apply` then rebuilds it). Field changes are checked
+/// now: under `auto` a removal may name a field of either profile.
+fn vocabulary(
+    r: &mut Resolver<'_>,
+    choice: SchemaChoice,
+) -> Result<crate::vocabulary::Vocabulary, ConfigError> {
+    use crate::vocabulary::{FieldChangeError, FieldChanges, Profile, Vocabulary};
+    use crate::vocabulary::{WAZUH_4X, WAZUH_5X};
+    let bad = |e: FieldChangeError| Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…");
+    let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {
+        FieldChanges::parse(add, "", &WAZUH_4X).map_err(bad)?;
+        Ok(add.to_string())
+    })?;
+    r.with("WAZUH_SEARCH_FIELDS_REMOVE", |rm| {
+        let build = |p: &Profile, rm: &str| {
+            FieldChanges::parse(&add, rm, p).map(|c| Vocabulary::new(p, &c))
+        };
+        match choice {
+            SchemaChoice::V4 => build(&WAZUH_4X, rm).map_err(bad),
+            SchemaChoice::V5 => build(&WAZUH_5X, rm).map_err(bad),
+            SchemaChoice::Auto | SchemaChoice::Mixed => build(&WAZUH_4X, rm).or_else(|e| {
+                // A 5.x field: removed once the schema turns out to be 5.x.
+                FieldChanges::parse(&add, rm, &WAZUH_5X).map_err(|_| bad(e))?;
+                build(&WAZUH_4X, "").map_err(bad)
+            }),
+        }
+    })
 }

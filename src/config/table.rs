@@ -248,6 +248,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("WAZUH_SKIP_AUTO_ENRICHMENT_OF_OWN_OBJECTS", "wazuh.skip_auto_enrichment_of_own_objects", Some("true"), "Automatic requests for objects this connector created are answered without a search.").kind(Kind::Bool),
     opt("WAZUH_MAX_NOTE_CHARS", "wazuh.max_note_chars", Some("60000"), "Maximum characters of one note.").kind(int(100, 10_000_000)),
     opt("WAZUH_MAX_CONTEXT_ALERTS", "wazuh.max_context_alerts", Some("50"), "Alerts used to build context objects.").kind(int(0, 10_000)),
+    opt("WAZUH_SCHEMA", "wazuh.schema", Some("auto"), "Wazuh schema of the indexer: auto (detected at start-up), 4.x (wazuh-alerts-*), 5.x (wazuh-findings-v5*), 4.x+5.x (both, one answer); see docs/wazuh5.md.").kind(Kind::Choice(&["auto", "4.x", "5.x", "4.x+5.x"])),
     // --- indexer
     req("WAZUH_OPENSEARCH_URL", "wazuh.opensearch.url", "Wazuh indexer URL (http/https, with port).").kind(Kind::Url),
     opt("WAZUH_OPENSEARCH_USERNAME", "wazuh.opensearch.username", Some(""), "Indexer user (basic auth)."),

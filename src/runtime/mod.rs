@@ -139,7 +139,7 @@ pub async fn run_with(
     metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
-        settings.indexer.index.clone(),
+        crate::schema::watched_pattern(&settings),
         health.clone(),
         breakers.clone(),
         shutdown.child_token(),
@@ -155,6 +155,16 @@ pub async fn run_with(
         breakers: breakers.clone(),
     });
     let ctx = pipeline_context(&settings, &client, indexer, observer).await;
+    // The Wazuh schema is known (or detected) before the first request needs it, and logged at
+    // start-up; if the indexer does not answer yet, the first search asks again.
+    tokio::spawn({
+        let ctx = ctx.clone();
+        async move {
+            if let Err(e) = ctx.schema_view().await {
+                tracing::warn!(error = %e.message, "Wazuh schema not known yet");
+            }
+        }
+    });
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,

@@ -36,3 +36,6 @@ mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
+mod wazuh5;
+mod wazuh5_mixed;
+mod wazuh5_twin;

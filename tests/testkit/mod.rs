@@ -21,3 +21,4 @@ pub mod rabbit;
 pub mod reference_files;
 pub mod settings;
 pub mod tls_front;
+pub mod wazuh5;
