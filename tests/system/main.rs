@@ -12,6 +12,7 @@
 mod testkit;
 
 mod amqp_tls;
+mod bundle_directory;
 mod cli_check;
 mod cli_enrich;
 mod config_reference_check;
