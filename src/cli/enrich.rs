@@ -155,6 +155,23 @@ pub fn bundle(target: &Target, enriched: &Enriched) -> Value {
     })
 }
 
+/// `--graph FILE`: the bundle's knowledge as a Mermaid flowchart, wrapped in a Markdown page
+/// (which code hosts draw) when FILE ends in `.md`.
+pub fn graph(file: &std::path::Path, bundle: &Value, observable: &str) -> String {
+    let objects = bundle["objects"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+    {
+        crate::stix::mermaid::markdown(objects, &format!("connector-wazuh enrich {observable}"))
+    } else {
+        crate::stix::mermaid::render(objects)
+    }
+}
+
 /// Options of the command.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {

@@ -15,6 +15,7 @@ mod amqp_tls;
 mod bundle_directory;
 mod cli_check;
 mod cli_enrich;
+mod cli_graph;
 mod config_reference_check;
 mod config_schema_validate;
 mod e2e_ops;
