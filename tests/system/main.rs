@@ -18,6 +18,7 @@ mod cli_enrich;
 mod cli_graph;
 mod config_reference_check;
 mod config_schema_validate;
+mod demo;
 mod e2e_ops;
 mod e2e_pipeline;
 mod indexer_cost;
