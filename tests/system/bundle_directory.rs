@@ -209,3 +209,69 @@ async fn a_missing_directory_stops_the_start_up() {
     );
     octi.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_is_told_in_the_work_message() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let dir = temp_dir("lost");
+    let env = directory_env(&dir);
+    let enricher: Arc<dyn connector_wazuh::pipeline::Enricher> = Arc::new(NoteEnricher {
+        delay: Duration::ZERO,
+    });
+    let c = spawn(&octi, &borrowed(&env), Some(enricher));
+    // Wait until the connector consumes (its start-up checked the directory), then lose it.
+    let ip = octi.add_entity(ipv4("5.5.6.8", None));
+    let first = octi.new_work();
+    octi.publish_request(&octi.manual_request(&first, &ip, true))
+        .await;
+    assert!(!octi.wait_for_work(&first).await.in_error);
+    std::fs::remove_dir_all(&dir).expect("remove the bundle directory");
+
+    let work = octi.new_work();
+    octi.publish_request(&octi.manual_request(&work, &ip, true))
+        .await;
+    let rec = octi.wait_for_work(&work).await;
+    assert!(!rec.in_error, "the bundle still reached OpenCTI: {rec:?}");
+    let last = rec.messages.last().cloned().unwrap_or_default();
+    assert!(
+        last.starts_with("Sent 1 object")
+            && last.contains("(The bundle was not written to the bundle directory: cannot write"),
+        "{rec:?}"
+    );
+    assert_eq!(pushed(&octi, &work).await.len(), 2, "entity and note");
+    c.stop().await;
+    octi.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_queue_a_failed_write_ends_the_work_in_error() {
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let dir = temp_dir("lost-only");
+    let mut env = directory_env(&dir);
+    env.push(("CONNECTOR_SEND_TO_QUEUE", "false".into()));
+    env.push(("CONNECTOR_MAX_ATTEMPTS", "1".into()));
+    let enricher: Arc<dyn connector_wazuh::pipeline::Enricher> = Arc::new(NoteEnricher {
+        delay: Duration::ZERO,
+    });
+    let c = spawn(&octi, &borrowed(&env), Some(enricher));
+    let ip = octi.add_entity(ipv4("5.5.6.9", None));
+    let first = octi.new_work();
+    octi.publish_request(&octi.manual_request(&first, &ip, true))
+        .await;
+    assert!(!octi.wait_for_work(&first).await.in_error);
+    std::fs::remove_dir_all(&dir).expect("remove the bundle directory");
+
+    let work = octi.new_work();
+    octi.publish_request(&octi.manual_request(&work, &ip, true))
+        .await;
+    let rec = octi.wait_for_work(&work).await;
+    assert!(rec.in_error, "nothing was delivered anywhere: {rec:?}");
+    let said = format!("{:?}", rec.errors) + &rec.messages.join(" ");
+    assert!(
+        said.contains("Could not deliver the results: cannot write"),
+        "{rec:?}"
+    );
+    assert!(octi.pushed_objects(&work).is_empty());
+    c.stop().await;
+    octi.cleanup().await;
+}
