@@ -275,3 +275,45 @@ async fn without_the_queue_a_failed_write_ends_the_work_in_error() {
     c.stop().await;
     octi.cleanup().await;
 }
+
+#[tokio::test]
+async fn enrich_send_writes_the_bundle_file_too() {
+    let os = crate::testkit::osmem::Osmem::start().await;
+    os.load_sample_alerts().await;
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let dir = temp_dir("cli");
+    let mut env = octi.connector_env();
+    env.insert("WAZUH_OPENSEARCH_URL".into(), os.url.clone());
+    env.insert("WAZUH_CREATE_OBS_SIGHTINGS".into(), "true".into());
+    env.insert("CONNECTOR_SEND_TO_DIRECTORY".into(), "true".into());
+    env.insert(
+        "CONNECTOR_SEND_TO_DIRECTORY_PATH".into(),
+        dir.display().to_string(),
+    );
+    let args = ["enrich", "ipv4-addr:218.92.0.222", "--send", "--summary"];
+
+    // Only to the directory.
+    env.insert("CONNECTOR_SEND_TO_QUEUE".into(), "false".into());
+    let out = crate::testkit::cli::run(&args, &env).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("not sent to OpenCTI"), "{}", out.stderr);
+    assert!(octi.api_pushes().is_empty());
+    assert_eq!(bundle_files(&dir).len(), 1);
+
+    // To both: the file holds the bundle pushed.
+    env.insert("CONNECTOR_SEND_TO_QUEUE".into(), "true".into());
+    let out = crate::testkit::cli::run(&args, &env).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let pushes = octi.api_pushes();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    let pushed: Value = serde_json::from_str(pushes[0]["bundle"].as_str().unwrap_or_default())
+        .expect("the pushed bundle");
+    let files = bundle_files(&dir);
+    assert_eq!(files.len(), 2, "{files:#?}");
+    assert!(
+        files.iter().any(|(_, f)| f["bundle"] == pushed),
+        "no file holds the pushed bundle"
+    );
+    octi.cleanup().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
