@@ -99,6 +99,15 @@ impl BundleDirectory {
         })
     }
 
+    /// What `connector-wazuh check` says about a directory that takes files.
+    pub fn describe(&self) -> String {
+        let retention = match self.retention_days {
+            0 => "kept forever".to_string(),
+            d => format!("deleted after {d} day(s)"),
+        };
+        format!("{} takes bundle files ({retention})", self.path.display())
+    }
+
     /// Write one sent bundle (with the request's applicant and work); returns the file's path.
     pub async fn write(
         &self,

@@ -317,3 +317,44 @@ async fn enrich_send_writes_the_bundle_file_too() {
     octi.cleanup().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn check_reports_the_bundle_directory() {
+    let dir = temp_dir("check");
+    let mut env: std::collections::HashMap<String, String> = [
+        ("OPENCTI_URL", "http://127.0.0.1:9"),
+        ("OPENCTI_TOKEN", "0token-not-needed"),
+        ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
+        ("WAZUH_OPENSEARCH_URL", "http://127.0.0.1:9"),
+        ("CONNECTOR_SEND_TO_DIRECTORY", "true"),
+        ("CONNECTOR_SEND_TO_DIRECTORY_RETENTION", "3"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.insert(
+        "CONNECTOR_SEND_TO_DIRECTORY_PATH".into(),
+        dir.display().to_string(),
+    );
+    let out = crate::testkit::cli::run(&["check"], &env).await;
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("bundle directory"))
+        .unwrap_or_else(|| panic!("no bundle directory line:\n{}", out.stdout));
+    assert!(
+        line.contains("takes bundle files (deleted after 3 day(s))"),
+        "{line}"
+    );
+    assert!(bundle_files(&dir).is_empty(), "the probe leaves nothing");
+
+    std::fs::remove_dir_all(&dir).expect("remove the directory");
+    let out = crate::testkit::cli::run(&["check"], &env).await;
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("bundle directory"))
+        .unwrap_or_else(|| panic!("no bundle directory line:\n{}", out.stdout));
+    assert!(line.contains("not an existing directory"), "{line}");
+}
