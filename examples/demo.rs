@@ -93,6 +93,13 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let problems = demo.problems();
+    if !problems.is_empty() {
+        let log: Vec<&str> = demo.daemon_log.lines().collect();
+        eprintln!("demo: the daemon's last log lines:");
+        for l in &log[log.len().saturating_sub(30)..] {
+            eprintln!("  {l}");
+        }
+    }
     for p in &problems {
         eprintln!("demo: PROBLEM: {p}");
     }

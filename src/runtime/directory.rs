@@ -8,6 +8,7 @@
 //! older than the retention are deleted when a bundle is written (at most once per
 //! [`SWEEP_PERIOD`]).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -242,11 +243,16 @@ fn envelope(
     })
 }
 
-/// Write `body` as `dir/name` through a temporary file, so the final name appears complete.
+/// Write `body` as `dir/name` through a temporary file, flushed to disk before the rename, so the
+/// final name appears complete (also after a crash: never an empty audit file).
 fn write_atomically(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, DirectoryError> {
     let tmp = dir.join(format!("{name}.tmp"));
     let path = dir.join(name);
-    if let Err(e) = std::fs::write(&tmp, body) {
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(body)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(DirectoryError::new("write", &tmp, e));
     }

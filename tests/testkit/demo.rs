@@ -4,10 +4,8 @@
 //! indicator, a file hash, and an indicator that has only a pattern. What OpenCTI received is
 //! returned as a readable summary and a Mermaid graph.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 use super::e2e::pushed;
 use super::fake_opencti::{ipv4, FakeOpenCti, TLP_GREEN};
@@ -33,6 +31,8 @@ pub struct Asked {
 #[derive(Debug, Clone)]
 pub struct Demo {
     pub asked: Vec<Asked>,
+    /// The daemon's log (shown when the demo does not go as it should).
+    pub daemon_log: String,
 }
 
 impl Demo {
@@ -169,9 +169,7 @@ pub async fn run(say: impl Fn(&str)) -> Demo {
             objects: pushed(&octi, &work).await,
         });
     }
-    let daemon = daemon.terminate().await;
-    drop(daemon);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let daemon_log = daemon.terminate().await.log_text();
     octi.cleanup().await;
-    Demo { asked }
+    Demo { asked, daemon_log }
 }
