@@ -357,6 +357,13 @@ pub async fn run(settings: &Settings) -> Vec<Line> {
     )];
     lines.extend(check_opencti(settings).await);
     lines.extend(check_indexer(settings).await);
+    if let Some(d) = &settings.connector.send_to_directory {
+        let dir = crate::runtime::directory::BundleDirectory::open(d, &settings.connector);
+        lines.push(match dir {
+            Ok(dir) => Line::ok("bundle directory", dir.describe()),
+            Err(e) => Line::fail("bundle directory", e.to_string(), "create it, make it writable for the connector's user, or fix CONNECTOR_SEND_TO_DIRECTORY_PATH: the connector does not start otherwise"),
+        });
+    }
     let secrets = [
         settings.opencti.token.expose(),
         settings.indexer.password.expose(),

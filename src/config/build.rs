@@ -92,7 +92,17 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         max_message_bytes: r.with("CONNECTOR_MAX_MESSAGE_BYTES", |s| {
             parse_int(s, 1024usize, 512 * 1024 * 1024)
         })?,
+        send_to_queue: r.bool("CONNECTOR_SEND_TO_QUEUE")?,
+        send_to_directory: bundle_directory(r)?,
     };
+    if !connector.send_to_queue && connector.send_to_directory.is_none() {
+        return Err(ConfigError::Invalid {
+            name: "CONNECTOR_SEND_TO_QUEUE".into(),
+            problem: "is false while CONNECTOR_SEND_TO_DIRECTORY is off: results would go nowhere"
+                .into(),
+            accepted: "true, or CONNECTOR_SEND_TO_DIRECTORY=true with a path".into(),
+        });
+    }
     let indexer = IndexerSettings {
         url: r.with("WAZUH_OPENSEARCH_URL", parse_http_url)?,
         username: r.text("WAZUH_OPENSEARCH_USERNAME")?,
@@ -248,6 +258,28 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         search,
         knowledge,
     })
+}
+
+/// The bundle directory, when `CONNECTOR_SEND_TO_DIRECTORY` is on (it then needs a path). All
+/// three options are read either way so that `connector-wazuh config` lists them.
+fn bundle_directory(r: &mut Resolver<'_>) -> Result<Option<BundleDirectorySettings>, ConfigError> {
+    let enabled = r.bool("CONNECTOR_SEND_TO_DIRECTORY")?;
+    let path = r.opt_text("CONNECTOR_SEND_TO_DIRECTORY_PATH")?;
+    let retention_days = r.with("CONNECTOR_SEND_TO_DIRECTORY_RETENTION", |s| {
+        parse_int(s, 0u32, 36_500)
+    })?;
+    match (enabled, path) {
+        (false, _) => Ok(None),
+        (true, Some(p)) if !p.trim().is_empty() => Ok(Some(BundleDirectorySettings {
+            path: PathBuf::from(p),
+            retention_days,
+        })),
+        (true, _) => Err(ConfigError::Invalid {
+            name: "CONNECTOR_SEND_TO_DIRECTORY_PATH".into(),
+            problem: "is not set while CONNECTOR_SEND_TO_DIRECTORY is true".into(),
+            accepted: "the path of an existing, writable directory".into(),
+        }),
+    }
 }
 
 fn cross_check(k: &KnowledgeOptions) -> Result<(), ConfigError> {

@@ -38,6 +38,10 @@ enum DeliveryError {
     /// The broker did not take the messages (worth a retry until the attempt limit).
     #[error("{0}")]
     Broker(String),
+    /// Results go only to the bundle directory and it did not take the file (a full disk may
+    /// free up: retried like the broker).
+    #[error("{0}")]
+    Directory(String),
 }
 
 /// Pause before a held request is tried again, so that a dependency that answers one probe but
@@ -342,7 +346,9 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> Outcom
 fn delivery_failed(shared: &Arc<Shared>, what: &str, e: DeliveryError) -> Outcome {
     match e {
         DeliveryError::OpenCti(e) => opencti_failed(shared, what, &e),
-        DeliveryError::Broker(m) => Outcome::Retry(format!("{what}: {m}")),
+        DeliveryError::Broker(m) | DeliveryError::Directory(m) => {
+            Outcome::Retry(format!("{what}: {m}"))
+        }
     }
 }
 
@@ -383,20 +389,23 @@ async fn process(
     }
     match result {
         Ok(enriched) => {
-            match deliver(shared, req, attempt, &enriched.objects).await {
-                Ok(()) => {}
-                Err(DeliveryError::Broker(e)) if attempt >= max_attempts => {
+            let note = match deliver(shared, req, attempt, &enriched.objects).await {
+                Ok(note) => note,
+                Err(DeliveryError::Broker(e) | DeliveryError::Directory(e))
+                    if attempt >= max_attempts =>
+                {
                     let msg = format!("Could not deliver the results: {e}");
                     return finish_failed(shared, req, &msg).await;
                 }
                 Err(e) => return delivery_failed(shared, "delivery failed", e),
-            }
+            };
+            // A bundle directory problem is told to the analyst in the work, not only logged.
+            let message = match note {
+                Some(n) => format!("{} {n}", enriched.message),
+                None => enriched.message,
+            };
             if let Some(w) = &req.work_id {
-                if let Err(e) = shared
-                    .client
-                    .work_to_processed(w, &enriched.message, false)
-                    .await
-                {
+                if let Err(e) = shared.client.work_to_processed(w, &message, false).await {
                     // Results were delivered; trying again re-sends the same ids (idempotent).
                     return work_call_failed(
                         shared,
@@ -408,7 +417,7 @@ async fn process(
             }
             Outcome::Done {
                 found: enriched.found,
-                message: enriched.message,
+                message,
             }
         }
         // A dependency did not answer: an outage, not the request's fault — hold it.
@@ -437,18 +446,19 @@ async fn process(
     }
 }
 
-/// Hand the result over: playbook reply, or (when there is something new) AMQP push / API push.
+/// Hand the result over: playbook reply, or (when there is something new) the bundle directory
+/// and AMQP push / API push. `Some` is a remark for the work's message (the directory's problem).
 async fn deliver(
     shared: &Arc<Shared>,
     req: &Request,
     attempt: u32,
     ours: &[Value],
-) -> Result<(), DeliveryError> {
+) -> Result<Option<String>, DeliveryError> {
     if req.mode == Mode::Playbook {
-        return reply_playbook(shared, req, ours).await;
+        return reply_playbook(shared, req, ours).await.map(|()| None);
     }
     if ours.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut incoming: Vec<Value> = req.stix_entity.iter().cloned().collect();
     incoming.extend(req.stix_objects.iter().cloned());
@@ -458,6 +468,20 @@ async fn deliver(
     }
     let count = objects.len();
     let bundle = result::bundle(objects);
+    let note = match &shared.bundle_dir {
+        Some(dir) => {
+            let applicant = req.applicant_id.as_deref();
+            let applicant = applicant.or(shared.connector_user_id.as_deref());
+            let only_there = !shared.settings.connector.send_to_queue;
+            dir.keep(&bundle, applicant, req.work_id.as_deref(), only_there)
+                .await
+                .map_err(DeliveryError::Directory)?
+        }
+        None => None,
+    };
+    if !shared.settings.connector.send_to_queue {
+        return Ok(note);
+    }
     match shared.settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
             // Cloned out of the lock: the daemon swaps it when it rebuilds the connection.
@@ -529,12 +553,12 @@ async fn deliver(
             for _ in 0..sent {
                 shared.metrics.bundle_sent(1);
             }
-            Ok(())
+            Ok(note)
         }
         QueueProtocol::Api => {
             api_push(shared, req, &bundle).await?;
             shared.metrics.bundle_sent(count);
-            Ok(())
+            Ok(note)
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod attempts;
 pub mod breaker;
 pub mod cooldown;
 mod delivery;
+pub mod directory;
 pub mod handler;
 pub mod heartbeat;
 pub mod observer;
@@ -55,6 +56,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// The re-enrichment cool-down of automatic requests.
     pub cooldown: cooldown::Cooldown,
+    /// Where every sent bundle is also written (`CONNECTOR_SEND_TO_DIRECTORY`).
+    pub bundle_dir: Option<directory::BundleDirectory>,
 }
 
 /// Start-up or fatal run-time failure.
@@ -72,6 +75,8 @@ pub enum RunError {
     OpenCti(#[from] ApiError),
     #[error("{0}")]
     Amqp(#[from] amqp::AmqpError),
+    #[error("bundle directory: {0}")]
+    BundleDirectory(#[from] directory::DirectoryError),
     /// The broker cancelled the listen queue's consumer for good (e.g. the queue was deleted):
     /// the daemon exits non-zero so that it is restarted and registers again, which re-declares
     /// the queues.
@@ -93,6 +98,12 @@ pub async fn run_with(
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let settings = Arc::new(settings);
+    let bundle_dir = settings
+        .connector
+        .send_to_directory
+        .as_ref()
+        .map(|d| directory::BundleDirectory::open(d, &settings.connector))
+        .transpose()?;
     let client = OpenCtiClient::new(&settings.opencti)?;
     let metrics = Metrics::with_prefix(
         &settings.connector.metrics_namespace,
@@ -178,6 +189,7 @@ pub async fn run_with(
         outage_window: settings.connector.outage_window,
         shutdown: shutdown.clone(),
         cooldown: cooldown::Cooldown::new(settings.connector.auto_enrichment_cooldown),
+        bundle_dir,
     });
     health.set_consuming(true);
     tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");

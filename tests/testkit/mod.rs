@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod connector;
+pub mod demo;
 pub mod e2e;
 pub mod fake_opencti;
 pub mod faults;
