@@ -16,6 +16,8 @@
 //! * [`search`] — the indexer query for an entity (fields, escaping, the search envelope).
 //! * [`pattern`] — STIX patterning: parser and translation into the query DSL.
 //! * [`stix`] — the STIX model, deterministic ids and validation.
+//! * [`schema`] — the Wazuh schema profiles (4.x alerts, 5.x WCS findings): envelope fields,
+//!   level keywords, the 5.x request translation and document normalisation, detection.
 //! * [`knowledge`] — alerts → STIX: systems, sightings, incidents, case, notes, context objects.
 //!
 //! Shell:
@@ -44,6 +46,7 @@ pub mod ops;
 pub mod pattern;
 pub mod pipeline;
 pub mod runtime;
+pub mod schema;
 pub mod search;
 pub mod stix;
 pub mod vocabulary;

@@ -48,6 +48,10 @@ enum Command {
         /// Send the bundle to OpenCTI (stixBundlePush). Without it nothing is sent.
         #[arg(long)]
         send: bool,
+        /// Also write the bundle's knowledge as a Mermaid flowchart to FILE (a fenced block in a
+        /// Markdown page when FILE ends in .md).
+        #[arg(long, value_name = "FILE")]
+        graph: Option<std::path::PathBuf>,
     },
     /// Print the effective configuration and where each value came from (secrets masked).
     Config {
@@ -154,7 +158,8 @@ fn main() -> ExitCode {
             summary,
             with_opencti,
             send,
-        } => enrich(settings, &observable, summary, with_opencti, send),
+            graph,
+        } => enrich(settings, &observable, summary, with_opencti, send, graph),
         Command::Run => {
             init_logging(
                 &settings.connector.log_level,
@@ -214,6 +219,7 @@ fn enrich(
     summary: bool,
     with_opencti: bool,
     send: bool,
+    graph: Option<std::path::PathBuf>,
 ) -> ExitCode {
     let target = match cli::observable::target(observable) {
         Ok(t) => t,
@@ -230,6 +236,14 @@ fn enrich(
             Ok(out) => {
                 for n in &out.notes {
                     eprintln!("connector-wazuh: {n}");
+                }
+                if let Some(path) = &graph {
+                    let text = cli::enrich::graph(path, &out.bundle, observable);
+                    if let Err(e) = std::fs::write(path, text) {
+                        eprintln!("connector-wazuh: cannot write {}: {e}", path.display());
+                        return ExitCode::from(1);
+                    }
+                    eprintln!("connector-wazuh: graph written to {}", path.display());
                 }
                 if summary {
                     print!(

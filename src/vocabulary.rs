@@ -408,6 +408,10 @@ impl Vocabulary {
 
 mod wazuh_4x;
 pub use wazuh_4x::WAZUH_4X;
+mod wazuh_5x;
+pub use wazuh_5x::WAZUH_5X;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_5x;

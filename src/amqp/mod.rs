@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 
 use crate::config::Secret;
 
+mod requeue;
+pub use requeue::Requeuer;
+
 /// Broker connection returned by `registerConnector` (after the `MQ_*` overrides).
 #[derive(Debug, Clone)]
 pub struct MqConnection {
@@ -127,16 +130,21 @@ pub async fn consume(
     ch.basic_qos(prefetch, BasicQosOptions::default())
         .await
         .map_err(b)?;
-    let consumer = ch
-        .basic_consume(
-            queue.into(),
-            tag.into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .map_err(b)?;
+    let consumer = consume_on(&ch, queue, tag).await?;
     Ok((ch, consumer))
+}
+
+/// A consumer of `queue` on a channel set up by [`consume`] (again, after its consumer was
+/// cancelled to pause deliveries).
+pub async fn consume_on(ch: &Channel, queue: &str, tag: &str) -> Result<Consumer, AmqpError> {
+    ch.basic_consume(
+        queue.into(),
+        tag.into(),
+        BasicConsumeOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .map_err(|e| AmqpError::Broker(e.to_string()))
 }
 
 /// Whether a consumer set up by [`consume`] still receives deliveries. lapin's automatic
@@ -289,14 +297,20 @@ impl Publisher {
             .send(body)
             .await
             .map_err(|e| AmqpError::Broker(format!("publish failed: {e}")))?;
-        let Ok(confirm) = tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await else {
-            return Err(AmqpError::ConfirmTimeout(CONFIRM_TIMEOUT.as_secs()));
-        };
-        match confirm {
-            Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => Ok(()),
-            Ok(other) => Err(AmqpError::Nacked(format!("{other:?}"))),
-            Err(e) => Err(AmqpError::Broker(format!("publish failed: {e}"))),
-        }
+        confirmed(confirm).await
+    }
+}
+
+/// Waits (at most [`CONFIRM_TIMEOUT`]) for the broker's confirm of one message. A message the
+/// broker returned as unroutable (published `mandatory`) is an error too: it was not stored.
+async fn confirmed(confirm: lapin::PublisherConfirm) -> Result<(), AmqpError> {
+    let Ok(confirm) = tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await else {
+        return Err(AmqpError::ConfirmTimeout(CONFIRM_TIMEOUT.as_secs()));
+    };
+    match confirm {
+        Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
+        Ok(other) => Err(AmqpError::Nacked(format!("{other:?}"))),
+        Err(e) => Err(AmqpError::Broker(format!("publish failed: {e}"))),
     }
 }
 

@@ -357,6 +357,13 @@ pub async fn run(settings: &Settings) -> Vec<Line> {
     )];
     lines.extend(check_opencti(settings).await);
     lines.extend(check_indexer(settings).await);
+    if let Some(d) = &settings.connector.send_to_directory {
+        let dir = crate::runtime::directory::BundleDirectory::open(d, &settings.connector);
+        lines.push(match dir {
+            Ok(dir) => Line::ok("bundle directory", dir.describe()),
+            Err(e) => Line::fail("bundle directory", e.to_string(), "create it, make it writable for the connector's user, or fix CONNECTOR_SEND_TO_DIRECTORY_PATH: the connector does not start otherwise"),
+        });
+    }
     let secrets = [
         settings.opencti.token.expose(),
         settings.indexer.password.expose(),
@@ -433,6 +440,19 @@ async fn check_indexer(settings: &Settings) -> Vec<Line> {
             format!("user {:?} accepted", s.username),
         ),
     ];
+    let resolved = crate::indexer::detect::resolve(&client, settings).await;
+    out.push(super::check_schema::line(&resolved));
+    let Some((schema, newest_index)) = resolved.ok().and_then(|r| {
+        s.index = r
+            .parts
+            .iter()
+            .map(|(_, p)| p.indexer.index.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        r.parts.last().map(|(k, p)| (*k, p.indexer.index.clone()))
+    }) else {
+        return out;
+    };
     match client.check(&s.index).await {
         Ok(r) => out.push(Line::ok(
             "index pattern",
@@ -447,7 +467,10 @@ async fn check_indexer(settings: &Settings) -> Vec<Line> {
         }
     }
     let now = Utc::now();
+    // The newest alert of the newest schema searched (5.x in a mixed estate).
+    let client = client.with_schema(schema);
     let mut newest = s.clone();
+    newest.index = newest_index;
     newest.limit = 1;
     newest.search_after = None;
     let req = SearchRequest::new(json!({"match_all": {}}), &newest, &settings.knowledge, now);

@@ -2,7 +2,8 @@
 //! ([`crate::pipeline::enrich`]: inspect, search on the indexer, knowledge building) without a
 //! platform. The entity comes from the command line; OpenCTI is asked only for the observable's
 //! indicators and the tool names, and only with `--with-opencti` and when it answers. Nothing is
-//! sent unless `--send`.
+//! sent unless `--send` (which, like the daemon, also writes the bundle directory when
+//! `CONNECTOR_SEND_TO_DIRECTORY` is on).
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -155,6 +156,23 @@ pub fn bundle(target: &Target, enriched: &Enriched) -> Value {
     })
 }
 
+/// `--graph FILE`: the bundle's knowledge as a Mermaid flowchart, wrapped in a Markdown page
+/// (which code hosts draw) when FILE ends in `.md`.
+pub fn graph(file: &std::path::Path, bundle: &Value, observable: &str) -> String {
+    let objects = bundle["objects"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+    {
+        crate::stix::mermaid::markdown(objects, &format!("connector-wazuh enrich {observable}"))
+    } else {
+        crate::stix::mermaid::render(objects)
+    }
+}
+
 /// Options of the command.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -182,6 +200,8 @@ pub enum EnrichCommandError {
     Pipeline(#[from] EnrichError),
     #[error("cannot send the bundle: {0}")]
     Send(#[source] ApiError),
+    #[error("bundle directory: {0}")]
+    Directory(#[from] crate::runtime::directory::DirectoryError),
 }
 
 /// Runs the pipeline once; pushes the bundle with `stixBundlePush` when `opts.send`.
@@ -220,10 +240,22 @@ pub async fn run(
     );
     let req = request(&target);
     let enriched = pipeline::enrich(&ctx, &req).await?;
+    if let Some(d) = ctx.schema.get().and_then(|v| v.detection.as_ref()) {
+        notes.push(format!("Wazuh schema {} detected: {}", d.estate, d.reason));
+    }
     let bundle = bundle(&target, &enriched);
-    if opts.send {
-        if enriched.objects.is_empty() {
-            notes.push("nothing to send (no new objects)".into());
+    if opts.send && enriched.objects.is_empty() {
+        notes.push("nothing to send (no new objects)".into());
+    } else if opts.send {
+        // What the daemon does with a result: the bundle directory keeps a copy, and
+        // CONNECTOR_SEND_TO_QUEUE=false keeps it from OpenCTI.
+        if let Some(d) = &settings.connector.send_to_directory {
+            let dir = crate::runtime::directory::BundleDirectory::open(d, &settings.connector)?;
+            let path = dir.write(&bundle, None, None).await?;
+            notes.push(format!("bundle written to {}", path.display()));
+        }
+        if !settings.connector.send_to_queue {
+            notes.push("not sent to OpenCTI (CONNECTOR_SEND_TO_QUEUE=false)".into());
         } else if let Some(c) = &client {
             c.push_bundle(
                 &settings.connector.id,

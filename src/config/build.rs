@@ -93,7 +93,17 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
             parse_int(s, 1024usize, 512 * 1024 * 1024)
         })?,
         listen: super::listen::build(r)?,
+        send_to_queue: r.bool("CONNECTOR_SEND_TO_QUEUE")?,
+        send_to_directory: bundle_directory(r)?,
     };
+    if !connector.send_to_queue && connector.send_to_directory.is_none() {
+        return Err(ConfigError::Invalid {
+            name: "CONNECTOR_SEND_TO_QUEUE".into(),
+            problem: "is false while CONNECTOR_SEND_TO_DIRECTORY is off: results would go nowhere"
+                .into(),
+            accepted: "true, or CONNECTOR_SEND_TO_DIRECTORY=true with a path".into(),
+        });
+    }
     let indexer = IndexerSettings {
         url: r.with("WAZUH_OPENSEARCH_URL", parse_http_url)?,
         username: r.text("WAZUH_OPENSEARCH_USERNAME")?,
@@ -121,7 +131,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         exclude_sample_data: r.bool("WAZUH_OPENSEARCH_EXCLUDE_SAMPLE_DATA")?,
         vulnerability_state_index: r.opt_text("WAZUH_OPENSEARCH_VULNERABILITY_STATE_INDEX")?,
     };
-    let search = SearchOptions {
+    let mut search = SearchOptions {
         filesearch_options: r.list("WAZUH_SEARCH_FILESEARCH_OPTIONS", |s| {
             parse_enum_set(s, FileSearchOption::ALL, FileSearchOption::parse)
         })?,
@@ -145,21 +155,14 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         indicator_search: r.with("WAZUH_INDICATOR_SEARCH", |s| {
             parse_enum(s, IndicatorSearch::ALL, IndicatorSearch::parse)
         })?,
-        vocabulary: {
-            use crate::vocabulary::{FieldChanges, Vocabulary, WAZUH_4X};
-            let bad = |e: crate::vocabulary::FieldChangeError| {
-                Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…")
-            };
-            let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {
-                FieldChanges::parse(add, "", &WAZUH_4X).map_err(bad)?;
-                Ok(add.to_string())
-            })?;
-            let changes = r.with("WAZUH_SEARCH_FIELDS_REMOVE", |rm| {
-                FieldChanges::parse(&add, rm, &WAZUH_4X).map_err(bad)
-            })?;
-            std::sync::Arc::new(Vocabulary::new(&WAZUH_4X, &changes))
-        },
+        vocabulary: Default::default(),
+        schema: r.with("WAZUH_SCHEMA", |s| {
+            parse_enum(s, SchemaChoice::ALL, SchemaChoice::parse)
+        })?,
+        fields_add: r.text("WAZUH_SEARCH_FIELDS_ADD")?,
+        fields_remove: r.text("WAZUH_SEARCH_FIELDS_REMOVE")?,
     };
+    search.vocabulary = std::sync::Arc::new(vocabulary(r, search.schema)?);
     let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
     let knowledge = KnowledgeOptions {
         max_tlp: r.with("WAZUH_MAX_TLP", parse_tlp)?,
@@ -258,6 +261,28 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
     })
 }
 
+/// The bundle directory, when `CONNECTOR_SEND_TO_DIRECTORY` is on (it then needs a path). All
+/// three options are read either way so that `connector-wazuh config` lists them.
+fn bundle_directory(r: &mut Resolver<'_>) -> Result<Option<BundleDirectorySettings>, ConfigError> {
+    let enabled = r.bool("CONNECTOR_SEND_TO_DIRECTORY")?;
+    let path = r.opt_text("CONNECTOR_SEND_TO_DIRECTORY_PATH")?;
+    let retention_days = r.with("CONNECTOR_SEND_TO_DIRECTORY_RETENTION", |s| {
+        parse_int(s, 0u32, 36_500)
+    })?;
+    match (enabled, path) {
+        (false, _) => Ok(None),
+        (true, Some(p)) if !p.trim().is_empty() => Ok(Some(BundleDirectorySettings {
+            path: PathBuf::from(p),
+            retention_days,
+        })),
+        (true, _) => Err(ConfigError::Invalid {
+            name: "CONNECTOR_SEND_TO_DIRECTORY_PATH".into(),
+            problem: "is not set while CONNECTOR_SEND_TO_DIRECTORY is true".into(),
+            accepted: "the path of an existing, writable directory".into(),
+        }),
+    }
+}
+
 fn cross_check(k: &KnowledgeOptions) -> Result<(), ConfigError> {
     if k.max_extrefs_per_alert_rule > k.max_extrefs {
         return Err(ConfigError::Invalid {
@@ -280,4 +305,34 @@ fn cross_check(k: &KnowledgeOptions) -> Result<(), ConfigError> {
         });
     }
     Ok(())
+}
+
+/// The observable vocabulary of an explicitly chosen schema, or the 4.x one until `auto` is
+/// resolved at start-up (`crate::schema::apply` then rebuilds it). Field changes are checked
+/// now: under `auto` a removal may name a field of either profile.
+fn vocabulary(
+    r: &mut Resolver<'_>,
+    choice: SchemaChoice,
+) -> Result<crate::vocabulary::Vocabulary, ConfigError> {
+    use crate::vocabulary::{FieldChangeError, FieldChanges, Profile, Vocabulary};
+    use crate::vocabulary::{WAZUH_4X, WAZUH_5X};
+    let bad = |e: FieldChangeError| Bad::new(e.to_string(), "KIND:FIELD[:MATCH],…");
+    let add = r.with("WAZUH_SEARCH_FIELDS_ADD", |add| {
+        FieldChanges::parse(add, "", &WAZUH_4X).map_err(bad)?;
+        Ok(add.to_string())
+    })?;
+    r.with("WAZUH_SEARCH_FIELDS_REMOVE", |rm| {
+        let build = |p: &Profile, rm: &str| {
+            FieldChanges::parse(&add, rm, p).map(|c| Vocabulary::new(p, &c))
+        };
+        match choice {
+            SchemaChoice::V4 => build(&WAZUH_4X, rm).map_err(bad),
+            SchemaChoice::V5 => build(&WAZUH_5X, rm).map_err(bad),
+            SchemaChoice::Auto | SchemaChoice::Mixed => build(&WAZUH_4X, rm).or_else(|e| {
+                // A 5.x field: removed once the schema turns out to be 5.x.
+                FieldChanges::parse(&add, rm, &WAZUH_5X).map_err(|_| bad(e))?;
+                build(&WAZUH_4X, "").map_err(bad)
+            }),
+        }
+    })
 }

@@ -313,6 +313,33 @@ mod tests {
         assert!(e.starts_with("WAZUH_MAX_EXTREFS_PER_ALERT_RULE"), "{e}");
     }
 
+    #[test]
+    fn bundle_directory_options() {
+        let (s, _) = load_env(&[]).unwrap();
+        assert!(s.connector.send_to_queue);
+        assert_eq!(s.connector.send_to_directory, None);
+        let (s, _) = load_env(&[
+            ("CONNECTOR_SEND_TO_DIRECTORY", "true"),
+            ("CONNECTOR_SEND_TO_DIRECTORY_PATH", "/var/bundles"),
+            ("CONNECTOR_SEND_TO_QUEUE", "false"),
+        ])
+        .unwrap();
+        let d = s.connector.send_to_directory.unwrap();
+        assert_eq!(
+            (d.path.to_str(), d.retention_days),
+            (Some("/var/bundles"), 7)
+        );
+        assert!(!s.connector.send_to_queue);
+        let e = load_env(&[("CONNECTOR_SEND_TO_DIRECTORY", "true")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("CONNECTOR_SEND_TO_DIRECTORY_PATH"), "{e}");
+        let e = load_env(&[("CONNECTOR_SEND_TO_QUEUE", "false")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("results would go nowhere"), "{e}");
+    }
+
     fn load_file(yaml: &str, extra: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.yml");

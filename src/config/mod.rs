@@ -142,6 +142,22 @@ pub struct ConnectorSettings {
     pub max_message_bytes: usize,
     /// `CONNECTOR_ENRICHMENT_RESOLUTION` and `CONNECTOR_LISTEN_PROTOCOL*`.
     pub listen: ListenSettings,
+    /// `CONNECTOR_SEND_TO_QUEUE`: results go to OpenCTI (push queue or API). When false they are
+    /// only written to the bundle directory (an audit or air-gapped hand-over).
+    pub send_to_queue: bool,
+    /// `CONNECTOR_SEND_TO_DIRECTORY(_PATH, _RETENTION)`: where every sent bundle is also written.
+    pub send_to_directory: Option<BundleDirectorySettings>,
+}
+
+/// The bundle directory: every bundle the connector sends is also written there as a JSON file,
+/// the way pycti's connectors do, so that what reached OpenCTI can be audited afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundleDirectorySettings {
+    /// `CONNECTOR_SEND_TO_DIRECTORY_PATH`: an existing, writable directory.
+    pub path: PathBuf,
+    /// `CONNECTOR_SEND_TO_DIRECTORY_RETENTION`: JSON files older than this many days are deleted
+    /// when a bundle is written (0: never).
+    pub retention_days: u32,
 }
 
 /// Local overrides for the RabbitMQ connection that `registerConnector` returns (pycti `MQ_*`).

@@ -129,6 +129,16 @@ option_enum!(
     }
 );
 
+option_enum!(
+    /// `WAZUH_SCHEMA`: which Wazuh schema the indexer holds (`auto` asks it at start-up).
+    SchemaChoice {
+        Auto = "auto",
+        V4 = "4.x",
+        V5 = "5.x",
+        Mixed = "4.x+5.x",
+    }
+);
+
 /// How observables are turned into OpenSearch queries (`WAZUH_SEARCH_*`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchOptions {
@@ -155,6 +165,13 @@ pub struct SearchOptions {
     pub indicator_search: IndicatorSearch,
     /// The Wazuh field vocabulary with `WAZUH_SEARCH_FIELDS_ADD` / `_REMOVE` applied.
     pub vocabulary: std::sync::Arc<crate::vocabulary::Vocabulary>,
+    /// `WAZUH_SCHEMA` (auto | 4.x | 5.x; default auto): the vocabulary above is the 4.x one
+    /// until the schema is resolved at start-up.
+    pub schema: SchemaChoice,
+    /// `WAZUH_SEARCH_FIELDS_ADD` as given, to rebuild the vocabulary of the resolved schema.
+    pub fields_add: String,
+    /// `WAZUH_SEARCH_FIELDS_REMOVE` as given.
+    pub fields_remove: String,
 }
 
 impl Default for SearchOptions {
@@ -203,6 +220,9 @@ impl Default for SearchOptions {
             lookup_url_ignore_trailing_slash: false,
             indicator_search: IndicatorSearch::Both,
             vocabulary: Default::default(),
+            schema: SchemaChoice::Auto,
+            fields_add: String::new(),
+            fields_remove: String::new(),
         }
     }
 }

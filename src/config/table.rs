@@ -209,6 +209,10 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("CONNECTOR_LISTEN_PROTOCOL_API_SSL", "connector.listen_protocol_api_ssl", Some("false"), "Serve the callback server over HTTPS (needs the certificate and key below).").kind(Kind::Bool),
     opt("CONNECTOR_LISTEN_PROTOCOL_API_SSL_CERT", "connector.listen_protocol_api_ssl_cert", None, "PEM certificate chain of the HTTPS callback server."),
     opt("CONNECTOR_LISTEN_PROTOCOL_API_SSL_KEY", "connector.listen_protocol_api_ssl_key", None, "PEM private key of the HTTPS callback server."),
+    opt("CONNECTOR_SEND_TO_QUEUE", "connector.send_to_queue", Some("true"), "Send results to OpenCTI; false: only write them to the bundle directory (needs CONNECTOR_SEND_TO_DIRECTORY).").kind(Kind::Bool),
+    opt("CONNECTOR_SEND_TO_DIRECTORY", "connector.send_to_directory", Some("false"), "Also write every bundle sent as a JSON file in CONNECTOR_SEND_TO_DIRECTORY_PATH (audit), as pycti.").kind(Kind::Bool),
+    opt("CONNECTOR_SEND_TO_DIRECTORY_PATH", "connector.send_to_directory_path", None, "Existing, writable directory the bundle files go to (checked at start-up)."),
+    opt("CONNECTOR_SEND_TO_DIRECTORY_RETENTION", "connector.send_to_directory_retention", Some("7"), "Days a bundle file is kept: older JSON files in the directory are deleted when one is written (0: never).").kind(int(0, 36_500)),
     opt("CONNECTOR_EXPOSE_METRICS", "connector.expose_metrics", Some("false"), "Serve Prometheus metrics.").kind(Kind::Bool),
     opt("CONNECTOR_METRICS_PORT", "connector.metrics_port", Some("9095"), "Metrics port.").kind(int(1, 65535)),
     opt("CONNECTOR_METRICS_HOST", "connector.metrics_host", Some("0.0.0.0"), "Metrics listen address."),
@@ -259,6 +263,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("WAZUH_SKIP_AUTO_ENRICHMENT_OF_OWN_OBJECTS", "wazuh.skip_auto_enrichment_of_own_objects", Some("true"), "Automatic requests for objects this connector created are answered without a search.").kind(Kind::Bool),
     opt("WAZUH_MAX_NOTE_CHARS", "wazuh.max_note_chars", Some("60000"), "Maximum characters of one note.").kind(int(100, 10_000_000)),
     opt("WAZUH_MAX_CONTEXT_ALERTS", "wazuh.max_context_alerts", Some("50"), "Alerts used to build context objects.").kind(int(0, 10_000)),
+    opt("WAZUH_SCHEMA", "wazuh.schema", Some("auto"), "Wazuh schema of the indexer: auto (detected at start-up), 4.x (wazuh-alerts-*), 5.x (wazuh-findings-v5*), 4.x+5.x (both, one answer); see docs/wazuh5.md.").kind(Kind::Choice(&["auto", "4.x", "5.x", "4.x+5.x"])),
     // --- indexer
     req("WAZUH_OPENSEARCH_URL", "wazuh.opensearch.url", "Wazuh indexer URL (http/https, with port).").kind(Kind::Url),
     opt("WAZUH_OPENSEARCH_USERNAME", "wazuh.opensearch.username", Some(""), "Indexer user (basic auth)."),

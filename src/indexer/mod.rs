@@ -14,6 +14,7 @@
 //! that gives up closes the connection, on which OpenSearch cancels the search too. Cancelling
 //! through the tasks API would need a cluster privilege a read-only role does not have.
 
+pub mod detect;
 pub mod limit;
 mod response;
 
@@ -25,6 +26,7 @@ use serde_json::Value;
 use crate::alert::SearchResult;
 use crate::config::IndexerSettings;
 use crate::knowledge::stats;
+use crate::schema::{wcs, Schema};
 use crate::search::envelope::{duration_value, SearchRequest, StateRequest, MAX_FACTS_FETCH};
 
 pub use response::MAX_SOURCE_BYTES;
@@ -105,6 +107,9 @@ pub struct IndexerClient {
     retries: u32,
     limiter: Arc<limit::Limiter>,
     max_facts: u64,
+    /// The schema searches are written for (requests are translated and documents normalised
+    /// for 5.x; see `crate::schema::wcs`).
+    schema: Schema,
 }
 
 impl std::fmt::Debug for IndexerClient {
@@ -268,6 +273,7 @@ impl IndexerClient {
             retries: settings.retries,
             limiter: Arc::new(limit::Limiter::new(limit::MAX_IN_FLIGHT)),
             max_facts: MAX_FACTS_FETCH,
+            schema: Schema::V4,
         })
     }
 
@@ -277,6 +283,30 @@ impl IndexerClient {
     pub fn with_max_facts_fetch(mut self, n: u64) -> Self {
         self.max_facts = n.min(MAX_FACTS_FETCH);
         self
+    }
+
+    /// Searches read the indices of `schema` (default 4.x).
+    pub fn with_schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    pub fn schema(&self) -> Schema {
+        self.schema
+    }
+
+    /// A search request in the client's schema: under 5.x the body is translated to WCS field
+    /// names and every returned `_source` gets the alert envelope the parser reads.
+    async fn send_search(&self, path: &str, body: &Value) -> Result<Vec<u8>, IndexerError> {
+        if self.schema == Schema::V4 {
+            return self.send(path, Some(body)).await;
+        }
+        let bytes = self.send(path, Some(&wcs::request(body))).await?;
+        let v: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
+        drop(bytes);
+        serde_json::to_vec(&wcs::response(v))
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))
     }
 
     /// The adaptive in-flight limit shared by this client and its clones.
@@ -392,7 +422,7 @@ impl IndexerClient {
     /// request has one.
     pub async fn search(&self, req: &SearchRequest) -> Result<SearchResult, IndexerError> {
         let path = self.search_path(&req.index, "");
-        let bytes = self.send(&path, Some(&req.body)).await?;
+        let bytes = self.send_search(&path, &req.body).await?;
         let (mut result, _) = parse_search(&bytes, req.query.clone())?;
         drop(bytes);
         if result.total > 0 && result.total <= result.alerts.len() as u64 {
@@ -435,7 +465,7 @@ impl IndexerClient {
         if result.total <= self.max_facts {
             let facts_path = format!("{path}&filter_path=took,timed_out,hits.hits._source");
             let bytes = self
-                .send(&facts_path, Some(&req.facts_body(result.total)))
+                .send_search(&facts_path, &req.facts_body(result.total))
                 .await?;
             let resp: response::FactsResponse = serde_json::from_slice(&bytes)
                 .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
@@ -462,7 +492,7 @@ impl IndexerClient {
                 "the fetched alerts do not cover the total; asking for aggregations"
             );
         }
-        let bytes = self.send(path, Some(&req.stats_body())).await?;
+        let bytes = self.send_search(path, &req.stats_body()).await?;
         let (mut stats, incomplete) = parse_search(&bytes, Value::Null)?;
         drop(bytes);
         if incomplete {
@@ -470,7 +500,7 @@ impl IndexerClient {
                 total = result.total,
                 "lean statistics overflowed; asking the indexer for exact per-agent and per-rule statistics"
             );
-            let bytes = self.send(path, Some(&req.exact_stats_body())).await?;
+            let bytes = self.send_search(path, &req.exact_stats_body()).await?;
             let (exact, _) = parse_search(&bytes, Value::Null)?;
             stats.took_ms += exact.took_ms;
             stats.agents = exact.agents;
@@ -487,7 +517,8 @@ impl IndexerClient {
         state: &StateRequest,
     ) -> Result<(crate::alert::VulnerabilityState, u64), IndexerError> {
         let path = self.search_path(&state.index, "&ignore_unavailable=true");
-        let bytes = self.send(&path, Some(&state.body)).await?;
+        // Wazuh 5's state indices keep the agent under `wazuh.agent.*` too.
+        let bytes = self.send_search(&path, &state.body).await?;
         let resp: response::StateResponse = serde_json::from_slice(&bytes)
             .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
         if resp.timed_out {

@@ -331,6 +331,11 @@ pub(crate) fn merge_rules(agents: &[AgentStats]) -> Vec<RuleStats> {
 
 fn agent_stats(ab: &AgentBucket) -> AgentStats {
     let b = &ab.stats;
+    let rules: Vec<RuleStats> = ab
+        .rules
+        .as_ref()
+        .map(|t| t.buckets.iter().map(rule_stats).collect())
+        .unwrap_or_default();
     let (first_seen, last_seen) = bucket_span(b);
     let sample = b.sample.hits.hits.first().map(|h| &h.source);
     AgentStats {
@@ -347,12 +352,9 @@ fn agent_stats(ab: &AgentBucket) -> AgentStats {
         count: b.doc_count,
         first_seen,
         last_seen,
-        max_rule_level: level(&b.level),
-        rules: ab
-            .rules
-            .as_ref()
-            .map(|t| t.buckets.iter().map(rule_stats).collect())
-            .unwrap_or_default(),
+        // Keyword levels (Wazuh 5) have no numeric maximum: then the highest of the agent's rules.
+        max_rule_level: rules.iter().map(|r| r.level).fold(level(&b.level), u8::max),
+        rules,
     }
 }
 

@@ -130,6 +130,15 @@ impl RetryPolicy {
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// A GraphQL client for one platform.
+/// What the platform knows of a work ([`OpenCtiClient::work_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkState {
+    /// The work was ended (`toProcessed`).
+    pub processed: bool,
+    /// Imports announced so far (`addExpectations`).
+    pub expected: u64,
+}
+
 #[derive(Clone)]
 pub struct OpenCtiClient {
     http: reqwest::Client,
@@ -350,6 +359,23 @@ impl OpenCtiClient {
         )
         .await
         .map(drop)
+    }
+
+    /// What the platform knows of a work an earlier delivery may have touched (a work it does not
+    /// know reads as untouched).
+    pub async fn work_state(&self, work_id: &str) -> Result<WorkState, ApiError> {
+        let d = self
+            .query_retry(operations::READ_WORK, json!({ "id": work_id }), None)
+            .await?;
+        Ok(WorkState {
+            processed: d
+                .pointer("/work/processed_time")
+                .is_some_and(|v| !v.is_null()),
+            expected: d
+                .pointer("/work/tracking/import_expected_number")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        })
     }
 
     pub async fn work_ping(&self, work_id: &str) -> Result<(), ApiError> {

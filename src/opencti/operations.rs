@@ -76,6 +76,12 @@ pub const WORK_ADD_EXPECTATIONS: &str =
   workEdit(id: $id) { addExpectations(expectations: $expectations) }
 }";
 
+/// Whether a work was already ended (`toProcessed` sets `processed_time`), and how many imports
+/// it already expects (from an earlier delivery of the same request).
+pub const READ_WORK: &str = "query ReadWork($id: ID!) {
+  work(id: $id) { id processed_time tracking { import_expected_number } }
+}";
+
 /// Result delivery through the API (`CONNECTOR_QUEUE_PROTOCOL=api`), OpenCTI ≥ 6.5 (has `work_id`).
 pub const STIX_BUNDLE_PUSH: &str =
     "mutation StixBundlePush($connectorId: String!, $bundle: String!, $work_id: String) {
@@ -147,6 +153,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("workToProcessed", WORK_TO_PROCESSED),
     ("workPing", WORK_PING),
     ("workAddExpectations", WORK_ADD_EXPECTATIONS),
+    ("readWork", READ_WORK),
     ("stixBundlePush", STIX_BUNDLE_PUSH),
     ("stixBundlePushLegacy", STIX_BUNDLE_PUSH_LEGACY),
     ("playbookStepExecution", PLAYBOOK_STEP_EXECUTION),

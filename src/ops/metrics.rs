@@ -175,6 +175,7 @@ struct Inner {
     opencti_api_errors: Family<OperationLabels, Counter>,
     handler_panics: Counter,
     listen_callbacks: Family<AnswerLabels, Counter>,
+    interrupted: Counter,
     dependency_up: Family<DependencyLabels, Gauge>,
     dependency_outages: Family<DependencyLabels, Counter>,
     ready: Gauge,
@@ -363,7 +364,13 @@ impl Metrics {
         let handler_panics = reg(
             r,
             "request_handler_panics",
-            "Requests whose handler panicked (a bug: the delivery is given back as a failed attempt)",
+            "Requests whose handler panicked (a bug: the delivery is put back as a failed attempt)",
+            Counter::default(),
+        );
+        let interrupted = reg(
+            r,
+            "requests_interrupted",
+            "Deliveries that came back from a connector that stopped while holding them (killed, out of memory, crashed, or its broker connection cut)",
             Counter::default(),
         );
         let listen_callbacks = reg(
@@ -443,6 +450,7 @@ impl Metrics {
                 opencti_api_errors,
                 handler_panics,
                 listen_callbacks,
+                interrupted,
                 dependency_up,
                 dependency_outages,
                 ready,
@@ -547,6 +555,11 @@ impl Metrics {
             .listen_callbacks
             .get_or_create(&AnswerLabels { answer })
             .inc();
+    }
+
+    /// A delivery came back marked redelivered: put back as an interrupted copy.
+    pub fn request_interrupted(&self) {
+        self.inner.interrupted.inc();
     }
 
     /// A dependency's circuit breaker opened (`up` false) or closed (`up` true). `dependency` is

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::ast::{ComparisonExpr, ObservationExpr, Operator};
 use super::cidr;
-use super::target::{target, IP_TYPED_FIELDS};
+use super::target::{target, Target, IP_TYPED_FIELDS};
 use super::PatternError;
 use crate::config::options::SearchOptions;
 
@@ -101,7 +101,15 @@ fn comparison_cost(
         Operator::IsSubset(block) | Operator::IsSuperset(block) => cidr::expansion(block)?,
         _ => 1,
     };
-    let mut cost = per_field_values.saturating_mul(fields);
+    // `=` and short `IN` lists on a main value put in the observable search's clauses for
+    // each value.
+    let per_value = match t.main {
+        Some(kind) if searches_as_observable(&t, &c.op, opts) => {
+            crate::search::lookup::clause_bound(opts, kind)
+        }
+        _ => fields,
+    };
+    let mut cost = per_field_values.saturating_mul(per_value);
     match &c.op {
         // Keyword fields and numeric fields each get their own range clause.
         Operator::Lt(_) | Operator::Le(_) | Operator::Gt(_) | Operator::Ge(_) => {
@@ -130,6 +138,26 @@ fn comparison_cost(
         )));
     }
     charge(used, cost)
+}
+
+/// Whether a comparison on a main value searches each value as the observable does: `=` and
+/// a single-address block (`ISSUBSET`/`ISSUPERSET` a /32 or /128, which are `=`) always, `IN`
+/// while its values' clauses fit half the budget (a long list of addresses would leave no room
+/// for the rest of the pattern; it keeps the whole-value comparison instead).
+pub(super) fn searches_as_observable(t: &Target, op: &Operator, opts: &SearchOptions) -> bool {
+    let Some(kind) = t.main else { return false };
+    match op {
+        Operator::Eq(_) => true,
+        Operator::IsSubset(b) | Operator::IsSuperset(b) => {
+            cidr::parse(b).is_ok_and(|c| matches!(c.matcher, cidr::CidrMatch::Exact(_)))
+        }
+        Operator::In(list) => {
+            list.len()
+                .saturating_mul(crate::search::lookup::clause_bound(opts, kind))
+                <= MAX_CLAUSES / 2
+        }
+        _ => false,
+    }
 }
 
 /// Checks a built query: at most [`MAX_CLAUSES`] clauses, no regexp longer than

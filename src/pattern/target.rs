@@ -1,5 +1,5 @@
 //! Where each STIX object path is searched: the alert fields that hold that kind of value
-//! (from [`crate::search::fields`], the one source of truth) and how values compare there.
+//! (from [`crate::vocabulary`], the one source of truth) and how values compare there.
 
 use super::ast::{ObjectPath, PathStep};
 use super::PatternError;
@@ -55,6 +55,10 @@ pub(super) struct Target<'v> {
     pub(super) kind: Kind,
     /// A field whose equal value means "not a sighting" (the syslog host, the agent's own IP).
     pub(super) exclude: Option<&'static str>,
+    /// The observable's main value (an address, a domain, a hash…): `=` and `IN` put in the
+    /// observable search's clauses for it ([`crate::search::lookup::inner_clauses`]), so an
+    /// Indicator finds what the observable it describes finds.
+    pub(super) main: Option<V>,
 }
 
 pub(super) fn target<'v>(
@@ -91,6 +95,12 @@ pub(super) fn target<'v>(
             }),
         kind: k,
         exclude: None,
+        main: None,
+    };
+    // A main value: the observable search's clauses for `=` and `IN`.
+    let m = |kind: V, k: Kind| Target {
+        main: Some(kind),
+        ..t(kind, k)
     };
     let ip_exclude = if opts.lookup_agent_ip {
         None
@@ -104,16 +114,16 @@ pub(super) fn target<'v>(
     let r = match (path.object_type.as_str(), props.as_slice()) {
         ("ipv4-addr" | "ipv6-addr", ["value"]) => Target {
             exclude: ip_exclude,
-            ..t(V::Ip, Kind::Ip)
+            ..m(V::Ip, Kind::Ip)
         },
         ("domain-name" | "hostname", ["value"]) => Target {
             exclude: Some(f::DOMAIN_EXCLUDE_FIELD),
-            ..t(V::Domain, Kind::Text)
+            ..m(V::Domain, Kind::Text)
         },
-        ("url", ["value"]) => t(V::Url, Kind::Text),
-        ("email-addr", ["value"]) => t(V::Email, Kind::Text),
-        ("mac-addr", ["value"]) => t(V::Mac, Kind::Mac),
-        ("user-agent", ["value"]) => t(V::UserAgent, Kind::Text),
+        ("url", ["value"]) => m(V::Url, Kind::Text),
+        ("email-addr", ["value"]) => m(V::Email, Kind::Text),
+        ("mac-addr", ["value"]) => m(V::Mac, Kind::Mac),
+        ("user-agent", ["value"]) => m(V::UserAgent, Kind::Text),
         ("file" | "artifact", ["hashes", algo]) => {
             let norm: String = algo
                 .chars()
@@ -130,7 +140,7 @@ pub(super) fn target<'v>(
                     )))
                 }
             };
-            t(kind, Kind::TextCi)
+            m(kind, Kind::TextCi)
         }
         ("file", ["name"]) => t(
             V::File,
@@ -143,7 +153,7 @@ pub(super) fn target<'v>(
         ("file", ["parent_directory_ref", "path"]) | ("directory", ["path"]) => {
             t(V::Directory, path_kind)
         }
-        ("windows-registry-key", ["key"]) => t(
+        ("windows-registry-key", ["key"]) => m(
             V::RegistryKey,
             Kind::RegKey {
                 aliases: opts
@@ -165,16 +175,16 @@ pub(super) fn target<'v>(
         ("user-account", ["user_id"]) => t(V::UserId, Kind::Text),
         ("network-traffic", ["src_ref", "value"]) => Target {
             exclude: ip_exclude,
-            ..t(V::SrcIp, Kind::Ip)
+            ..m(V::SrcIp, Kind::Ip)
         },
         ("network-traffic", ["dst_ref", "value"]) => Target {
             exclude: ip_exclude,
-            ..t(V::DstIp, Kind::Ip)
+            ..m(V::DstIp, Kind::Ip)
         },
         ("network-traffic", ["src_port"]) => t(V::SrcPort, Kind::Number),
         ("network-traffic", ["dst_port"]) => t(V::DstPort, Kind::Number),
         ("network-traffic", ["protocols", "[]"]) => t(V::Protocol, Kind::TextCi),
-        ("vulnerability", ["name"]) => t(V::Cve, Kind::Text),
+        ("vulnerability", ["name"]) => m(V::Cve, Kind::Text),
         ("software", ["name"]) => t(V::PackageName, Kind::Text),
         ("software", ["version"]) => t(V::PackageVersion, Kind::Text),
         _ => {

@@ -26,6 +26,7 @@ use crate::search::dsl::{all_of, match_none, one_of};
 use crate::search::escape::{path_regexp, regexp_literal};
 use crate::search::fields as f;
 use crate::search::ip::is_private;
+use crate::search::lookup::inner_clauses;
 use crate::search::query::mac_variants;
 
 /// A pattern translated into a query.
@@ -55,9 +56,16 @@ impl Ctx<'_> {
 
 fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternError> {
     let path = &c.path;
+    let as_observable = budget::searches_as_observable(t, &c.op, ctx.opts);
+    if t.main.is_some() && !as_observable && matches!(c.op, Operator::In(_)) {
+        ctx.note(format!(
+            "{path} IN (…): too many values to search each as the observable is searched; \
+             only the fields that hold the whole value are compared"
+        ));
+    }
     let eq = |ctx: &mut Ctx, l: &Literal| -> Result<Value, PatternError> {
         let v = literal_text(path, l)?;
-        eq_value(ctx, path, t, &v)
+        eq_value(ctx, path, t, &v, as_observable)
     };
     Ok(match &c.op {
         Operator::Eq(l) => eq(ctx, l)?,
@@ -146,10 +154,10 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let c = cidr::parse(block)?;
             match c.matcher {
-                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a)?,
+                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, as_observable)?,
                 CidrMatch::Terms(list) => one_of(
                     list.iter()
-                        .map(|a| eq_value(ctx, path, t, a))
+                        .map(|a| eq_value(ctx, path, t, a, false))
                         .collect::<Result<_, _>>()?,
                 ),
                 CidrMatch::Regexp(re) => {
@@ -185,7 +193,7 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
             }
             let c = cidr::parse(block)?;
             match c.matcher {
-                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a)?,
+                CidrMatch::Exact(a) => eq_value(ctx, path, t, &a, as_observable)?,
                 _ => {
                     return Err(PatternError::unsupported(format!(
                         "{path} ISSUPERSET '{block}': alerts hold single addresses, which are \
@@ -198,9 +206,17 @@ fn positive(ctx: &mut Ctx, c: &Comparison, t: &Target) -> Result<Value, PatternE
     })
 }
 
-fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Value, PatternError> {
-    let q = match t.kind {
-        Kind::Ip
+/// `path = v`; `main`: see [`budget::searches_as_observable`] (the addresses of a larger
+/// block keep the whole-value comparison: one clause per field each).
+fn eq_value(
+    ctx: &mut Ctx,
+    path: &ObjectPath,
+    t: &Target,
+    v: &str,
+    main: bool,
+) -> Result<Value, PatternError> {
+    let q = match (t.kind, t.main.filter(|_| main)) {
+        (Kind::Ip, _)
             if ctx.opts.ignore_private_addrs
                 && matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr")
                 && v.parse::<std::net::IpAddr>().is_ok_and(is_private) =>
@@ -212,21 +228,22 @@ fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Val
             ));
             match_none()
         }
-        Kind::Text | Kind::Ip => over(&t.fields, &Matcher::Term(v.to_string())),
-        Kind::Number => {
+        (_, Some(kind)) => one_of(inner_clauses(ctx.opts, kind, v)),
+        (Kind::Text | Kind::Ip, None) => over(&t.fields, &Matcher::Term(v.to_string())),
+        (Kind::Number, None) => {
             let n: i64 = v.trim().parse().map_err(|_| {
                 PatternError::invalid(format!("{path} = '{v}': an integer is needed"))
             })?;
             over(&t.fields, &Matcher::Term(n.to_string()))
         }
-        Kind::TextCi => over(
+        (Kind::TextCi, None) => over(
             &t.fields,
             &Matcher::Regexp {
                 re: regexp_literal(v),
                 ci: true,
             },
         ),
-        Kind::Mac => {
+        (Kind::Mac, None) => {
             // Case is folded by the regexp, so only the lower-case spellings are needed.
             let mut spellings: Vec<String> = mac_variants(v, ctx.opts.lookup_mac_variants)
                 .into_iter()
@@ -240,14 +257,14 @@ fn eq_value(ctx: &mut Ctx, path: &ObjectPath, t: &Target, v: &str) -> Result<Val
                 .join("|");
             over(&t.fields, &Matcher::Regexp { re, ci: true })
         }
-        Kind::Path { ci, basename } => {
+        (Kind::Path { ci, basename }, None) => {
             let mut re = path_regexp(v);
             if basename && !v.contains(['/', '\\']) {
                 re = format!("(.*[/\\\\]+)?{re}");
             }
             over(&t.fields, &Matcher::Regexp { re, ci })
         }
-        Kind::RegKey { aliases } => over(
+        (Kind::RegKey { aliases }, None) => over(
             &t.fields,
             &Matcher::Regexp {
                 re: regkey_regexp(v, aliases),
@@ -360,6 +377,7 @@ fn comparison(ctx: &mut Ctx, c: &Comparison) -> Result<Value, PatternError> {
                     fields: vec![ex],
                     kind: t.kind,
                     exclude: None,
+                    main: None,
                 };
                 let excluded = positive(ctx, &c2, &only)?;
                 if !matches!(c2.op, Operator::Eq(_) | Operator::In(_)) {
@@ -496,307 +514,4 @@ pub fn translate(ast: &Pattern, opts: &SearchOptions) -> Result<Translation, Pat
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pattern::{parse, query_for_pattern, unsupported_type_message};
-
-    fn q(p: &str) -> Translation {
-        query_for_pattern(p, &SearchOptions::default()).unwrap_or_else(|e| panic!("{p}: {e}"))
-    }
-
-    fn err(p: &str) -> PatternError {
-        query_for_pattern(p, &SearchOptions::default()).unwrap_err()
-    }
-
-    #[test]
-    fn ip_equality_is_exact_and_excludes_the_agent_address() {
-        let t = q("[ipv4-addr:value = '93.184.216.34']");
-        let ip_fields = SearchOptions::default()
-            .vocabulary
-            .fields(
-                crate::vocabulary::ValueKind::Ip,
-                crate::vocabulary::Match::Exact,
-            )
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-        let exact = json!({"multi_match": {"query": "93.184.216.34", "fields": ip_fields, "lenient": true}});
-        assert_eq!(
-            t.query,
-            json!({"bool": {"must": [exact], "must_not": [
-                {"multi_match": {"query": "93.184.216.34", "fields": ["agent.ip"], "lenient": true}}
-            ]}})
-        );
-        assert!(t.notes.is_empty() && t.time_range.is_none());
-        let opts = SearchOptions {
-            lookup_agent_ip: true,
-            ..SearchOptions::default()
-        };
-        let t = query_for_pattern("[ipv4-addr:value = '93.184.216.34']", &opts).unwrap();
-        assert_eq!(t.query, exact);
-    }
-
-    #[test]
-    fn and_or_inside_an_observation() {
-        let t = q("[email-addr:value = 'a@x' AND (user-account:user_id = '0' OR user-account:user_id = '1')]");
-        let must = &t.query["bool"]["must"];
-        assert_eq!(must.as_array().unwrap().len(), 2);
-        assert_eq!(must[1]["bool"]["minimum_should_match"], 1);
-        assert_eq!(must[1]["bool"]["should"].as_array().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn like_is_escaped_for_wildcard_and_regexp() {
-        let t = q(r"[email-addr:value LIKE 'a*b?c\\d%e_']");
-        let should = t.query["bool"]["should"].as_array().unwrap();
-        // Concrete field: wildcard with * ? \ escaped, % → *, _ → ?.
-        assert_eq!(
-            should[0],
-            json!({"wildcard": {"data.office365.UserId": {"value": r"a\*b\?c\\d*e?", "case_insensitive": false}}})
-        );
-        // Field patterns: a query_string regexp with Lucene operators escaped.
-        assert_eq!(
-            should.last().unwrap(),
-            &json!({"query_string": {"query": r"/a\*b\?c\\d.*e./", "fields": ["*Email", "*email"], "lenient": true}})
-        );
-    }
-
-    #[test]
-    fn slashes_are_escaped_in_query_string_regexps() {
-        let t = q("[url:value LIKE 'http://%/x.php']");
-        let text = t.query.to_string();
-        assert!(text.contains(r#"/http:\\/\\/.*\\/x\\.php/"#), "{text}");
-    }
-
-    #[test]
-    fn matches_translates_pcre_and_folds_case_on_field_patterns() {
-        let t = q("[domain-name:value MATCHES '(?i)^evil\\\\.com$']");
-        let text = t.query.to_string();
-        assert!(text.contains(r"[eE][vV][iI][lL]\\.[cC][oO][mM]"), "{text}");
-        // Concrete fields use the native flag instead.
-        assert!(
-            text.contains(r#""case_insensitive":true,"value":"evil\\.com""#),
-            "{text}"
-        );
-        assert!(
-            !t.notes.iter().any(|n| n.contains("line breaks")),
-            "{:?}",
-            t.notes
-        );
-        let t = q("[process:command_line MATCHES 'a.b']");
-        assert!(t.notes[0].contains("line breaks"));
-        assert!(matches!(
-            err("[process:command_line MATCHES '(?=x)']"),
-            PatternError::Unsupported(m) if m.contains("lookahead")
-        ));
-    }
-
-    #[test]
-    fn paths_tolerate_doubled_backslashes_and_hive_aliases() {
-        assert_eq!(path_regexp(r"C:\Temp\\x.exe"), r"C:\\+Temp\\+x\.exe");
-        assert_eq!(
-            regkey_regexp(r"hklm\Software\Run", true),
-            r"(HKEY_LOCAL_MACHINE|HKLM)\\+Software\\+Run"
-        );
-        assert_eq!(regkey_regexp(r"HKLMX\Software", true), r"HKLMX\\+Software");
-        assert_eq!(regkey_regexp(r"HKLM\Software", false), r"HKLM\\+Software");
-        let t = q(r"[windows-registry-key:key LIKE 'hkcu\\Software\\%']");
-        assert!(
-            t.query
-                .to_string()
-                .contains(r#""(HKEY_CURRENT_USER|HKCU)\\\\+Software\\\\+.*""#),
-            "{}",
-            t.query
-        );
-        let t = q(r"[file:name = 'evil.exe']");
-        assert!(
-            t.query.to_string().contains(r#""(.*[/\\\\]+)?evil\\.exe""#),
-            "{}",
-            t.query
-        );
-    }
-
-    #[test]
-    fn cidr_blocks() {
-        let t = q("[ipv4-addr:value ISSUBSET '10.1.0.0/16']");
-        let text = t.query.to_string();
-        assert!(text.contains(r"10\\.1\\.(25[0-5]"), "{text}");
-        // ip-typed template fields get a native CIDR term.
-        assert!(
-            text.contains(r#"{"term":{"data.port.remote_ip":"10.1.0.0/16"}}"#),
-            "{text}"
-        );
-        // Excluding the agent's own address narrows: noted.
-        assert!(t.notes[0].contains("agent.ip"), "{:?}", t.notes);
-        assert_eq!(
-            q("[ipv4-addr:value ISSUBSET '10.1.2.3/32']").query,
-            q("[ipv4-addr:value = '10.1.2.3']").query
-        );
-        assert_eq!(
-            q("[ipv4-addr:value ISSUPERSET '10.1.2.3/32']").query,
-            q("[ipv4-addr:value = '10.1.2.3']").query
-        );
-        assert!(matches!(
-            err("[ipv4-addr:value ISSUPERSET '10.0.0.0/8']"),
-            PatternError::Unsupported(_)
-        ));
-        assert!(matches!(
-            err("[domain-name:value ISSUBSET '10.0.0.0/8']"),
-            PatternError::Unsupported(_)
-        ));
-        assert!(matches!(
-            err("[ipv4-addr:value ISSUBSET '10.0.0.1/8']"),
-            PatternError::Invalid(_)
-        ));
-    }
-
-    #[test]
-    fn port_ranges() {
-        let t = q("[network-traffic:dst_port > 1023]");
-        let text = t.query.to_string();
-        assert!(
-            text.contains(r#"{"range":{"data.dest_port":{"gt":1023}}}"#),
-            "{text}"
-        );
-        assert!(text.contains("/<1024-2147483647>/"), "{text}");
-        assert!(matches!(
-            err("[network-traffic:dst_port > 'a']"),
-            PatternError::Invalid(_)
-        ));
-        assert!(matches!(
-            err("[url:value > 'a']"),
-            PatternError::Unsupported(_)
-        ));
-        assert!(matches!(
-            err("[network-traffic:dst_port = 'http']"),
-            PatternError::Invalid(_)
-        ));
-    }
-
-    #[test]
-    fn negation_requires_presence() {
-        let t = q("[user-account:account_login != 'root']");
-        assert_eq!(
-            t.query["bool"]["filter"][0]["bool"]["should"][0],
-            json!({"exists": {"field": "*.LoggedUser"}})
-        );
-        assert_eq!(
-            t.query["bool"]["must_not"][0]["multi_match"]["query"],
-            "root"
-        );
-        assert_eq!(
-            t.query,
-            q("[user-account:account_login NOT = 'root']").query
-        );
-        // NOT != is =.
-        assert_eq!(
-            q("[user-account:account_login NOT != 'root']").query,
-            q("[user-account:account_login = 'root']").query
-        );
-    }
-
-    #[test]
-    fn unsupported_paths_are_named() {
-        for (p, needle) in [
-            ("[process:pid = 4]", "process:pid"),
-            ("[file:hashes.'SHA-512' = 'ab']", "SHA-512"),
-            ("[x-custom:value = 'a']", "x-custom:value"),
-            (
-                "[network-traffic:dst_ref.type = 'domain-name']",
-                "dst_ref.type",
-            ),
-        ] {
-            match err(p) {
-                PatternError::Unsupported(m) => assert!(m.contains(needle), "{p}: {m}"),
-                other => panic!("{p}: {other:?}"),
-            }
-        }
-        assert!(matches!(
-            err("[ipv4-addr:value IN ()]"),
-            PatternError::Invalid(_)
-        ));
-    }
-
-    #[test]
-    fn time_range_only_for_the_whole_pattern() {
-        let t = q("[ipv4-addr:value = '1.2.3.4'] START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z'");
-        assert_eq!(
-            t.time_range,
-            Some(("2024-01-01T00:00:00Z".into(), "2024-02-01T00:00:00Z".into()))
-        );
-        assert!(t.query.to_string().contains(
-            r#"{"range":{"@timestamp":{"gte":"2024-01-01T00:00:00Z","lt":"2024-02-01T00:00:00Z"}}}"#
-        ));
-        let t = q("([ipv4-addr:value = '1.2.3.4'] START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z') OR [ipv4-addr:value = '5.6.7.8']");
-        assert_eq!(t.time_range, None);
-    }
-
-    #[test]
-    fn notes_are_deduplicated_and_single_observations_need_none() {
-        let t = q("[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [ipv4-addr:value = '1.2.3.5'] FOLLOWEDBY [ipv4-addr:value = '1.2.3.6']");
-        assert_eq!(t.notes.len(), 1);
-        assert!(t.notes[0].contains("FOLLOWEDBY"));
-        assert!(q("[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS")
-            .notes
-            .is_empty());
-        assert!(q("[ipv4-addr:value = '1.2.3.4'] REPEATS 1 TIMES")
-            .notes
-            .is_empty());
-        assert_eq!(
-            q("[ipv4-addr:value = '1.2.3.4'] REPEATS 2 TIMES")
-                .notes
-                .len(),
-            1
-        );
-    }
-
-    #[test]
-    fn mac_addresses_match_every_spelling() {
-        let t = q("[mac-addr:value = '00:0C:29:AB:CD:EF']");
-        let text = t.query.to_string();
-        assert!(
-            text.contains(r#""value":"00:0c:29:ab:cd:ef|000c29abcdef|000c\\.29ab\\.cdef""#),
-            "{text}"
-        );
-        let opts = SearchOptions {
-            lookup_mac_variants: false,
-            ..SearchOptions::default()
-        };
-        let t = query_for_pattern("[mac-addr:value = '00:0C:29:AB:CD:EF']", &opts).unwrap();
-        assert!(t
-            .query
-            .to_string()
-            .contains(r#""value":"00:0c:29:ab:cd:ef""#));
-    }
-
-    #[test]
-    fn private_addresses_follow_the_search_option() {
-        let t = q("[ipv4-addr:value = '10.1.2.3' OR ipv4-addr:value = '93.184.216.34']");
-        assert_eq!(t.query["bool"]["should"][0], match_none());
-        assert!(t.notes[0].contains("WAZUH_SEARCH_IGNORE_PRIVATE_ADDRS"));
-        // Endpoints of network traffic are usually private: always searched.
-        assert!(q("[network-traffic:src_ref.value = '10.1.2.3']")
-            .notes
-            .is_empty());
-        let opts = SearchOptions {
-            ignore_private_addrs: false,
-            ..SearchOptions::default()
-        };
-        let t = query_for_pattern("[ipv4-addr:value = '10.1.2.3']", &opts).unwrap();
-        assert!(t.notes.is_empty());
-        assert!(t.query.to_string().contains("10.1.2.3"));
-    }
-
-    #[test]
-    fn other_pattern_types_get_a_clear_message() {
-        let m = unsupported_type_message("sigma");
-        assert!(m.contains("'sigma'") && m.contains("not supported"));
-        assert!(unsupported_type_message(&"y".repeat(1000)).len() < 400);
-        // parse + translate is what query_for_pattern does.
-        let p = parse("[mac-addr:value = '00:0C:29:AB:CD:EF']").unwrap();
-        assert_eq!(
-            translate(&p, &SearchOptions::default()).unwrap(),
-            q("[mac-addr:value = '00:0C:29:AB:CD:EF']")
-        );
-    }
-}
+mod tests;

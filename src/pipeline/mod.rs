@@ -10,6 +10,7 @@
 pub mod inspect;
 pub mod observe;
 pub mod plan;
+pub mod schema;
 pub mod search;
 pub mod tools;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::alert::SearchResult;
 use crate::config::options::EnrichType;
 use crate::config::Settings;
 use crate::entity::IndicatorInfo;
@@ -276,6 +278,8 @@ pub struct Context {
     pub tools: Arc<tools::ToolCache>,
     /// Receives the searches and OpenCTI reads (see [`observe`]).
     pub observer: Arc<dyn observe::Observer>,
+    /// The Wazuh schema searched, once known (see [`schema`]).
+    pub schema: schema::SchemaSlot,
 }
 
 impl Context {
@@ -305,6 +309,7 @@ impl Context {
             indexer,
             tools: Arc::default(),
             observer,
+            schema: Arc::default(),
         }
     }
 }
@@ -400,21 +405,44 @@ pub async fn enrich(ctx: &Context, request: &Request) -> Result<Enriched, Enrich
         inspect::Outcome::Proceed(i) => i,
     };
     let refs = resolve_refs(ctx, request, &inspected).await?;
-    let settings = &ctx.settings;
-    let p =
-        match plan::plan(settings, &inspected, &refs).map_err(|e| EnrichError::permanent(e.0))? {
-            plan::Plan::Done(message) => return Ok(Enriched::not_searched(message)),
+    // A request answered without a search (nothing searchable, a private address…) needs no
+    // schema: planned with the configured settings first, it never waits for the indexer.
+    let first = plan::plan(&ctx.settings, &inspected, &refs);
+    if let Ok(plan::Plan::Done(message)) = first {
+        return Ok(Enriched::not_searched(message));
+    }
+    let view = ctx.schema_view().await?;
+    let now = chrono::Utc::now();
+    // Each schema is searched with its own fields; a mixed estate's answers become one.
+    let mut searched: Option<(plan::SearchPlan, Arc<Settings>, SearchResult)> = None;
+    let mut done = None;
+    for part in &view.parts {
+        let p = match plan::plan(&part.settings, &inspected, &refs)
+            .map_err(|e| EnrichError::permanent(e.0))?
+        {
+            plan::Plan::Done(message) => {
+                done.get_or_insert(message);
+                continue;
+            }
             plan::Plan::Search(p) => *p,
         };
-    let indexer = ctx.indexer.as_ref().ok_or_else(|| {
-        EnrichError::permanent("No Wazuh indexer client is configured (WAZUH_OPENSEARCH_URL)")
-    })?;
-    let now = chrono::Utc::now();
-    let mut sreq = SearchRequest::new(p.query.clone(), &settings.indexer, &settings.knowledge, now);
-    if let Some(o) = &p.observable {
-        sreq = sreq.with_vulnerability_state(o, &settings.indexer);
+        let indexer = part.indexer.as_ref().ok_or_else(|| {
+            EnrichError::permanent("No Wazuh indexer client is configured (WAZUH_OPENSEARCH_URL)")
+        })?;
+        let ps = &part.settings;
+        let mut sreq = SearchRequest::new(p.query.clone(), &ps.indexer, &ps.knowledge, now);
+        if let Some(o) = &p.observable {
+            sreq = sreq.with_vulnerability_state(o, &ps.indexer);
+        }
+        let r = search::run(ctx, indexer, &sreq).await?;
+        searched = Some(match searched {
+            None => (p, ps.clone(), r),
+            Some((p0, s0, r0)) => (p0, s0, crate::schema::mixed::merge(r0, r, ps.indexer.limit)),
+        });
     }
-    let result = search::run(ctx, indexer, &sreq).await?;
+    let Some((p, settings, result)) = searched else {
+        return Ok(Enriched::not_searched(done.unwrap_or_default()));
+    };
     if result.total == 0 {
         return Ok(Enriched::no_hits(with_notes(NO_HITS, &p.notes)));
     }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::attempts::Attempt;
 use super::breaker::{self, Dependency, DownSince};
 use super::cooldown::Admission;
 use super::result;
@@ -21,9 +22,10 @@ use crate::pipeline::{EnrichError, Enriched, ErrorKind, Found, Mode, Request};
 pub enum Disposition {
     /// Done (successfully or for good): acknowledge.
     Ack,
-    /// Try again later: reject with requeue (bounded by `CONNECTOR_MAX_ATTEMPTS`).
+    /// Try again later as the next attempt (bounded by `CONNECTOR_MAX_ATTEMPTS`).
     Requeue,
-    /// Shutting down while the request was held for an outage: give it back at once.
+    /// Shutting down while the request was held for an outage: give it back at once, as the
+    /// same attempt.
     Release,
 }
 
@@ -36,6 +38,10 @@ enum DeliveryError {
     /// The broker did not take the messages (worth a retry until the attempt limit).
     #[error("{0}")]
     Broker(String),
+    /// Results go only to the bundle directory and it did not take the file (a full disk may
+    /// free up: retried like the broker).
+    #[error("{0}")]
+    Directory(String),
 }
 
 /// Pause before a held request is tried again, so that a dependency that answers one probe but
@@ -76,6 +82,8 @@ pub enum Outcome {
     Held(Dependency, String),
     /// Shutdown came while the request was held: given back without an attempt spent.
     Released(String),
+    /// An interrupted delivery whose work an earlier delivery had already ended: acked as it is.
+    AlreadyEnded,
 }
 
 impl Outcome {
@@ -94,6 +102,7 @@ impl Outcome {
                 found: Found::NotSearched,
                 ..
             } => ops::Outcome::Skipped,
+            Outcome::AlreadyEnded => ops::Outcome::Skipped,
             Outcome::Refused(_) => ops::Outcome::Refused,
             Outcome::Failed(_)
             | Outcome::Dropped(_)
@@ -122,17 +131,16 @@ impl Outcome {
             Outcome::Retry(m) => ("retry", m),
             Outcome::Held(_, m) => ("held", m),
             Outcome::Released(m) => ("released", m),
+            Outcome::AlreadyEnded => (
+                "already-ended",
+                "an earlier delivery ended the work before it was interrupted",
+            ),
         }
     }
 }
 
-/// Handle one delivery body.
-pub async fn handle(
-    shared: &Arc<Shared>,
-    body: &[u8],
-    redelivered: bool,
-    x_delivery_count: Option<u32>,
-) -> Disposition {
+/// Handle one delivery body, delivered as `attempt`.
+pub async fn handle(shared: &Arc<Shared>, body: &[u8], attempt: Attempt) -> Disposition {
     let started = Instant::now();
     shared.metrics.request_started();
     let max = shared.settings.connector.max_message_bytes;
@@ -155,31 +163,53 @@ pub async fn handle(
             return Disposition::Ack;
         }
     };
-    let key = req.work_id.clone().unwrap_or_else(|| {
-        format!(
-            "{}|{}",
-            req.entity_id,
-            req.playbook
-                .as_ref()
-                .map(|p| p.execution_id.as_str())
-                .unwrap_or("")
-        )
-    });
-    let attempt = shared.attempts.record(&key, redelivered, x_delivery_count);
+    // A delivery interrupted between the end of its work and its ack comes back although the
+    // request was done: ending the work again would report it twice.
+    let outcome = if attempt.interrupted > 0 && already_ended(shared, &req).await {
+        Outcome::AlreadyEnded
+    } else {
+        attempt_request(shared, &req, attempt).await
+    };
+    let disposition = outcome.disposition();
+    shared
+        .metrics
+        .request_finished(outcome.metric(), started.elapsed());
+    let (word, detail) = outcome.parts();
+    tracing::info!(
+        entity_id = %req.entity_id,
+        entity_type = req.entity_type.as_deref().unwrap_or(""),
+        mode = mode_str(req.mode),
+        work_id = req.work_id.as_deref().unwrap_or(""),
+        attempt = attempt.number,
+        interrupted = attempt.interrupted,
+        outcome = word,
+        detail,
+        ack = disposition == Disposition::Ack,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request handled"
+    );
+    disposition
+}
+
+/// One attempt at the request: processed (or, past the attempt limit, ended in error), held
+/// through outages.
+async fn attempt_request(shared: &Arc<Shared>, req: &Request, attempt: Attempt) -> Outcome {
     let max_attempts = shared.settings.connector.max_attempts;
-    let mut give_up = (attempt > max_attempts).then(|| format!("Gave up after {max_attempts} attempt(s): the request kept failing (see the connector log); ask for the enrichment again once the cause is fixed"));
+    let mut give_up = attempt
+        .exhausted(max_attempts)
+        .then(|| attempt.give_up_message(max_attempts));
     let mut held_since: Option<DownSince> = None;
     // An outage holds the request here, without spending an attempt, until the dependency
     // answers (then the request is tried again) or the outage window is over (then it is ended
     // in error; if even that cannot be reported, it waits for OpenCTI without a bound).
-    let outcome = loop {
+    loop {
         let o = match &give_up {
-            Some(msg) => finish_failed(shared, &req, msg).await,
+            Some(msg) => finish_failed(shared, req, msg).await,
             None => {
                 let admission = shared
                     .cooldown
                     .admit(&req.entity_id, req.mode, Instant::now());
-                let o = process(shared, &req, attempt, &admission).await;
+                let o = process(shared, req, attempt.number, &admission).await;
                 if let Admission::Run { started } = admission {
                     let searched = matches!(
                         o,
@@ -203,28 +233,22 @@ pub async fn handle(
             Hold::GiveUp(msg) => give_up = Some(msg),
             Hold::Shutdown => break Outcome::Released(reason),
         }
-    };
-    let disposition = outcome.disposition();
-    if disposition == Disposition::Ack {
-        shared.attempts.forget(&key);
     }
-    shared
-        .metrics
-        .request_finished(outcome.metric(), started.elapsed());
-    let (word, detail) = outcome.parts();
-    tracing::info!(
-        entity_id = %req.entity_id,
-        entity_type = req.entity_type.as_deref().unwrap_or(""),
-        mode = mode_str(req.mode),
-        work_id = req.work_id.as_deref().unwrap_or(""),
-        attempt,
-        outcome = word,
-        detail,
-        ack = disposition == Disposition::Ack,
-        duration_ms = started.elapsed().as_millis() as u64,
-        "request handled"
-    );
-    disposition
+}
+
+/// Whether the request's work was already ended (by an earlier delivery). A failed check is
+/// logged and answered "no": processing again is idempotent, a lost request is not.
+async fn already_ended(shared: &Arc<Shared>, req: &Request) -> bool {
+    let Some(w) = &req.work_id else {
+        return false;
+    };
+    match shared.client.work_state(w).await {
+        Ok(state) => state.processed,
+        Err(e) => {
+            tracing::warn!(error = %e, work_id = %w, "cannot tell whether the interrupted request's work was already ended; processing it");
+            false
+        }
+    }
 }
 
 /// How a hold ended.
@@ -322,7 +346,9 @@ async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> Outcom
 fn delivery_failed(shared: &Arc<Shared>, what: &str, e: DeliveryError) -> Outcome {
     match e {
         DeliveryError::OpenCti(e) => opencti_failed(shared, what, &e),
-        DeliveryError::Broker(m) => Outcome::Retry(format!("{what}: {m}")),
+        DeliveryError::Broker(m) | DeliveryError::Directory(m) => {
+            Outcome::Retry(format!("{what}: {m}"))
+        }
     }
 }
 
@@ -334,6 +360,8 @@ async fn process(
     attempt: u32,
     admission: &Admission,
 ) -> Outcome {
+    #[cfg(debug_assertions)]
+    super::test_hook::panic_if_asked(&req.entity_id);
     let max_attempts = shared.settings.connector.max_attempts;
     if let Some(w) = &req.work_id {
         if let Err(e) = shared.client.work_to_received(w, RECEIVED).await {
@@ -361,20 +389,23 @@ async fn process(
     }
     match result {
         Ok(enriched) => {
-            match deliver(shared, req, &enriched.objects).await {
-                Ok(()) => {}
-                Err(DeliveryError::Broker(e)) if attempt >= max_attempts => {
+            let note = match deliver(shared, req, attempt, &enriched.objects).await {
+                Ok(note) => note,
+                Err(DeliveryError::Broker(e) | DeliveryError::Directory(e))
+                    if attempt >= max_attempts =>
+                {
                     let msg = format!("Could not deliver the results: {e}");
                     return finish_failed(shared, req, &msg).await;
                 }
                 Err(e) => return delivery_failed(shared, "delivery failed", e),
-            }
+            };
+            // A bundle directory problem is told to the analyst in the work, not only logged.
+            let message = match note {
+                Some(n) => format!("{} {n}", enriched.message),
+                None => enriched.message,
+            };
             if let Some(w) = &req.work_id {
-                if let Err(e) = shared
-                    .client
-                    .work_to_processed(w, &enriched.message, false)
-                    .await
-                {
+                if let Err(e) = shared.client.work_to_processed(w, &message, false).await {
                     // Results were delivered; trying again re-sends the same ids (idempotent).
                     return work_call_failed(
                         shared,
@@ -386,7 +417,7 @@ async fn process(
             }
             Outcome::Done {
                 found: enriched.found,
-                message: enriched.message,
+                message,
             }
         }
         // A dependency did not answer: an outage, not the request's fault — hold it.
@@ -415,13 +446,19 @@ async fn process(
     }
 }
 
-/// Hand the result over: playbook reply, or (when there is something new) AMQP push / API push.
-async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<(), DeliveryError> {
+/// Hand the result over: playbook reply, or (when there is something new) the bundle directory
+/// and AMQP push / API push. `Some` is a remark for the work's message (the directory's problem).
+async fn deliver(
+    shared: &Arc<Shared>,
+    req: &Request,
+    attempt: u32,
+    ours: &[Value],
+) -> Result<Option<String>, DeliveryError> {
     if req.mode == Mode::Playbook {
-        return reply_playbook(shared, req, ours).await;
+        return reply_playbook(shared, req, ours).await.map(|()| None);
     }
     if ours.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut incoming: Vec<Value> = req.stix_entity.iter().cloned().collect();
     incoming.extend(req.stix_objects.iter().cloned());
@@ -431,6 +468,20 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
     }
     let count = objects.len();
     let bundle = result::bundle(objects);
+    let note = match &shared.bundle_dir {
+        Some(dir) => {
+            let applicant = req.applicant_id.as_deref();
+            let applicant = applicant.or(shared.connector_user_id.as_deref());
+            let only_there = !shared.settings.connector.send_to_queue;
+            dir.keep(&bundle, applicant, req.work_id.as_deref(), only_there)
+                .await
+                .map_err(DeliveryError::Directory)?
+        }
+        None => None,
+    };
+    if !shared.settings.connector.send_to_queue {
+        return Ok(note);
+    }
     match shared.settings.connector.queue_protocol {
         QueueProtocol::Amqp => {
             // Cloned out of the lock: the daemon swaps it when it rebuilds the connection.
@@ -458,14 +509,17 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
                     .unwrap_or_default(),
             );
             if let Some(w) = &req.work_id {
-                shared
-                    .client
-                    .work_add_expectations(w, parts.len())
-                    .await
-                    .map_err(|e| {
-                        shared.metrics.opencti_api_error("addExpectations");
-                        DeliveryError::OpenCti(e)
-                    })?;
+                let announce = expectations_to_add(shared, w, attempt, parts.len()).await;
+                if announce > 0 {
+                    shared
+                        .client
+                        .work_add_expectations(w, announce)
+                        .await
+                        .map_err(|e| {
+                            shared.metrics.opencti_api_error("addExpectations");
+                            DeliveryError::OpenCti(e)
+                        })?;
+                }
             }
             let messages: Vec<Value> = parts
                 .iter()
@@ -499,12 +553,38 @@ async fn deliver(shared: &Arc<Shared>, req: &Request, ours: &[Value]) -> Result<
             for _ in 0..sent {
                 shared.metrics.bundle_sent(1);
             }
-            Ok(())
+            Ok(note)
         }
         QueueProtocol::Api => {
             api_push(shared, req, &bundle).await?;
             shared.metrics.bundle_sent(count);
-            Ok(())
+            Ok(note)
+        }
+    }
+}
+
+/// How many imports to announce for `parts` messages. An earlier delivery of the request may
+/// have announced its own and then died or failed before publishing them all: announcing ours on
+/// top would leave the work waiting forever for imports that never come. So a later attempt only
+/// tops the expectations up to its own count (its messages, the same deterministic objects,
+/// make up for the missing ones). If the work cannot be read, all are announced, as before.
+async fn expectations_to_add(
+    shared: &Arc<Shared>,
+    work_id: &str,
+    attempt: u32,
+    parts: usize,
+) -> usize {
+    if attempt <= 1 {
+        return parts;
+    }
+    match shared.client.work_state(work_id).await {
+        Ok(state) => {
+            let earlier = usize::try_from(state.expected).unwrap_or(usize::MAX);
+            parts.saturating_sub(earlier)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, work_id, "cannot read the expectations an earlier delivery announced; announcing all");
+            parts
         }
     }
 }
@@ -606,6 +686,11 @@ mod tests {
                 Outcome::Retry("down".into()),
                 ops::Outcome::Failed,
                 Disposition::Requeue,
+            ),
+            (
+                Outcome::AlreadyEnded,
+                ops::Outcome::Skipped,
+                Disposition::Ack,
             ),
             (
                 Outcome::Released("shutdown".into()),

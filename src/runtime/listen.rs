@@ -183,14 +183,13 @@ fn too_large(max: usize) -> Response {
 async fn process(shared: &Arc<Shared>, body: &[u8]) {
     let mut previous: u32 = 0;
     loop {
-        let handled = std::panic::AssertUnwindSafe(handler::handle(
-            shared,
-            body,
-            previous > 0,
-            (previous > 0).then_some(previous),
-        ))
-        .catch_unwind()
-        .await;
+        let attempt = super::attempts::Attempt {
+            number: previous + 1,
+            interrupted: 0,
+        };
+        let handled = std::panic::AssertUnwindSafe(handler::handle(shared, body, attempt))
+            .catch_unwind()
+            .await;
         let disposition = handled.unwrap_or_else(|_| {
             shared.metrics.handler_panicked();
             tracing::error!("the request handler panicked; the request counts as a failed attempt");

@@ -2,29 +2,34 @@
 //! concurrency, and graceful shutdown.
 //!
 //! Deliveries are acked only after their result was handed off and their work reported
-//! ([`handler`]); after a broker recovery the acks of old deliveries fail and the broker
+//! ([`handler`]), or once a copy carrying their next attempt was published ([`delivery`],
+//! [`attempts`]); after a broker recovery the acks of old deliveries fail and the broker
 //! redelivers them, which is harmless because every id the connector produces is deterministic.
 
 pub mod attempts;
 pub mod breaker;
 pub mod cooldown;
+mod delivery;
+pub mod directory;
 pub mod handler;
 pub mod heartbeat;
 pub mod listen;
 mod listen_tls;
 pub mod observer;
 pub mod result;
+#[cfg(debug_assertions)]
+pub mod test_hook;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_lite::{FutureExt, StreamExt};
-use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicRejectOptions};
+use futures_lite::StreamExt;
+use lapin::options::BasicCancelOptions;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::amqp::{self, Publisher};
+use crate::amqp::{self, Publisher, Requeuer};
 use crate::config::{ListenProtocol, QueueProtocol, Settings};
 use crate::indexer::{IndexerClient, IndexerError};
 use crate::opencti::{register, ApiError, OpenCtiClient, SetupError};
@@ -43,7 +48,6 @@ pub struct Shared {
     /// The push-queue publisher (AMQP protocol); replaced when the connection is rebuilt.
     pub publisher: std::sync::RwLock<Option<Publisher>>,
     pub connector_user_id: Option<String>,
-    pub attempts: attempts::Attempts,
     /// Set once the platform turned out to lack `stixBundlePush(work_id:)`.
     pub legacy_bundle_push: AtomicBool,
     /// The indexer's and OpenCTI's circuit breakers.
@@ -54,6 +58,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// The re-enrichment cool-down of automatic requests.
     pub cooldown: cooldown::Cooldown,
+    /// Where every sent bundle is also written (`CONNECTOR_SEND_TO_DIRECTORY`).
+    pub bundle_dir: Option<directory::BundleDirectory>,
 }
 
 /// Start-up or fatal run-time failure.
@@ -71,6 +77,8 @@ pub enum RunError {
     OpenCti(#[from] ApiError),
     #[error("{0}")]
     Amqp(#[from] amqp::AmqpError),
+    #[error("bundle directory: {0}")]
+    BundleDirectory(#[from] directory::DirectoryError),
     /// The broker cancelled the listen queue's consumer for good (e.g. the queue was deleted):
     /// the daemon exits non-zero so that it is restarted and registers again, which re-declares
     /// the queues.
@@ -95,6 +103,12 @@ pub async fn run_with(
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let settings = Arc::new(settings);
+    let bundle_dir = settings
+        .connector
+        .send_to_directory
+        .as_ref()
+        .map(|d| directory::BundleDirectory::open(d, &settings.connector))
+        .transpose()?;
     let client = OpenCtiClient::new(&settings.opencti)?;
     let metrics = Metrics::with_prefix(
         &settings.connector.metrics_namespace,
@@ -148,7 +162,7 @@ pub async fn run_with(
     metrics.set_search_limit(indexer.limiter().limit());
     let indexer_watch = tokio::spawn(watch_indexer(
         indexer.clone(),
-        settings.indexer.index.clone(),
+        crate::schema::watched_pattern(&settings),
         health.clone(),
         breakers.clone(),
         shutdown.child_token(),
@@ -164,6 +178,16 @@ pub async fn run_with(
         breakers: breakers.clone(),
     });
     let ctx = pipeline_context(&settings, &client, indexer, observer).await;
+    // The Wazuh schema is known (or detected) before the first request needs it, and logged at
+    // start-up; if the indexer does not answer yet, the first search asks again.
+    tokio::spawn({
+        let ctx = ctx.clone();
+        async move {
+            if let Err(e) = ctx.schema_view().await {
+                tracing::warn!(error = %e.message, "Wazuh schema not known yet");
+            }
+        }
+    });
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
@@ -176,20 +200,20 @@ pub async fn run_with(
             (None, None) => None,
         }),
         connector_user_id: reg.connector_user_id.clone(),
-        attempts: attempts::Attempts::default(),
         legacy_bundle_push: AtomicBool::new(false),
         breakers,
         outage_window: settings.connector.outage_window,
         shutdown: shutdown.clone(),
         cooldown: cooldown::Cooldown::new(settings.connector.auto_enrichment_cooldown),
+        bundle_dir,
     });
     let ended = match link {
         Some(link) => {
             health.set_consuming(true);
             tracing::info!(queue = %reg.listen, concurrency = settings.connector.concurrency, startup_ms = started.elapsed().as_millis() as u64, "consuming enrichment requests");
             let mut tasks: JoinSet<()> = JoinSet::new();
-            let (link, ended) = consume(link, &shared, &health, &shutdown, &mut tasks).await;
-            drain(&settings, &metrics, &health, &link, tasks).await;
+            let (mut link, ended) = consume(link, &shared, &health, &shutdown, &mut tasks).await;
+            drain(&settings, &metrics, &health, &mut link, tasks).await;
             let _ = link.conn.close(200, "shutdown".into()).await;
             ended
         }
@@ -253,6 +277,10 @@ struct Link {
     channel: lapin::Channel,
     consumer: lapin::Consumer,
     publisher: Option<Publisher>,
+    /// Puts requests back on the listen queue with their next attempt.
+    requeuer: Requeuer,
+    /// The consumer is cancelled ([`Link::pause`]) until [`Link::resume`].
+    paused: bool,
     listen: String,
     tag: String,
     prefetch: u16,
@@ -295,12 +323,15 @@ impl Link {
             }
             QueueProtocol::Api => None,
         };
+        let requeuer = Requeuer::new(&conn, &reg.listen).await?;
         let (channel, consumer) = amqp::consume(&conn, &reg.listen, prefetch, &tag).await?;
         Ok(Link {
             conn,
             channel,
             consumer,
             publisher,
+            requeuer,
+            paused: false,
             listen: reg.listen.clone(),
             tag,
             prefetch,
@@ -340,6 +371,43 @@ impl Link {
     }
 }
 
+impl Link {
+    /// Stops deliveries: cancels the consumer, then gives back, unprocessed and as the same
+    /// attempt, what the broker had already sent (prefetched deliveries this process holds but
+    /// has not started). Afterwards this process holds only the deliveries it is handling.
+    async fn pause(&mut self) {
+        if std::mem::replace(&mut self.paused, true) {
+            return;
+        }
+        if let Err(e) = self
+            .channel
+            .basic_cancel(self.tag.as_str().into(), BasicCancelOptions::default())
+            .await
+        {
+            // The channel is likely gone; the watchdog replaces the link.
+            tracing::warn!(error = %e, "cancelling the consumer failed");
+            self.paused = false;
+            return;
+        }
+        // The stream ends once the broker confirmed the cancel; bounded in case it never does.
+        while let Ok(Some(Ok(d))) =
+            tokio::time::timeout(Duration::from_secs(5), self.consumer.next()).await
+        {
+            delivery::give_back(&self.requeuer, d).await;
+        }
+    }
+
+    /// Takes deliveries again after [`Link::pause`].
+    async fn resume(&mut self) -> Result<(), amqp::AmqpError> {
+        if !self.paused {
+            return Ok(());
+        }
+        self.consumer = amqp::consume_on(&self.channel, &self.listen, &self.tag).await?;
+        self.paused = false;
+        Ok(())
+    }
+}
+
 /// Why the consume loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LoopEnd {
@@ -349,6 +417,11 @@ enum LoopEnd {
 
 /// Takes deliveries while a slot is free and hands each to a task; replaces the broker link when
 /// its consumer dies. Returns the link in use at the end and why it ended.
+///
+/// A request whose earlier delivery was interrupted (see [`attempts`]) runs alone: the consumer
+/// is paused (prefetched deliveries given back), the request waits for every slot, and
+/// deliveries resume when it is settled. If it is what kills the process, the next restart
+/// finds only it in flight — the innocent requests are not interrupted with it again and again.
 async fn consume(
     mut link: Link,
     shared: &Arc<Shared>,
@@ -357,14 +430,16 @@ async fn consume(
     tasks: &mut JoinSet<()>,
 ) -> (Link, LoopEnd) {
     let protocol = shared.settings.connector.queue_protocol;
-    let sem = Arc::new(tokio::sync::Semaphore::new(
-        shared.settings.connector.concurrency,
-    ));
+    let concurrency = shared.settings.connector.concurrency;
+    let max_attempts = shared.settings.connector.max_attempts;
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
     // Consumer watchdog (see `amqp::consumer_alive`): a dead consumer is replaced by a new
     // connection, channel, consumer and publisher, in place, without exiting.
     let mut probe = tokio::time::interval(CONSUMER_PROBE_PERIOD);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut rebuild = false;
+    // The task running an interrupted request alone, while the consumer is paused.
+    let mut alone: Option<tokio::task::Id> = None;
     loop {
         if rebuild {
             rebuild = false;
@@ -374,8 +449,11 @@ async fn consume(
                 return (link, LoopEnd::Shutdown);
             };
             // In-flight requests keep their old channel: their acks fail and the broker
-            // redelivers them, which the idempotent pipeline absorbs.
+            // redelivers them, which the idempotent pipeline absorbs. A request running alone
+            // holds (or is first in line for) every slot until it ends, so the new consumer
+            // starts nothing beside it.
             let old = std::mem::replace(&mut link, new);
+            alone = None;
             if let Ok(mut slot) = shared.publisher.write() {
                 *slot = link.publisher.clone();
             }
@@ -387,14 +465,29 @@ async fn consume(
         // Without OpenCTI nothing can be reported: take nothing while it is down. (An indexer
         // outage holds the requests that need it in their slots; the others go on.)
         let paused = shared.breakers.opencti.down_since().is_some();
+        let taking = sem.available_permits() > 0 && alone.is_none();
         tokio::select! {
             _ = shutdown.cancelled() => return (link, LoopEnd::Shutdown),
             _ = probe.tick() => {
-                if !amqp::consumer_alive(&link.conn, &link.channel, &link.listen, sem.available_permits() > 0).await {
+                if !amqp::consumer_alive(&link.conn, &link.channel, &link.listen, taking).await {
                     rebuild = true;
                 }
             }
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let id = match &joined {
+                    Ok((id, ())) => *id,
+                    Err(e) => e.id(),
+                };
+                if alone == Some(id) {
+                    alone = None;
+                    if let Err(e) = link.resume().await {
+                        tracing::warn!(error = %e, "cannot take requests again after the one that ran alone; reconnecting to the broker");
+                        rebuild = true;
+                    } else {
+                        tracing::info!("the interrupted request is settled: taking requests again");
+                    }
+                }
+            }
             // While OpenCTI is down no delivery is taken (they wait in the queue, costing
             // nothing); this wakes the loop when it answers again.
             _ = shared.breakers.opencti.wait_closed(shutdown), if paused => {
@@ -402,16 +495,33 @@ async fn consume(
             }
             // Only take a delivery when a slot is free, so the loop itself never blocks: the
             // watchdog and a rebuild must run even while every slot waits on the broker.
-            next = link.consumer.next(), if sem.available_permits() > 0 && !paused => match next {
-                Some(Ok(delivery)) => {
-                    let Ok(permit) = sem.clone().acquire_owned().await else {
+            next = link.consumer.next(), if taking && !paused => match next {
+                Some(Ok(d)) => {
+                    let arrival = attempts::arrival(d.redelivered, d.properties.headers().as_ref(), max_attempts);
+                    let Ok(slot) = sem.clone().acquire_owned().await else {
                         return (link, LoopEnd::Shutdown);
                     };
-                    let shared = shared.clone();
-                    tasks.spawn(async move {
-                        let _permit = permit;
-                        settle(&shared, delivery).await;
+                    // Alone: every other slot too, waited for in the task so that the loop goes
+                    // on meanwhile (the semaphore is fair: no request gets a slot before it).
+                    let runs_alone = matches!(arrival, attempts::Arrival::RunAlone(_));
+                    let others = if runs_alone {
+                        tracing::warn!("a request whose earlier delivery was interrupted runs alone: no other request is taken until it is settled");
+                        link.pause().await;
+                        u32::try_from(concurrency.saturating_sub(1)).unwrap_or(u32::MAX)
+                    } else {
+                        0
+                    };
+                    let (shared, sem, requeuer) = (shared.clone(), sem.clone(), link.requeuer.clone());
+                    let task = tasks.spawn(async move {
+                        let _slot = slot;
+                        let Ok(_others) = sem.acquire_many_owned(others).await else {
+                            return;
+                        };
+                        delivery::settle(&shared, &requeuer, d, arrival).await;
                     });
+                    if runs_alone {
+                        alone = Some(task.id());
+                    }
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "consumer error; reconnecting to the broker");
@@ -426,64 +536,13 @@ async fn consume(
     }
 }
 
-/// Handles one delivery and acks or requeues it as the handler decides.
-async fn settle(shared: &Arc<Shared>, delivery: lapin::message::Delivery) {
-    let x_count = delivery
-        .properties
-        .headers()
-        .as_ref()
-        .and_then(|h| h.inner().get("x-delivery-count"))
-        .and_then(|v| {
-            v.as_long_long_int()
-                .or_else(|| v.as_long_int().map(i64::from))
-        })
-        .and_then(|n| u32::try_from(n).ok());
-    let handled = std::panic::AssertUnwindSafe(handler::handle(
-        shared,
-        &delivery.data,
-        delivery.redelivered,
-        x_count,
-    ))
-    .catch_unwind()
-    .await;
-    let disposition = match handled {
-        Ok(d) => d,
-        Err(panic) => {
-            // A bug, not an outage: counted and logged, and the delivery settled like any failed
-            // attempt so that it does not hold a prefetch slot; the attempt limit ends it.
-            shared.metrics.handler_panicked();
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(panic = %what, redelivered = delivery.redelivered, "the request handler panicked; the request is given back and counts as a failed attempt");
-            handler::Disposition::Requeue
-        }
-    };
-    let res = match disposition {
-        handler::Disposition::Ack => delivery.ack(BasicAckOptions::default()).await,
-        handler::Disposition::Requeue => {
-            // A short pause so a failing request is not retried in a tight loop.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            delivery.reject(BasicRejectOptions { requeue: true }).await
-        }
-        handler::Disposition::Release => {
-            delivery.reject(BasicRejectOptions { requeue: true }).await
-        }
-    };
-    if let Err(e) = res {
-        tracing::info!(error = %e, "acknowledgement failed (broker connection was recovered); the broker redelivers the request and it is processed again idempotently");
-    }
-}
-
 /// Graceful shutdown: stop taking requests, let in-flight ones finish within the grace period;
 /// unfinished ones stay unacked and are redelivered.
 async fn drain(
     settings: &Settings,
     metrics: &Metrics,
     health: &Health,
-    link: &Link,
+    link: &mut Link,
     mut tasks: JoinSet<()>,
 ) {
     let grace = settings.connector.shutdown_grace_period;
@@ -494,10 +553,9 @@ async fn drain(
         grace_s = grace.as_secs(),
         "shutting down: no new requests"
     );
-    let _ = link
-        .channel
-        .basic_cancel(link.tag.as_str().into(), BasicCancelOptions::default())
-        .await;
+    // Prefetched deliveries are given back as they are, so that the next process does not
+    // count them as interrupted.
+    link.pause().await;
     let drained =
         tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     if drained.is_err() {

@@ -62,12 +62,17 @@ pub fn wildcard_literal(s: &str) -> String {
 /// assert_eq!(path_regexp(r"C:\Temp\\a.b"), r"C:\\+Temp\\+a\.b");
 /// ```
 pub fn path_regexp(s: &str) -> String {
+    separator_runs(s, |c| c == '\\', "\\\\+")
+}
+
+/// `s` escaped for a Lucene regexp, each run of separator characters replaced by `run`.
+fn separator_runs(s: &str, is_sep: fn(char) -> bool, run: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 4);
     let mut in_run = false;
     for c in s.chars() {
-        if c == '\\' {
+        if is_sep(c) {
             if !in_run {
-                out.push_str("\\\\+");
+                out.push_str(run);
                 in_run = true;
             }
             continue;
@@ -79,6 +84,31 @@ pub fn path_regexp(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Escapes a Windows path (`C:\…`, `c:/…`, `\\server\share`) for a Lucene regexp in which
+/// every run of `/` or `\` matches any run of either: Windows takes both as the separator,
+/// and Wazuh shows paths as the agent wrote them (`c:\program files (x86)\…` in FIM, doubled
+/// backslashes in eventchannel), while users paste them in either form. Other paths keep
+/// [`path_regexp`].
+///
+/// ```
+/// use connector_wazuh::search::escape::windows_path_regexp;
+/// assert_eq!(windows_path_regexp("c:/a\\\\b.c"), r"c:[/\\]+a[/\\]+b\.c");
+/// assert_eq!(windows_path_regexp("/a/b"), "/a/b");
+/// ```
+pub fn windows_path_regexp(s: &str) -> String {
+    let b = s.as_bytes();
+    let windows = (b.len() >= 3
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && matches!(b[2], b'/' | b'\\'))
+        || s.starts_with("\\\\");
+    if windows {
+        separator_runs(s, |c| c == '\\' || c == '/', "[/\\\\]+")
+    } else {
+        path_regexp(s)
+    }
 }
 
 #[cfg(test)]

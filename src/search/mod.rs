@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod observable;
 pub mod paths;
 pub mod query;
+pub mod registry;
 
 use std::collections::HashMap;
 

@@ -14,18 +14,17 @@
 use std::net::IpAddr;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 pub use super::dsl::any_of;
 use super::dsl::{bool_q, multi_match, regexp, term, term_ci, wildcard};
-use super::escape::{path_regexp, regexp_literal, wildcard_literal};
+use super::escape::{path_regexp, regexp_literal, wildcard_literal, windows_path_regexp};
 use super::fields as f;
 use super::lookup;
+pub use super::lookup::mac_variants;
 pub use super::paths::{basename, is_abs_path, HIVES, SID_REGEXP};
-use super::paths::{collapse_backslashes, hive_of, sid_regex, strip_quotes, tokenize};
+use super::paths::{collapse_backslashes, strip_quotes, tokenize};
 use crate::config::options::{
-    DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, RegKeySearchOption as R,
-    SearchOptions,
+    DirSearchOption as D, FileSearchOption as F, ProcSearchOption as P, SearchOptions,
 };
 use crate::entity::{FileObservable, NetworkTrafficObservable, Observable};
 use crate::vocabulary::{Match, ValueKind as K, Vocabulary};
@@ -68,7 +67,7 @@ pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, Qu
         ))),
         Observable::MacAddr { value } => Ok(Some(bool_q(
             vec![],
-            mac_clauses(v, K::Mac, value, opts.lookup_mac_variants),
+            lookup::mac_clauses(v, K::Mac, value, opts.lookup_mac_variants),
             vec![],
         ))),
         Observable::File(file_obs) => Ok(file(file_obs, opts)),
@@ -77,10 +76,25 @@ pub fn build(obs: &Observable, opts: &SearchOptions) -> Result<Option<Value>, Qu
             Ok((!list.is_empty()).then(|| bool_q(vec![], list, vec![])))
         }
         Observable::Directory { path } => Ok(directory(path, opts)),
-        Observable::WindowsRegistryKey { key } => Ok(reg_key(key, opts)),
+        Observable::WindowsRegistryKey { key } => Ok(super::registry::key(key, opts)),
         Observable::WindowsRegistryValue {
-            data, data_type, ..
-        } => Ok(reg_value(v, data.as_deref(), data_type.as_deref())),
+            name,
+            data,
+            data_type,
+        } => {
+            let hashed = data
+                .as_deref()
+                .zip(data_type.as_deref())
+                .and_then(|(d, t)| super::registry::fim_digest(d, t))
+                .map(|h| lookup::clauses(v, K::RegistryValueSha256, &h))
+                .unwrap_or_default();
+            Ok(super::registry::value(
+                v,
+                name.as_deref(),
+                data.as_deref(),
+                hashed,
+            ))
+        }
         Observable::Process { command_line, .. } => {
             Ok(command_line.as_deref().and_then(|c| process(c, opts)))
         }
@@ -118,36 +132,7 @@ fn addr(value: &str, opts: &SearchOptions) -> Result<Option<Value>, QueryError> 
     } else {
         vec![term(f::AGENT_IP_FIELD, value)]
     };
-    let v = &opts.vocabulary;
-    let mut spellings = lookup::clauses(v, K::Ip, value);
-    match ip {
-        // Some decoders write IPv6 addresses expanded (`2606:4700:0000:…`).
-        IpAddr::V6(a) => {
-            let expanded = a
-                .segments()
-                .iter()
-                .map(|g| format!("{g:04x}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            if expanded != value {
-                spellings.extend(lookup::clauses(v, K::Ip, &expanded));
-            }
-        }
-        // Reverse DNS look-ups name the address as `d.c.b.a.in-addr.arpa`.
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            let reverse = format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0]);
-            spellings.extend(
-                v.fields(K::Domain, Match::CaseInsensitive)
-                    .into_iter()
-                    .map(|fl| term_ci(fl, &reverse)),
-            );
-            for fl in v.fields(K::Domain, Match::TrailingDot) {
-                spellings.push(term_ci(fl, &reverse));
-                spellings.push(term_ci(fl, &format!("{reverse}.")));
-            }
-        }
-    }
+    let spellings = lookup::ip_clauses(&opts.vocabulary, K::Ip, ip, value);
     Ok(Some(bool_q(
         vec![super::dsl::one_of(spellings)],
         vec![],
@@ -222,30 +207,6 @@ fn strip_url_host(u: &str) -> &str {
     }
 }
 
-/// The six spellings of a MAC address Wazuh decoders write (or the value as given).
-pub fn mac_variants(value: &str, variants: bool) -> Vec<String> {
-    let hex: String = value
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if !variants || hex.len() != 12 {
-        return vec![value.to_string()];
-    }
-    let pairs: Vec<&str> = (0..6).map(|i| &hex[i * 2..i * 2 + 2]).collect();
-    let quads: Vec<&str> = (0..3).map(|i| &hex[i * 4..i * 4 + 4]).collect();
-    let colon = pairs.join(":");
-    let dotted = quads.join(".");
-    vec![
-        colon.clone(),
-        colon.to_ascii_uppercase(),
-        hex.clone(),
-        hex.to_ascii_uppercase(),
-        dotted.clone(),
-        dotted.to_ascii_uppercase(),
-    ]
-}
-
 /// The kind's exact-match fields without field patterns (for term-level queries, which take
 /// one concrete field each).
 fn concrete(v: &Vocabulary, kind: K) -> Vec<&str> {
@@ -253,20 +214,6 @@ fn concrete(v: &Vocabulary, kind: K) -> Vec<&str> {
         .into_iter()
         .filter(|fl| !fl.contains('*'))
         .collect()
-}
-
-/// A MAC address in every spelling over the exact fields, and its lower-case spellings over
-/// the case-insensitive ones.
-fn mac_clauses(v: &Vocabulary, kind: K, value: &str, variants: bool) -> Vec<Value> {
-    let spellings = mac_variants(value, variants);
-    let exact = v.fields(kind, Match::Exact);
-    let mut out: Vec<Value> = spellings.iter().map(|m| multi_match(m, &exact)).collect();
-    let mut lower: Vec<String> = spellings.iter().map(|m| m.to_ascii_lowercase()).collect();
-    lower.dedup();
-    for fl in v.fields(kind, Match::CaseInsensitive) {
-        out.extend(lower.iter().map(|m| term_ci(fl, m)));
-    }
-    out
 }
 
 fn hash_queries(v: &Vocabulary, hashes: &std::collections::BTreeMap<String, String>) -> Vec<Value> {
@@ -350,23 +297,31 @@ fn file(obs: &FileObservable, opts: &SearchOptions) -> Option<Value> {
             should.extend(paths.iter().map(|p| multi_match(p, &fields)));
         } else if !fo.contains(&F::RequireAbsPath) || paths.iter().all(|p| is_abs_path(p)) {
             // Absoluteness is decided on the raw path: escaping adds backslashes.
-            let alt = paths
-                .iter()
-                .map(|p| {
-                    let e = path_regexp(p);
-                    if is_abs_path(p) {
-                        e
-                    } else {
-                        format!("(.*[/\\\\])?{e}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("|");
+            let (mut alt, mut arg) = (Vec::new(), Vec::new());
+            for p in &paths {
+                let e = windows_path_regexp(p);
+                if is_abs_path(p) {
+                    alt.push(e.clone());
+                    arg.push(format!("{ARG_BEFORE}{e}"));
+                } else {
+                    alt.push(format!("(.*[/\\\\])?{e}"));
+                    arg.push(format!("(.*[ \t\n\r\"'/\\\\])?{e}"));
+                }
+            }
+            let alt = alt.join("|");
+            // In a command line the file is one argument (or the program): delimited like
+            // the arguments of a process search.
+            let arg = format!("({}){ARG_AFTER}", arg.join("|"));
             let ci = fo.contains(&F::CaseInsensitive);
             should.extend(
                 concrete(v, K::File)
                     .into_iter()
                     .map(|fl| regexp(fl, &alt, ci)),
+            );
+            should.extend(
+                concrete(v, K::CommandLine)
+                    .into_iter()
+                    .map(|fl| regexp(fl, &arg, ci)),
             );
         } else {
             return None;
@@ -407,7 +362,7 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
             bool_q(vec![], clauses, vec![])
         });
     }
-    let p = path_regexp(path);
+    let p = windows_path_regexp(path);
     let ci = d.contains(&D::CaseInsensitive);
     let mut should = Vec::new();
     if d.contains(&D::SearchFilenames) {
@@ -431,88 +386,6 @@ fn directory(raw: &str, opts: &SearchOptions) -> Option<Value> {
             .map(|fl| regexp(fl, &re, ci)),
     );
     Some(bool_q(vec![], should, vec![]))
-}
-
-fn reg_key(raw: &str, opts: &SearchOptions) -> Option<Value> {
-    let r = &opts.regkeysearch_options;
-    let fields = opts.vocabulary.fields(K::RegistryKey, Match::Exact);
-    let key = if r.contains(&R::IgnoreTrailingSlash) {
-        raw.trim_end_matches('\\')
-    } else {
-        raw
-    };
-    if key.is_empty() {
-        return None;
-    }
-    let hive = hive_of(key);
-    let is_abs = hive.is_some();
-    if !is_abs && (r.contains(&R::RequireAbsPath) || !r.contains(&R::AllowRegexp)) {
-        return None;
-    }
-    if !r.contains(&R::AllowRegexp) {
-        let mut variants = vec![collapse_backslashes(key, 1), collapse_backslashes(key, 2)];
-        variants.dedup();
-        return Some(bool_q(
-            vec![],
-            variants.iter().map(|v| multi_match(v, &fields)).collect(),
-            vec![],
-        ));
-    }
-    let (mut p, rest) = match hive {
-        // The hive is detected case-insensitively and matched in both spellings.
-        Some((i, len)) if r.contains(&R::SearchHiveAliases) => {
-            let (full, alias) = HIVES[i];
-            (format!("({full}|{alias})"), &key[len..])
-        }
-        _ => (String::new(), key),
-    };
-    if r.contains(&R::IgnoreSid) {
-        let mut last = 0;
-        for m in sid_regex().into_iter().flat_map(|re| re.find_iter(rest)) {
-            p.push_str(&path_regexp(&rest[last..m.start()]));
-            p.push_str(SID_REGEXP);
-            last = m.end();
-        }
-        p.push_str(&path_regexp(&rest[last..]));
-    } else {
-        p.push_str(&path_regexp(rest));
-    }
-    if !is_abs {
-        p = format!(".+\\\\+{p}");
-    }
-    if r.contains(&R::MatchSubdirs) {
-        p.push_str("(\\\\+.*)?");
-    } else if r.contains(&R::IgnoreTrailingSlash) {
-        p.push_str("\\\\*");
-    }
-    let ci = r.contains(&R::CaseInsensitive);
-    Some(bool_q(
-        vec![],
-        fields
-            .iter()
-            .filter(|fl| !fl.contains('*'))
-            .map(|fl| regexp(fl, &p, ci))
-            .collect(),
-        vec![],
-    ))
-}
-
-fn reg_value(v: &Vocabulary, data: Option<&str>, data_type: Option<&str>) -> Option<Value> {
-    let data = data?;
-    let digest = match data_type? {
-        "REG_SZ" | "REG_EXPAND_SZ" => Sha256::digest(data.as_bytes()),
-        "REG_BINARY" => {
-            let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
-            let bytes = hex::decode(compact).ok()?;
-            Sha256::digest(&bytes)
-        }
-        _ => return None,
-    };
-    Some(bool_q(
-        vec![lookup::any(v, K::RegistryValueSha256, &hex::encode(digest))],
-        vec![],
-        vec![],
-    ))
 }
 
 fn process(cmd_line: &str, opts: &SearchOptions) -> Option<Value> {
@@ -589,11 +462,11 @@ fn traffic(t: &NetworkTrafficObservable, opts: &SearchOptions) -> Option<Value> 
         match o {
             Observable::MacAddr { value } => Some(bool_q(
                 vec![],
-                mac_clauses(v, mac, value, opts.lookup_mac_variants),
+                lookup::mac_clauses(v, mac, value, opts.lookup_mac_variants),
                 vec![],
             )),
             Observable::Ipv4Addr { value } | Observable::Ipv6Addr { value } => {
-                Some(lookup::any(v, ip, value))
+                Some(super::dsl::one_of(lookup::inner_clauses(opts, ip, value)))
             }
             _ => None,
         }
@@ -674,19 +547,25 @@ mod tests {
     }
 
     #[test]
-    fn registry_values_need_a_supported_type_and_valid_hex() {
-        let v = |data: &str, t: &str| Observable::WindowsRegistryValue {
+    fn registry_values_are_searched_by_data_with_or_without_a_type() {
+        let v = |data: &str, t: Option<&str>| Observable::WindowsRegistryValue {
             name: None,
             data: Some(data.into()),
-            data_type: Some(t.into()),
+            data_type: t.map(Into::into),
         };
-        assert!(build_default(v("zz", "REG_BINARY")).is_none());
-        assert!(build_default(v("1", "REG_DWORD")).is_none());
-        let q = build_default(v("de ad be ef", "REG_BINARY")).unwrap();
-        assert_eq!(
-            q["bool"]["must"][0]["multi_match"]["query"],
-            "5f78c33274e43fa9de5659265c1d917e25c03722dcb0b8d27db8d5feaa813953"
-        );
+        // Data FIM cannot hash (bad hex, untyped, DWORD) is still searched as text.
+        for o in [
+            v("zz", Some("REG_BINARY")),
+            v("1", Some("REG_DWORD")),
+            v("1", None),
+        ] {
+            let q = build_default(o).unwrap();
+            assert!(q["bool"]["must"][0]["regexp"].is_object());
+        }
+        let q = build_default(v("de ad be ef", Some("REG_BINARY"))).unwrap();
+        assert!(serde_json::to_string(&q)
+            .unwrap()
+            .contains("5f78c33274e43fa9de5659265c1d917e25c03722dcb0b8d27db8d5feaa813953"));
     }
 
     #[test]

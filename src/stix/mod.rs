@@ -6,6 +6,7 @@
 //! JSON only at the bundle boundary ([`model::to_values`]).
 
 pub mod id;
+pub mod mermaid;
 pub mod model;
 pub mod seal;
 pub mod validate;

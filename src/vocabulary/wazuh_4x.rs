@@ -464,5 +464,31 @@ pub const WAZUH_4X: Profile = Profile {
         f(PackageName, "data.vulnerability.package.source", Exact),
         f(PackageName, "data.osquery.columns.name", Exact),
         f(PackageVersion, "data.osquery.columns.version", Exact),
+        // Windows logon events (4624/4625): the client's address is the connection's source.
+        f(SrcIp, "data.win.eventdata.ipAddress", Exact),
+        // Office 365: admin changes name the affected user; Exchange parameters hold address
+        // lists (`SIP:a@b;SMTP:a@b`).
+        f(
+            Email,
+            "data.office365.ModifiedProperties.NewValue",
+            CaseInsensitive,
+        ),
+        f(
+            Email,
+            "data.office365.TargetUserOrGroupName",
+            CaseInsensitive,
+        ),
+        f(Email, "data.office365.Parameters.Value", Token(":; ,")),
+        // Web access logs in combined format keep the user agent only in the raw line; DHCP
+        // and other syslog lines name MAC addresses only there.
+        f(UserAgent, "full_log", Phrase),
+        f(Mac, "full_log", Phrase),
+        // Rule descriptions name packages and versions as words (vulnerability detector,
+        // osquery `osquery_info`: "Osquery version is 3.3.2").
+        f(PackageName, "rule.description", Token(" ,;:()[]'\"")),
+        f(PackageVersion, "rule.description", Token(" ,;:()[]'\"")),
+        // Sysmon registry events (13): the value data is often the path of the program a Run
+        // key starts.
+        f(File, "data.win.eventdata.details", Exact),
     ],
 };

@@ -1,6 +1,7 @@
 //! Fault injection under load: the indexer killed, slow or answering errors, OpenCTI answering
-//! 500 or timing out or down at start-up, the real binary stopped with SIGTERM mid-load or run
-//! twice on one queue, and secrets kept out of the logs. Each test prints a `RELIABILITY|…` line
+//! 500 or timing out or down at start-up, the real binary stopped with SIGTERM mid-load, run
+//! twice on one queue, or SIGKILLed again and again on one request, a handler panic, and secrets
+//! kept out of the logs. Each test prints a `RELIABILITY|…` line
 //! that `scripts/reliability` collects into RELIABILITY.md.
 //!
 //! Run: `cargo test --test faults [FILTER]`. To add a test file: create `tests/faults/<name>.rs`
@@ -15,4 +16,5 @@ mod indexer;
 mod opencti;
 mod outages;
 mod process;
+mod restarts;
 mod secrets;

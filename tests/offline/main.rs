@@ -17,6 +17,7 @@ mod graphql_operations;
 mod indexer_errors;
 mod knowledge_build;
 mod knowledge_golden;
+mod knowledge_wcs;
 mod listen_register;
 mod ops_compose;
 mod ops_dashboard;

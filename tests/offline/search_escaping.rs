@@ -47,6 +47,20 @@ proptest! {
     }
 
     #[test]
+    fn windows_directories_match_with_either_separator(rest in text(40)) {
+        let path = format!("C:\\{rest}");
+        let obs = Observable::Directory { path: path.clone() };
+        if let Some(q) = query::build(&obs, &case_sensitive_files()).unwrap() {
+            let re = single_regexp(&q, "data.home").unwrap();
+            let trimmed = path.trim_end_matches(['/', '\\']);
+            prop_assert!(re.is_match(trimmed), "misses {:?}", trimmed);
+            prop_assert!(re.is_match(&trimmed.replace('\\', "/")), "misses the / spelling");
+            prop_assert!(re.is_match(&format!("{trimmed}\\\\sub")), "misses its contents");
+            prop_assert!(!re.is_match(&format!("{trimmed}x")), "matches a longer name");
+        }
+    }
+
+    #[test]
     fn registry_keys_match_exactly(rest in text(60)) {
         prop_assert_eq!(exact_match(Kind::RegistryKey, &rest), Ok(()));
     }
@@ -102,6 +116,7 @@ proptest! {
             Observable::Directory { path: v.clone() },
             Observable::WindowsRegistryKey { key: v.clone() },
             Observable::WindowsRegistryValue { name: None, data: Some(v.clone()), data_type: Some("REG_BINARY".into()) },
+            Observable::WindowsRegistryValue { name: Some(w.clone()), data: Some(v.clone()), data_type: None },
             Observable::Process { command_line: Some(format!("{v} {w}")), pid: None },
             Observable::UserAccount { account_login: Some(format!("{v}(uid={w})")), user_id: None, display_name: None },
             Observable::File(FileObservable {
@@ -119,7 +134,7 @@ proptest! {
             for opts in [&everything, &case_sensitive_files()] {
                 if let Ok(Some(q)) = query::build(o, opts) {
                     let mut found = Vec::new();
-                    for field in ["data.win.eventdata.commandLine", "syscheck.path", "data.url", "data.home", "data.command"] {
+                    for field in ["data.win.eventdata.commandLine", "syscheck.path", "data.url", "data.home", "data.command", "data.win.eventdata.details", "data.win.eventdata.targetObject"] {
                         regexps(&q, field, &mut found);
                     }
                     for (re, ci) in found {

@@ -82,10 +82,17 @@ async fn healthy_setup_passes_with_one_line_per_check() {
         "indexer reachable",
         "indexer TLS",
         "indexer credentials",
+        "Wazuh schema",
         "index pattern",
     ] {
         assert_status(out.line(name), "ok");
     }
+    assert!(
+        out.line("Wazuh schema")
+            .contains("4.x (auto: wazuh-alerts-* has indices"),
+        "{}",
+        out.stdout
+    );
     assert!(out.line("OpenCTI version").contains("OpenCTI 6.9.17"));
     let reg = out.line("registration input");
     assert!(reg.contains("type=INTERNAL_ENRICHMENT"), "{reg}");
@@ -105,7 +112,7 @@ async fn healthy_setup_passes_with_one_line_per_check() {
         newest.contains("→ fix: no alert for more than a day"),
         "{newest}"
     );
-    assert_eq!(out.stdout.lines().count(), 10, "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 11, "{}", out.stdout);
     assert!(!out.stdout.contains(PASSWORD) && !out.stdout.contains(&octi.token));
     // The same platform is older (6.4): fewer registration fields, still fine.
     let old = FakeOpenCti::start("6.4.5").await;

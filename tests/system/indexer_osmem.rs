@@ -146,10 +146,12 @@ fn cases() -> Vec<Case> {
             &["550/011", "554/011", "80792/011", "87105/011"],
         ),
         c("Directory", json!({"path": "/usr/bi"}), &[]),
+        // The Sysmon process (image and command lines), and the Sysmon registry event whose
+        // value data is a script in the directory (`details`).
         c(
             "Directory",
             json!({"path": "C:\\Users\\Public"}),
-            &["92003/004"],
+            &["92003/004", "92301/004"],
         ),
         c(
             "Windows-Registry-Key",

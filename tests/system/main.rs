@@ -12,10 +12,13 @@
 mod testkit;
 
 mod amqp_tls;
+mod bundle_directory;
 mod cli_check;
 mod cli_enrich;
+mod cli_graph;
 mod config_reference_check;
 mod config_schema_validate;
+mod demo;
 mod e2e_ops;
 mod e2e_pipeline;
 mod indexer_cost;
@@ -38,3 +41,6 @@ mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
 mod testkit_helpers;
+mod wazuh5;
+mod wazuh5_mixed;
+mod wazuh5_twin;

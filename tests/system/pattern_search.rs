@@ -36,25 +36,27 @@ async fn patterns_find_exactly_the_matching_alerts() {
     let cases: &[(&str, &[&str])] = &[
         // An IPv4 address present in three alerts (web access, web error, sshd).
         ("[ipv4-addr:value = '45.75.196.15']", &["30306", "31101", "5712"]),
-        // A SHA-256 in a FIM alert (the VirusTotal alert has it only inside its permalink).
+        // A SHA-256 in a FIM alert and inside the VirusTotal alert's permalink: `=` on a main
+        // value finds what the file observable's search finds.
         (
             "[file:hashes.'SHA-256' = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f']",
-            &["554"],
+            &["554", "87105"],
         ),
         // Hex case does not matter for hashes.
         (
             "[file:hashes.MD5 = '44D88612FEA8A8F36DE82E1278ABB02F']",
             &["554", "87105"],
         ),
-        // A registry key written in another case than the FIM alert stores it.
+        // A registry key written in another case than the FIM alert stores it; the Sysmon
+        // alert that sets a value under it counts too (as for the key observable).
         (
             r"[windows-registry-key:key = 'hkey_local_machine\\software\\microsoft\\windows\\currentversion\\run']",
-            &["752"],
+            &["752", "92301"],
         ),
-        // The same key with the HKLM alias matches the FIM alert (hive aliases are on by default).
+        // The same key with the HKLM alias (hive aliases are on by default).
         (
             r"[windows-registry-key:key = 'HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run']",
-            &["752"],
+            &["752", "92301"],
         ),
         // LIKE on a registry key: Sysmon stores doubled backslashes, one pattern matches.
         (

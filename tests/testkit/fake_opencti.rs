@@ -1144,6 +1144,15 @@ fn answer(
             g.playbook_replies.push(vars.clone());
             json!(true)
         }
+        // `toProcessed` sets `processed_time` on the real platform.
+        "work" => match g.works.get(&id) {
+            None => Value::Null,
+            Some(w) => json!({
+                "id": id,
+                "processed_time": (w.processed_calls > 0).then_some("2026-01-01T00:00:00.000Z"),
+                "tracking": {"import_expected_number": w.expected},
+            }),
+        },
         "stix" => visible(&g, &id)
             .map(|e| json!(e.to_string()))
             .unwrap_or(Value::Null),

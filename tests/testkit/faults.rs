@@ -273,6 +273,10 @@ pub struct ProxyRules {
     pub delay_until: Option<(Duration, Instant)>,
     /// Requests whose body contains the marker get this status and body instead.
     pub by_body: Vec<(String, u16, String)>,
+    /// Requests whose body contains the marker are held this long before being forwarded: one
+    /// request stays in flight as long as the test needs. Counted in `held_by_body`.
+    pub hold_by_body: Vec<(String, Duration)>,
+    pub held_by_body: u64,
     /// Requests seen, and requests answered by a rule.
     pub seen: u64,
     pub tampered: u64,
@@ -337,7 +341,19 @@ async fn proxy_handle(
         *r.kinds.entry(request_kind(&path, &text)).or_default() += 1;
         let now = Instant::now();
         let status = r.status_until.filter(|(_, t)| now < *t).map(|(s, _)| s);
-        let delay = r.delay_until.filter(|(_, t)| now < *t).map(|(d, _)| d);
+        let hold = r
+            .hold_by_body
+            .iter()
+            .find(|(m, _)| text.contains(m.as_str()))
+            .map(|(_, d)| *d);
+        if hold.is_some() {
+            r.held_by_body += 1;
+        }
+        let delay = r
+            .delay_until
+            .filter(|(_, t)| now < *t)
+            .map(|(d, _)| d)
+            .max(hold);
         let special = r
             .by_body
             .iter()
@@ -454,6 +470,18 @@ impl FlakyProxy {
             .unwrap()
             .by_body
             .push((marker.into(), status, body.into()));
+    }
+    /// Requests whose body contains `marker` are held `d` before being forwarded.
+    pub fn hold_body(&self, marker: &str, d: Duration) {
+        self.rules
+            .lock()
+            .unwrap()
+            .hold_by_body
+            .push((marker.into(), d));
+    }
+    /// Requests held by [`FlakyProxy::hold_body`] so far.
+    pub fn held_by_body(&self) -> u64 {
+        self.rules.lock().unwrap().held_by_body
     }
     pub fn tampered(&self) -> u64 {
         self.rules.lock().unwrap().tampered

@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod connector;
+pub mod demo;
 pub mod e2e;
 pub mod fake_opencti;
 pub mod faults;
@@ -22,3 +23,4 @@ pub mod rabbit;
 pub mod reference_files;
 pub mod settings;
 pub mod tls_front;
+pub mod wazuh5;

@@ -25,6 +25,8 @@ impl Extractor<'_, '_> {
             "data.win.eventdata.file",
             "data.win.eventdata.filePath",
             "syscheck.path",
+            // Wazuh 5 findings (WCS).
+            "file.path",
         ];
         for f in FIELDS {
             let vals = values(a, f);
@@ -39,7 +41,10 @@ impl Extractor<'_, '_> {
                     continue;
                 }
                 // File metadata belongs to the file the alert is about (FIM / osquery path).
-                let props = if matches!(*f, "syscheck.path" | "data.osquery.columns.path") {
+                let props = if matches!(
+                    *f,
+                    "syscheck.path" | "data.osquery.columns.path" | "file.path"
+                ) {
                     file_metadata(a)
                 } else {
                     model::File::default()
@@ -68,7 +73,11 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn registry_keys(&mut self, a: &Alert) {
-        for f in ["syscheck.path", "data.win.eventdata.targetObject"] {
+        for f in [
+            "syscheck.path",
+            "data.win.eventdata.targetObject",
+            "registry.path",
+        ] {
             for v in values(a, f) {
                 let key = undouble(&v);
                 if !REGISTRY.is_match(&key) {
@@ -99,8 +108,8 @@ impl Extractor<'_, '_> {
 fn file_metadata(a: &Alert) -> model::File {
     let mut m = model::File::default();
     let first = |fields: &[&str]| fields.iter().find_map(|f| values(a, f).into_iter().next());
-    if let Some(size) =
-        first(&["syscheck.size_after", "syscheck.size_before"]).and_then(|s| s.parse::<u64>().ok())
+    if let Some(size) = first(&["syscheck.size_after", "syscheck.size_before", "file.size"])
+        .and_then(|s| s.parse::<u64>().ok())
     {
         m.size = Some(size);
     }
@@ -112,6 +121,7 @@ fn file_metadata(a: &Alert) -> model::File {
                 "data.osquery.columns.md5",
                 "syscheck.md5_after",
                 "syscheck.md5_before",
+                "file.hash.md5",
             ],
         ),
         (
@@ -120,6 +130,7 @@ fn file_metadata(a: &Alert) -> model::File {
                 "data.osquery.columns.sha1",
                 "syscheck.sha1_after",
                 "syscheck.sha1_before",
+                "file.hash.sha1",
             ],
         ),
         (
@@ -128,6 +139,7 @@ fn file_metadata(a: &Alert) -> model::File {
                 "data.osquery.columns.sha256",
                 "syscheck.sha256_after",
                 "syscheck.sha256_before",
+                "file.hash.sha256",
             ],
         ),
     ] {

@@ -109,6 +109,12 @@ impl Extractor<'_, '_> {
             "data.win.eventdata.user",
             "syscheck.uname_after",
             "syscheck.uname_before",
+            // Wazuh 5 findings (WCS): the accounts of the event's roles.
+            "source.user.name",
+            "destination.user.name",
+            "user.name",
+            "user.target.name",
+            "file.owner",
         ];
         const UIDS: &[&str] = &[
             "data.audit.uid",
@@ -149,6 +155,12 @@ impl Extractor<'_, '_> {
         for f in [
             "data.gcp.protoPayload.authenticationInfo.principalEmail",
             "data.office365.UserId",
+            // Wazuh 5 findings (WCS).
+            "user.email",
+            "source.user.email",
+            "destination.user.email",
+            "email.from.address",
+            "email.to.address",
         ] {
             for v in values(a, f) {
                 if !EMAIL.is_match(&v) {

@@ -17,6 +17,9 @@ impl Extractor<'_, '_> {
             "data.office365.RemoteItemWebUrl",
             "data.osquery.columns.update_url",
             "data.url",
+            // Wazuh 5 findings (WCS).
+            "url.full",
+            "url.original",
         ];
         for f in FIELDS {
             for v in values(a, f) {
@@ -46,6 +49,9 @@ impl Extractor<'_, '_> {
             "data.srcip",
             "data.win.eventdata.destinationIp",
             "data.win.eventdata.sourceIp",
+            // Wazuh 5 findings (WCS): the ECS places of the event's addresses.
+            "source.ip",
+            "destination.ip",
         ];
         let v4 = self.on(EnrichType::Ipv4Addr);
         let v6 = self.on(EnrichType::Ipv6Addr);
@@ -90,7 +96,11 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn user_agents(&mut self, a: &Alert) {
-        for f in ["data.aws.userAgent", "data.office365.UserAgent"] {
+        for f in [
+            "data.aws.userAgent",
+            "data.office365.UserAgent",
+            "user_agent.original",
+        ] {
             for v in values(a, f) {
                 let (o, _) = self.sco(StixObject::UserAgent, single(v.as_str()));
                 let d = describe(&format!("User-Agent {v}"), f, a);
@@ -112,22 +122,31 @@ impl Extractor<'_, '_> {
                 .iter()
                 .find_map(|f| values(a, f).into_iter().find_map(|v| v.parse::<u16>().ok()))
         };
-        let src = addr(&["data.srcip", "data.src_ip", "data.win.eventdata.sourceIp"]);
+        // 4.x decoder fields, then the ECS fields of Wazuh 5 findings.
+        let src = addr(&[
+            "data.srcip",
+            "data.src_ip",
+            "data.win.eventdata.sourceIp",
+            "source.ip",
+        ]);
         let dst = addr(&[
             "data.dstip",
             "data.dest_ip",
             "data.win.eventdata.destinationIp",
+            "destination.ip",
             "agent.ip",
         ]);
         let sport = port(&[
             "data.src_port",
             "data.srcport",
             "data.win.eventdata.sourcePort",
+            "source.port",
         ]);
         let dport = port(&[
             "data.dest_port",
             "data.dstport",
             "data.win.eventdata.destinationPort",
+            "destination.port",
         ]);
         if src.is_none() && dst.is_none() {
             return;
@@ -154,8 +173,10 @@ impl Extractor<'_, '_> {
         for (_, ip) in src.iter().chain(dst.iter()) {
             add(if ip.is_ipv4() { "ipv4" } else { "ipv6" });
         }
-        for p in values(a, "data.win.eventdata.protocol") {
-            add(&p);
+        for f in ["data.win.eventdata.protocol", "network.transport"] {
+            for p in values(a, f) {
+                add(&p);
+            }
         }
         for g in &a.rule.groups {
             let g = g.to_ascii_lowercase();
@@ -225,6 +246,9 @@ impl Extractor<'_, '_> {
             "data.win.eventdata.queryName",
             "data.win.system.computer",
             "data.office365.ParticipantInfo.ParticipatingDomains",
+            // Wazuh 5 findings (WCS).
+            "dns.question.name",
+            "url.domain",
         ] {
             for v in values(a, f) {
                 if v.len() > 253 || !v.contains('.') || !DOMAIN.is_match(&v) {

@@ -10,10 +10,15 @@ use std::collections::BTreeMap;
 impl Extractor<'_, '_> {
     pub(super) fn processes(&mut self, a: &Alert) {
         let agent = a.agent.id.as_str();
+        // Windows event data, else the ECS place of the same value (Wazuh 5 findings).
         let w = |k: &str| {
             values(a, &format!("data.win.eventdata.{k}"))
                 .into_iter()
                 .next()
+                .or_else(|| {
+                    let wcs = wcs_field(k)?;
+                    values(a, wcs).into_iter().next()
+                })
         };
         if let Some(cmd) = w("commandLine") {
             let mut nested = Vec::new();
@@ -30,7 +35,7 @@ impl Extractor<'_, '_> {
             if let Some(img) = w("image") {
                 let hashes = w("hashes")
                     .map(|h| parse_sysmon_hashes(&h))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| wcs_hashes(a));
                 props.image_ref = Some(self.image_ref(&img, hashes, &mut nested));
             }
             let ppid = w("parentProcessId").and_then(|p| parse_pid(&p));
@@ -51,7 +56,12 @@ impl Extractor<'_, '_> {
                 nested.push(self.process(parent_id.clone(), pprops));
                 props.parent_ref = Some(parent_id);
             }
-            self.push_process(props, nested, "data.win.eventdata.commandLine", a);
+            let field = if values(a, "data.win.eventdata.commandLine").is_empty() {
+                "process.command_line"
+            } else {
+                "data.win.eventdata.commandLine"
+            };
+            self.push_process(props, nested, field, a);
             return;
         }
         // auditd: execve arguments a0, a1, … in numeric order.
@@ -120,4 +130,37 @@ impl Extractor<'_, '_> {
         let d = describe(&format!("Process {shown}"), field, a);
         self.push(o, nested, "related-to", d, a);
     }
+}
+
+/// The WCS field of a Windows event-data key of a process.
+fn wcs_field(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "commandLine" => "process.command_line",
+        "processId" => "process.pid",
+        "currentDirectory" => "process.working_directory",
+        "user" => "process.user.name",
+        "image" => "process.executable",
+        "parentProcessId" => "process.parent.pid",
+        "parentCommandLine" => "process.parent.command_line",
+        "parentUser" => "process.parent.user.name",
+        "parentImage" => "process.parent.executable",
+        _ => return None,
+    })
+}
+
+/// The image hashes of a WCS process (`process.hash.*`), by STIX hash name.
+fn wcs_hashes(a: &Alert) -> BTreeMap<String, String> {
+    [
+        ("MD5", "process.hash.md5"),
+        ("SHA-1", "process.hash.sha1"),
+        ("SHA-256", "process.hash.sha256"),
+    ]
+    .into_iter()
+    .filter_map(|(name, f)| {
+        let h = values(a, f).into_iter().next()?;
+        h.chars()
+            .all(|c| c.is_ascii_hexdigit())
+            .then(|| (name.to_string(), h))
+    })
+    .collect()
 }
