@@ -406,6 +406,7 @@ impl Vocabulary {
     }
 }
 
+pub mod context;
 mod wazuh_4x;
 pub use wazuh_4x::WAZUH_4X;
 mod wazuh_5x;
