@@ -220,7 +220,10 @@ pub const CONTEXT_4X: &[ContextField] = &[
     c(AccountUserId, "data.userId"),
     c(SidInside, "data.win.eventdata.targetObject"),
     c(SidInside, "syscheck.path"),
-    c(Email, "data.gcp.protoPayload.authenticationInfo.principalEmail"),
+    c(
+        Email,
+        "data.gcp.protoPayload.authenticationInfo.principalEmail",
+    ),
     c(Email, "data.office365.UserId"),
     c(
         Url,
@@ -339,3 +342,64 @@ pub const CONTEXT_5X: &[ContextField] = &[
     c(VulnerabilityFinding, "vulnerability"),
     c(VulnerabilityPackage, "package"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocabulary::{WAZUH_4X, WAZUH_5X};
+
+    /// `pattern` (an OpenSearch field pattern, `*` for any run of characters) matches `field`.
+    fn glob(pattern: &str, field: &str) -> bool {
+        let parts: Vec<&str> = pattern.split('*').collect();
+        let (first, rest) = parts.split_first().expect("split yields one part");
+        let Some(mut left) = field.strip_prefix(first) else {
+            return false;
+        };
+        for (i, p) in rest.iter().enumerate() {
+            if i == rest.len() - 1 {
+                return left.ends_with(p);
+            }
+            match left.find(p) {
+                Some(at) => left = &left[at + p.len()..],
+                None => return false,
+            }
+        }
+        left.is_empty()
+    }
+
+    #[test]
+    fn glob_matches_field_patterns() {
+        assert!(glob("*.srcip", "data.srcip"));
+        assert!(glob("*md5*", "syscheck.md5_after"));
+        assert!(glob("data.audit.execve.a*", "data.audit.execve.a1"));
+        assert!(!glob("*.srcip", "data.srcip2"));
+        assert!(glob("data.url", "data.url"));
+        assert!(!glob("data.url", "data.urls"));
+    }
+
+    /// A field read for context is also searched as a value of the same kind, so a context
+    /// object never names a place the search would not find the observable in. The exceptions
+    /// hold the value in a form the search kind does not match whole.
+    #[test]
+    fn context_fields_are_searched_under_their_kind() {
+        const NOT_SEARCHED: &[(Role, &str)] = &[
+            // The owner of the file a finding is about: worth an account object in the
+            // incident's context, but not an account the finding is about, so the generated
+            // 5.x profile does not search it.
+            (Role::AccountLogin, "file.owner"),
+        ];
+        let mut missing = Vec::new();
+        for c in CONTEXT_4X.iter().chain(CONTEXT_5X) {
+            let Some(kind) = c.role.kind() else { continue };
+            let searched = WAZUH_4X
+                .fields
+                .iter()
+                .chain(WAZUH_5X.fields)
+                .any(|s| s.kind == kind && glob(s.field, c.field));
+            if !searched && !NOT_SEARCHED.contains(&(c.role, c.field)) {
+                missing.push(format!("{:?} {} ({kind})", c.role, c.field));
+            }
+        }
+        assert!(missing.is_empty(), "not searched:\n{}", missing.join("\n"));
+    }
+}

@@ -4,8 +4,8 @@ use super::values::{describe, normalise_mac, values, DOMAIN};
 use super::Extractor;
 use crate::alert::Alert;
 use crate::config::EnrichType;
-use crate::stix::model::{self, single};
 use crate::schema::V4;
+use crate::stix::model::{self, single};
 use crate::stix::StixObject;
 use crate::vocabulary::context::{context_fields, Role};
 use std::net::IpAddr;
@@ -82,7 +82,11 @@ impl Extractor<'_, '_> {
         };
         let src = addr(context_fields(Role::TrafficSrc).collect());
         // Without a destination field, the agent that reported the connection is its end.
-        let dst = addr(context_fields(Role::TrafficDst).chain([V4.agent_ip]).collect());
+        let dst = addr(
+            context_fields(Role::TrafficDst)
+                .chain([V4.agent_ip])
+                .collect(),
+        );
         let sport = port(Role::TrafficSrcPort);
         let dport = port(Role::TrafficDstPort);
         if src.is_none() && dst.is_none() {

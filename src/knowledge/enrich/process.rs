@@ -1,6 +1,8 @@
 //! Processes: Windows event data (with parent, image and user) or auditd `execve` arguments.
 
-use super::values::{describe, first, first_in, login, lookup, parse_pid, parse_sysmon_hashes, user_id};
+use super::values::{
+    describe, first, first_in, login, lookup, parse_pid, parse_sysmon_hashes, user_id,
+};
 use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::{id, model, StixObject};
