@@ -10,7 +10,7 @@
 //! and a field of one schema never appears in the other's documents. Within a role the 4.x
 //! places come first, so an alert that has both reads the decoder's value.
 
-use super::ValueKind;
+use super::{Match, ValueKind, Vocabulary};
 
 /// What context extraction reads a field for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,6 +112,79 @@ impl Role {
             _ => return None,
         })
     }
+
+    /// The kinds whose configured extra fields this role reads: the roles that take a value
+    /// whole and on its own (an address, a file); roles that pair values (a connection's
+    /// ports, a process's parts) need a place whose partner fields are known.
+    pub fn added_kinds(self) -> &'static [ValueKind] {
+        use Role::*;
+        use ValueKind as K;
+        match self {
+            File => &[K::File],
+            Directory => &[K::Directory],
+            RegistryKey => &[K::RegistryKey],
+            AccountLogin => &[K::Account],
+            AccountUserId => &[K::UserId],
+            Email => &[K::Email],
+            Url => &[K::Url],
+            Address => &[K::Ip, K::SrcIp, K::DstIp],
+            Mac => &[K::Mac, K::SrcMac, K::DstMac],
+            UserAgent => &[K::UserAgent],
+            DomainName => &[K::Domain],
+            _ => &[],
+        }
+    }
+}
+
+/// `pattern` (an OpenSearch field pattern, `*` for any run of characters) matches `field`.
+pub fn field_matches(pattern: &str, field: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = parts.split_first().expect("split yields one part");
+    let Some(mut left) = field.strip_prefix(first) else {
+        return false;
+    };
+    for (i, p) in rest.iter().enumerate() {
+        if i == rest.len() - 1 {
+            return left.ends_with(p);
+        }
+        match left.find(p) {
+            Some(at) => left = &left[at + p.len()..],
+            None => return false,
+        }
+    }
+    left.is_empty()
+}
+
+impl Vocabulary {
+    /// The fields context extraction reads for `role`: the role's places, less those a
+    /// configured removal names (`WAZUH_SEARCH_FIELDS_REMOVE`: neither searched nor read for
+    /// context), then the fields configuration added to the kinds whose values the role takes
+    /// whole (`WAZUH_SEARCH_FIELDS_ADD`: `ip:data.remip` gives an address object too).
+    pub fn context_fields(&self, role: Role) -> Vec<&str> {
+        let removed = |f: &str| {
+            role.kind().is_some_and(|k| {
+                self.changes
+                    .removed
+                    .iter()
+                    .any(|(rk, rf)| *rk == k && field_matches(rf, f))
+            })
+        };
+        let mut out: Vec<&str> = context_fields(role).filter(|f| !removed(f)).collect();
+        for (k, f, how) in &self.changes.added {
+            let whole = matches!(
+                how,
+                Match::Exact | Match::CaseInsensitive | Match::TrailingDot
+            );
+            if whole
+                && !f.contains('*')
+                && role.added_kinds().contains(k)
+                && !out.contains(&f.as_str())
+            {
+                out.push(f);
+            }
+        }
+        out
+    }
 }
 
 /// One place context extraction reads.
@@ -132,11 +205,6 @@ pub fn context_fields(role: Role) -> impl Iterator<Item = &'static str> {
         .chain(CONTEXT_5X)
         .filter(move |c| c.role == role)
         .map(|c| c.field)
-}
-
-/// Whether `field` is one of `role`'s.
-pub fn has_role(field: &str, role: Role) -> bool {
-    context_fields(role).any(|f| f == field)
 }
 
 /// Windows event data (4.x `data.win.*`) is stored with doubled backslashes; STIX values use
@@ -346,35 +414,43 @@ pub const CONTEXT_5X: &[ContextField] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocabulary::{WAZUH_4X, WAZUH_5X};
+    use crate::vocabulary::{FieldChanges, WAZUH_4X, WAZUH_5X};
 
-    /// `pattern` (an OpenSearch field pattern, `*` for any run of characters) matches `field`.
-    fn glob(pattern: &str, field: &str) -> bool {
-        let parts: Vec<&str> = pattern.split('*').collect();
-        let (first, rest) = parts.split_first().expect("split yields one part");
-        let Some(mut left) = field.strip_prefix(first) else {
-            return false;
-        };
-        for (i, p) in rest.iter().enumerate() {
-            if i == rest.len() - 1 {
-                return left.ends_with(p);
-            }
-            match left.find(p) {
-                Some(at) => left = &left[at + p.len()..],
-                None => return false,
-            }
-        }
-        left.is_empty()
+    #[test]
+    fn configured_changes_reach_the_roles_that_take_values_whole() {
+        let changes = FieldChanges::parse(
+            "ip:data.remip, ip:data.ext*:exact, src-ip:data.sip",
+            "ip:*.srcip",
+            &WAZUH_4X,
+        )
+        .unwrap();
+        let v = Vocabulary::new(&WAZUH_4X, &changes);
+        let address = v.context_fields(Role::Address);
+        assert!(address.contains(&"data.remip"));
+        assert!(address.contains(&"data.sip"));
+        assert!(!address.contains(&"data.srcip"), "removed by its pattern");
+        assert!(
+            !address.iter().any(|f| f.contains('*')),
+            "patterns name no place"
+        );
+        // A connection's source pairs with its port: added fields do not join it, and a
+        // removal of another kind leaves it alone.
+        let src = v.context_fields(Role::TrafficSrc);
+        assert!(src.contains(&"data.srcip"));
+        assert!(!src.contains(&"data.sip"));
     }
 
     #[test]
     fn glob_matches_field_patterns() {
-        assert!(glob("*.srcip", "data.srcip"));
-        assert!(glob("*md5*", "syscheck.md5_after"));
-        assert!(glob("data.audit.execve.a*", "data.audit.execve.a1"));
-        assert!(!glob("*.srcip", "data.srcip2"));
-        assert!(glob("data.url", "data.url"));
-        assert!(!glob("data.url", "data.urls"));
+        assert!(field_matches("*.srcip", "data.srcip"));
+        assert!(field_matches("*md5*", "syscheck.md5_after"));
+        assert!(field_matches(
+            "data.audit.execve.a*",
+            "data.audit.execve.a1"
+        ));
+        assert!(!field_matches("*.srcip", "data.srcip2"));
+        assert!(field_matches("data.url", "data.url"));
+        assert!(!field_matches("data.url", "data.urls"));
     }
 
     /// A field read for context is also searched as a value of the same kind, so a context
@@ -395,7 +471,7 @@ mod tests {
                 .fields
                 .iter()
                 .chain(WAZUH_5X.fields)
-                .any(|s| s.kind == kind && glob(s.field, c.field));
+                .any(|s| s.kind == kind && field_matches(s.field, c.field));
             if !searched && !NOT_SEARCHED.contains(&(c.role, c.field)) {
                 missing.push(format!("{:?} {} ({kind})", c.role, c.field));
             }

@@ -5,13 +5,13 @@ use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::model;
 use crate::stix::{self, StixObject};
-use crate::vocabulary::context::{context_fields, has_role, Role};
+use crate::vocabulary::context::Role;
 
 impl Extractor<'_, '_> {
     pub(super) fn files(&mut self, a: &Alert) {
-        for f in context_fields(Role::File) {
+        for f in self.fields(Role::File) {
             let vals = values(a, f);
-            let vals = if has_role(f, Role::FirstItemOnly) {
+            let vals = if self.has_role(f, Role::FirstItemOnly) {
                 vals.into_iter().take(1).collect()
             } else {
                 vals
@@ -21,8 +21,8 @@ impl Extractor<'_, '_> {
                     continue;
                 }
                 // File metadata belongs to the file the alert is about (FIM / osquery path).
-                let props = if has_role(f, Role::FileWithMetadata) {
-                    file_metadata(a)
+                let props = if self.has_role(f, Role::FileWithMetadata) {
+                    file_metadata(self, a)
                 } else {
                     model::File::default()
                 };
@@ -34,7 +34,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn directories(&mut self, a: &Alert) {
-        for f in context_fields(Role::Directory) {
+        for f in self.fields(Role::Directory) {
             for v in values(a, f) {
                 let (o, _) = self.sco(StixObject::Directory, model::Directory { path: v.clone() });
                 let d = describe(&format!("Directory {v}"), f, a);
@@ -44,7 +44,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn registry_keys(&mut self, a: &Alert) {
-        for f in context_fields(Role::RegistryKey) {
+        for f in self.fields(Role::RegistryKey) {
             for v in values(a, f) {
                 let key = undouble(&v);
                 if !REGISTRY.is_match(&key) {
@@ -55,11 +55,11 @@ impl Extractor<'_, '_> {
                     key: key.clone(),
                     values: Vec::new(),
                 };
-                if has_role(f, Role::RegistryKeyWithValue) {
-                    if let Some(name) = first(a, Role::RegistryValueName) {
+                if self.has_role(f, Role::RegistryKeyWithValue) {
+                    if let Some(name) = first(a, self.fields(Role::RegistryValueName)) {
                         props.values.push(model::RegistryValue {
                             name,
-                            data_type: first(a, Role::RegistryValueType),
+                            data_type: first(a, self.fields(Role::RegistryValueType)),
                         });
                     }
                 }
@@ -72,9 +72,9 @@ impl Extractor<'_, '_> {
 }
 
 /// Size, hashes and times of the file an alert is about (syscheck / osquery).
-fn file_metadata(a: &Alert) -> model::File {
+fn file_metadata(x: &Extractor<'_, '_>, a: &Alert) -> model::File {
     let mut m = model::File::default();
-    if let Some(size) = first(a, Role::FileSize).and_then(|s| s.parse::<u64>().ok()) {
+    if let Some(size) = first(a, x.fields(Role::FileSize)).and_then(|s| s.parse::<u64>().ok()) {
         m.size = Some(size);
     }
     for (name, role) in [
@@ -82,12 +82,14 @@ fn file_metadata(a: &Alert) -> model::File {
         ("SHA-1", Role::FileSha1),
         ("SHA-256", Role::FileSha256),
     ] {
-        if let Some(h) = first(a, role).filter(|h| h.chars().all(|c| c.is_ascii_hexdigit())) {
+        if let Some(h) =
+            first(a, x.fields(role)).filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+        {
             m.hashes.insert(name.to_string(), h);
         }
     }
     let time = |role| {
-        context_fields(role).find_map(|f| {
+        x.fields(role).into_iter().find_map(|f| {
             values(a, f).into_iter().find_map(|v| {
                 stix::normalise_time(&v).or_else(|| {
                     v.parse::<i64>()

@@ -5,7 +5,7 @@ use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::model::{self, single};
 use crate::stix::{id, StixObject};
-use crate::vocabulary::context::{context_fields, Role};
+use crate::vocabulary::context::Role;
 
 impl Extractor<'_, '_> {
     pub(super) fn attack_patterns(&mut self, a: &Alert) {
@@ -37,7 +37,7 @@ impl Extractor<'_, '_> {
         } else if a.rule.description.to_lowercase().contains("psexec") {
             names.push(("PsExec".into(), "rule.description".into()));
         } else if !self.ctx.input.tools_in_opencti.is_empty() {
-            for f in context_fields(Role::ToolText) {
+            for f in self.fields(Role::ToolText) {
                 for v in values(a, f) {
                     for token in v.split(|c: char| {
                         c.is_whitespace() || matches!(c, '\\' | '/' | '"' | '\'' | ',' | ';')
@@ -77,7 +77,7 @@ impl Extractor<'_, '_> {
 
     pub(super) fn user_accounts(&mut self, a: &Alert) {
         let mut accounts: Vec<(model::UserAccount, String)> = Vec::new();
-        for f in context_fields(Role::AccountWithUid) {
+        for f in self.fields(Role::AccountWithUid) {
             for v in values(a, f) {
                 let login = v.split('(').next().unwrap_or("").trim().to_string();
                 let m = model::UserAccount {
@@ -92,17 +92,17 @@ impl Extractor<'_, '_> {
                 }
             }
         }
-        for f in context_fields(Role::AccountLogin) {
+        for f in self.fields(Role::AccountLogin) {
             for v in values(a, f) {
                 accounts.push((login(v), f.to_string()));
             }
         }
-        for f in context_fields(Role::AccountUserId) {
+        for f in self.fields(Role::AccountUserId) {
             for v in values(a, f) {
                 accounts.push((user_id(v), f.to_string()));
             }
         }
-        for f in context_fields(Role::SidInside) {
+        for f in self.fields(Role::SidInside) {
             for v in values(a, f) {
                 if let Some(sid) = SID.find(&v) {
                     accounts.push((user_id(sid.as_str().to_string()), f.to_string()));
@@ -122,7 +122,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn emails(&mut self, a: &Alert) {
-        for f in context_fields(Role::Email) {
+        for f in self.fields(Role::Email) {
             for v in values(a, f) {
                 if !EMAIL.is_match(&v) {
                     continue;

@@ -7,12 +7,12 @@ use crate::config::EnrichType;
 use crate::schema::V4;
 use crate::stix::model::{self, single};
 use crate::stix::StixObject;
-use crate::vocabulary::context::{context_fields, Role};
+use crate::vocabulary::context::Role;
 use std::net::IpAddr;
 
 impl Extractor<'_, '_> {
     pub(super) fn urls(&mut self, a: &Alert) {
-        for f in context_fields(Role::Url) {
+        for f in self.fields(Role::Url) {
             for v in values(a, f) {
                 let full = url::Url::parse(&v)
                     .map(|u| u.host_str().is_some_and(|h| !h.is_empty()))
@@ -31,7 +31,7 @@ impl Extractor<'_, '_> {
     pub(super) fn addresses(&mut self, a: &Alert) {
         let v4 = self.on(EnrichType::Ipv4Addr);
         let v6 = self.on(EnrichType::Ipv6Addr);
-        for f in context_fields(Role::Address) {
+        for f in self.fields(Role::Address) {
             for v in values(a, f) {
                 let (t, label): (fn(_) -> _, _) = match v.parse::<IpAddr>() {
                     Ok(IpAddr::V4(_)) if v4 => (StixObject::Ipv4Addr, "IPv4-Addr"),
@@ -46,7 +46,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn macs(&mut self, a: &Alert) {
-        for f in context_fields(Role::Mac) {
+        for f in self.fields(Role::Mac) {
             for v in values(a, f) {
                 let Some(mac) = normalise_mac(&v) else {
                     continue;
@@ -59,7 +59,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn user_agents(&mut self, a: &Alert) {
-        for f in context_fields(Role::UserAgent) {
+        for f in self.fields(Role::UserAgent) {
             for v in values(a, f) {
                 let (o, _) = self.sco(StixObject::UserAgent, single(v.as_str()));
                 let d = describe(&format!("User-Agent {v}"), f, a);
@@ -77,16 +77,15 @@ impl Extractor<'_, '_> {
             })
         };
         let port = |role| -> Option<u16> {
-            context_fields(role)
+            self.fields(role)
+                .into_iter()
                 .find_map(|f| values(a, f).into_iter().find_map(|v| v.parse::<u16>().ok()))
         };
-        let src = addr(context_fields(Role::TrafficSrc).collect());
+        let src = addr(self.fields(Role::TrafficSrc));
         // Without a destination field, the agent that reported the connection is its end.
-        let dst = addr(
-            context_fields(Role::TrafficDst)
-                .chain([V4.agent_ip])
-                .collect(),
-        );
+        let mut dst_fields = self.fields(Role::TrafficDst);
+        dst_fields.push(V4.agent_ip);
+        let dst = addr(dst_fields);
         let sport = port(Role::TrafficSrcPort);
         let dport = port(Role::TrafficDstPort);
         if src.is_none() && dst.is_none() {
@@ -114,7 +113,7 @@ impl Extractor<'_, '_> {
         for (_, ip) in src.iter().chain(dst.iter()) {
             add(if ip.is_ipv4() { "ipv4" } else { "ipv6" });
         }
-        for f in context_fields(Role::TrafficProtocol) {
+        for f in self.fields(Role::TrafficProtocol) {
             for p in values(a, f) {
                 add(&p);
             }
@@ -181,7 +180,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn domains(&mut self, a: &Alert) {
-        for f in context_fields(Role::DomainName) {
+        for f in self.fields(Role::DomainName) {
             for v in values(a, f) {
                 if v.len() > 253 || !v.contains('.') || !DOMAIN.is_match(&v) {
                     continue;

@@ -6,7 +6,7 @@ use super::values::{
 use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::{id, model, StixObject};
-use crate::vocabulary::context::{context_fields, Role};
+use crate::vocabulary::context::Role;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -14,8 +14,8 @@ impl Extractor<'_, '_> {
     pub(super) fn processes(&mut self, a: &Alert) {
         let agent = a.agent.id.as_str();
         // Windows event data, else the ECS place of the same value (Wazuh 5 findings).
-        let w = |role| first(a, role);
-        if let Some((field, cmd)) = first_in(a, Role::ProcessCommandLine) {
+        let w = |role| first(a, self.fields(role));
+        if let Some((field, cmd)) = first_in(a, self.fields(Role::ProcessCommandLine)) {
             let mut nested = Vec::new();
             let pid = w(Role::ProcessPid).and_then(|p| parse_pid(&p));
             let mut props = model::Process {
@@ -30,7 +30,7 @@ impl Extractor<'_, '_> {
             if let Some(img) = w(Role::ProcessImage) {
                 let hashes = w(Role::ProcessHashList)
                     .map(|h| parse_sysmon_hashes(&h))
-                    .unwrap_or_else(|| image_hashes(a));
+                    .unwrap_or_else(|| image_hashes(self, a));
                 props.image_ref = Some(self.image_ref(&img, hashes, &mut nested));
             }
             let ppid = w(Role::ParentPid).and_then(|p| parse_pid(&p));
@@ -55,7 +55,7 @@ impl Extractor<'_, '_> {
             return;
         }
         // auditd: execve arguments a0, a1, … in numeric order.
-        let Some((args_field, execve)) = context_fields(Role::AuditArgs).find_map(|f| {
+        let Some((args_field, execve)) = self.fields(Role::AuditArgs).into_iter().find_map(|f| {
             let o = lookup(&a.source, f).and_then(Value::as_object)?;
             Some((f, o))
         }) else {
@@ -82,7 +82,7 @@ impl Extractor<'_, '_> {
             .map(|(_, s)| s)
             .collect::<Vec<_>>()
             .join(" ");
-        let aud = |role| first(a, role);
+        let aud = |role| first(a, self.fields(role));
         let mut nested = Vec::new();
         let pid = aud(Role::AuditPid).and_then(|p| parse_pid(&p));
         let mut props = model::Process {
@@ -127,7 +127,7 @@ impl Extractor<'_, '_> {
 
 /// The image hashes of a process stored one field per algorithm (WCS `process.hash.*`), by
 /// STIX hash name.
-fn image_hashes(a: &Alert) -> BTreeMap<String, String> {
+fn image_hashes(x: &Extractor<'_, '_>, a: &Alert) -> BTreeMap<String, String> {
     [
         ("MD5", Role::ProcessImageMd5),
         ("SHA-1", Role::ProcessImageSha1),
@@ -135,7 +135,7 @@ fn image_hashes(a: &Alert) -> BTreeMap<String, String> {
     ]
     .into_iter()
     .filter_map(|(name, role)| {
-        let h = first(a, role)?;
+        let h = first(a, x.fields(role))?;
         h.chars()
             .all(|c| c.is_ascii_hexdigit())
             .then(|| (name.to_string(), h))

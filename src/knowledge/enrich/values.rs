@@ -3,7 +3,7 @@
 
 use crate::alert::Alert;
 use crate::stix::model;
-use crate::vocabulary::context::{context_fields, doubles_backslashes, Role};
+use crate::vocabulary::context::doubles_backslashes;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -70,14 +70,16 @@ pub(super) fn values(a: &Alert, field: &str) -> Vec<String> {
     out
 }
 
-/// The first value of the first of `role`'s fields that has one, with that field.
-pub(super) fn first_in(a: &Alert, role: Role) -> Option<(&'static str, String)> {
-    context_fields(role).find_map(|f| values(a, f).into_iter().next().map(|v| (f, v)))
+/// The first value of the first of `fields` that has one, with that field.
+pub(super) fn first_in<'f>(a: &Alert, fields: Vec<&'f str>) -> Option<(&'f str, String)> {
+    fields
+        .into_iter()
+        .find_map(|f| values(a, f).into_iter().next().map(|v| (f, v)))
 }
 
-/// The first value of the first of `role`'s fields that has one.
-pub(super) fn first(a: &Alert, role: Role) -> Option<String> {
-    first_in(a, role).map(|(_, v)| v)
+/// The first value of the first of `fields` that has one.
+pub(super) fn first(a: &Alert, fields: Vec<&str>) -> Option<String> {
+    first_in(a, fields).map(|(_, v)| v)
 }
 
 pub(super) fn describe(what: &str, field: &str, a: &Alert) -> String {
