@@ -25,6 +25,8 @@ impl Extractor<'_, '_> {
                     x_mitre_id: m.to_string(),
                 },
             );
+            // Rule metadata, not a value field: named as the 4.x schema profile
+            // (`crate::schema::V4`) names it, whatever the schema.
             let d = describe(&format!("Attack pattern {m}"), "rule.mitre.id", a);
             self.push(o, vec![], "uses", d, a);
         }

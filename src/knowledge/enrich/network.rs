@@ -4,7 +4,6 @@ use super::values::{describe, normalise_mac, values, DOMAIN};
 use super::Extractor;
 use crate::alert::Alert;
 use crate::config::EnrichType;
-use crate::schema::V4;
 use crate::stix::model::{self, single};
 use crate::stix::StixObject;
 use crate::vocabulary::context::Role;
@@ -83,9 +82,10 @@ impl Extractor<'_, '_> {
         };
         let src = addr(self.fields(Role::TrafficSrc));
         // Without a destination field, the agent that reported the connection is its end.
-        let mut dst_fields = self.fields(Role::TrafficDst);
-        dst_fields.push(V4.agent_ip);
-        let dst = addr(dst_fields);
+        let dst = addr(self.fields(Role::TrafficDst)).or_else(|| {
+            let v = a.agent.ip.as_deref()?.trim();
+            v.parse::<IpAddr>().ok().map(|ip| (v.to_string(), ip))
+        });
         let sport = port(Role::TrafficSrcPort);
         let dport = port(Role::TrafficDstPort);
         if src.is_none() && dst.is_none() {
