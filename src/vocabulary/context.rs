@@ -113,6 +113,15 @@ impl Role {
         })
     }
 
+    /// Whether the role also reads every concrete whole-value field of its kinds in the
+    /// profile: the roles whose values are checked by their form (an address must parse, a
+    /// MAC must normalise), so a field of the kind cannot give a wrong object. Patterns (`*.ip`)
+    /// are not walked: they also match the agent's own address, which is the sighting's
+    /// system, not context of the incident.
+    pub fn reads_profile_fields(self) -> bool {
+        matches!(self, Role::Address | Role::Mac)
+    }
+
     /// The kinds whose configured extra fields this role reads: the roles that take a value
     /// whole and on its own (an address, a file); roles that pair values (a connection's
     /// ports, a process's parts) need a place whose partner fields are known.
@@ -170,16 +179,32 @@ impl Vocabulary {
             })
         };
         let mut out: Vec<&str> = context_fields(role).filter(|f| !removed(f)).collect();
-        for (k, f, how) in &self.changes.added {
-            let whole = matches!(
+        let whole = |how: &Match| {
+            matches!(
                 how,
                 Match::Exact | Match::CaseInsensitive | Match::TrailingDot
-            );
-            if whole
-                && !f.contains('*')
-                && role.added_kinds().contains(k)
-                && !out.contains(&f.as_str())
-            {
+            )
+        };
+        let extra: Vec<&str> = if role.reads_profile_fields() {
+            self.entries
+                .iter()
+                .filter(|(k, f, how)| {
+                    role.added_kinds().contains(k) && whole(how) && !f.contains('*')
+                })
+                .map(|(_, f, _)| f.as_str())
+                .collect()
+        } else {
+            self.changes
+                .added
+                .iter()
+                .filter(|(k, f, how)| {
+                    role.added_kinds().contains(k) && whole(how) && !f.contains('*')
+                })
+                .map(|(_, f, _)| f.as_str())
+                .collect()
+        };
+        for f in extra {
+            if !out.contains(&f) {
                 out.push(f);
             }
         }

@@ -1,6 +1,7 @@
 //! Context extraction reads the vocabulary with its configured changes: a field added to a
 //! value kind (`WAZUH_SEARCH_FIELDS_ADD`) yields context objects too, a removed one
-//! (`WAZUH_SEARCH_FIELDS_REMOVE`) is no longer read.
+//! (`WAZUH_SEARCH_FIELDS_REMOVE`) is no longer read; addresses come from every concrete address
+//! field of the vocabulary.
 
 use crate::testkit::knowledge::*;
 use connector_wazuh::alert::Alert;
@@ -17,6 +18,7 @@ fn objects(add: &str, remove: &str) -> Vec<Value> {
                "agent": {"id": "001", "name": "h1", "ip": "10.1.1.1"},
                "rule": {"id": "100", "level": 12, "description": "rule 100"},
                "data": {"remip": "203.0.113.9", "srcip": "198.51.100.7",
+                        "fw": {"peer": "192.0.2.44"},
                         "custom": {"link": "https://portal.example.org/x"}}}),
     )
     .unwrap();
@@ -39,18 +41,21 @@ fn has(objs: &[Value], ty: &str, value: &str) -> bool {
 fn added_fields_give_context_objects() {
     let plain = objects("", "");
     assert!(has(&plain, "ipv4-addr", "198.51.100.7"));
-    assert!(!has(&plain, "ipv4-addr", "203.0.113.9"));
+    // Addresses are read from every concrete address field of the vocabulary (Fortigate's
+    // `data.remip` among them).
+    assert!(has(&plain, "ipv4-addr", "203.0.113.9"));
+    assert!(!has(&plain, "ipv4-addr", "192.0.2.44"));
     assert!(!has(&plain, "url", "https://portal.example.org/x"));
 
-    let added = objects("ip:data.remip, url:data.custom.link", "");
-    assert!(has(&added, "ipv4-addr", "203.0.113.9"));
+    let added = objects("ip:data.fw.peer, url:data.custom.link", "");
+    assert!(has(&added, "ipv4-addr", "192.0.2.44"));
     assert!(has(&added, "url", "https://portal.example.org/x"));
     assert!(of_type(&added, "relationship")
         .iter()
         .any(|r| r["description"]
             .as_str()
             .unwrap_or("")
-            .contains("in data.remip")));
+            .contains("in data.fw.peer")));
 }
 
 #[test]
