@@ -122,9 +122,10 @@ impl Role {
         matches!(self, Role::Address | Role::Mac)
     }
 
-    /// The kinds whose configured extra fields this role reads: the roles that take a value
-    /// whole and on its own (an address, a file); roles that pair values (a connection's
-    /// ports, a process's parts) need a place whose partner fields are known.
+    /// The kinds whose configured extra fields (and, see above, profile fields) this role
+    /// reads: the roles that take a value whole and on its own (an address, a file); roles
+    /// that pair values (a connection's ports, a process's parts) need a place whose partner
+    /// fields are known.
     pub fn added_kinds(self) -> &'static [ValueKind] {
         use Role::*;
         use ValueKind as K;
@@ -168,7 +169,9 @@ impl Vocabulary {
     /// The fields context extraction reads for `role`: the role's places, less those a
     /// configured removal names (`WAZUH_SEARCH_FIELDS_REMOVE`: neither searched nor read for
     /// context), then the fields configuration added to the kinds whose values the role takes
-    /// whole (`WAZUH_SEARCH_FIELDS_ADD`: `ip:data.remip` gives an address object too).
+    /// whole (`WAZUH_SEARCH_FIELDS_ADD`: `ip:data.fw.peer` gives an address object too) or,
+    /// for the roles that read the profile's fields ([`Role::reads_profile_fields`]), every
+    /// concrete whole-value field of those kinds, added ones included.
     pub fn context_fields(&self, role: Role) -> Vec<&str> {
         let removed = |f: &str| {
             role.kind().is_some_and(|k| {
@@ -185,26 +188,15 @@ impl Vocabulary {
                 Match::Exact | Match::CaseInsensitive | Match::TrailingDot
             )
         };
-        let extra: Vec<&str> = if role.reads_profile_fields() {
-            self.entries
-                .iter()
-                .filter(|(k, f, how)| {
-                    role.added_kinds().contains(k) && whole(how) && !f.contains('*')
-                })
-                .map(|(_, f, _)| f.as_str())
-                .collect()
+        let candidates = if role.reads_profile_fields() {
+            &self.entries
         } else {
-            self.changes
-                .added
-                .iter()
-                .filter(|(k, f, how)| {
-                    role.added_kinds().contains(k) && whole(how) && !f.contains('*')
-                })
-                .map(|(_, f, _)| f.as_str())
-                .collect()
+            &self.changes.added
         };
-        for f in extra {
-            if !out.contains(&f) {
+        for (k, f, how) in candidates {
+            let f = f.as_str();
+            if role.added_kinds().contains(k) && whole(how) && !f.contains('*') && !out.contains(&f)
+            {
                 out.push(f);
             }
         }
