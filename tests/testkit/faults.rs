@@ -494,6 +494,8 @@ impl FlakyProxy {
 pub struct Daemon {
     pub child: tokio::process::Child,
     pub log: Arc<Mutex<Vec<String>>>,
+    /// The tasks copying stdout and stderr into `log`: they end at the pipes' end of file.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Daemon {
@@ -510,19 +512,24 @@ impl Daemon {
             .spawn()
             .unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
         for stream in [
             Box::new(child.stderr.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
             Box::new(child.stdout.take().unwrap()),
         ] {
             let log = log.clone();
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 let mut lines = tokio::io::BufReader::new(stream).lines();
                 while let Ok(Some(l)) = lines.next_line().await {
                     log.lock().unwrap().push(l);
                 }
-            });
+            }));
         }
-        Daemon { child, log }
+        Daemon {
+            child,
+            log,
+            readers,
+        }
     }
 
     /// [`Daemon::spawn`], then waits (≤ 60 s) until it consumes requests.
@@ -576,7 +583,14 @@ impl Daemon {
     /// Waits (≤ `timeout`) for the daemon to exit.
     pub async fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
         match tokio::time::timeout(timeout, self.child.wait()).await {
-            Ok(status) => status.unwrap(),
+            Ok(status) => {
+                // The process is gone, but its last lines (often the error that ended it) may
+                // still be in the pipes: read them to the end before anyone looks at the log.
+                for r in self.readers.drain(..) {
+                    let _ = tokio::time::timeout(Duration::from_secs(10), r).await;
+                }
+                status.unwrap()
+            }
             Err(_) => panic!(
                 "no exit within {timeout:?}; log tail:\n{}",
                 tail(&self.log_text())
