@@ -344,6 +344,8 @@ impl FieldChanges {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vocabulary {
     entries: Vec<(ValueKind, String, Match)>,
+    /// The changes applied, which context extraction also honours ([`Vocabulary::context_fields`]).
+    changes: FieldChanges,
 }
 
 impl Default for Vocabulary {
@@ -370,7 +372,10 @@ impl Vocabulary {
                 entries.push(a.clone());
             }
         }
-        Vocabulary { entries }
+        Vocabulary {
+            entries,
+            changes: changes.clone(),
+        }
     }
 
     /// The fields of `kind` matched with `how`, in table order.
@@ -389,23 +394,9 @@ impl Vocabulary {
             .filter(move |(k, _, _)| *k == kind)
             .map(|(_, f, h)| (f.as_str(), *h))
     }
-
-    /// The fields of `kind` that hold the whole value (any letter case): what context
-    /// extraction reads.
-    pub fn whole_value_fields(&self, kind: ValueKind) -> Vec<&str> {
-        self.of(kind)
-            .filter(|(f, h)| {
-                !f.contains('*')
-                    && matches!(
-                        h,
-                        Match::Exact | Match::CaseInsensitive | Match::TrailingDot
-                    )
-            })
-            .map(|(f, _)| f)
-            .collect()
-    }
 }
 
+pub mod context;
 mod wazuh_4x;
 pub use wazuh_4x::WAZUH_4X;
 mod wazuh_5x;

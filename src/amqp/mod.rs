@@ -209,6 +209,18 @@ pub fn push_message(
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Publishes result bundles on a confirm channel.
+/// A new channel in publisher-confirm mode: every publication on it is acknowledged by the
+/// broker, so a result or a requeued request is known to be stored before anything is acked.
+pub(crate) async fn confirm_channel(conn: &Connection) -> Result<Channel, AmqpError> {
+    let b = |e: lapin::Error| AmqpError::Broker(e.to_string());
+    let channel = conn.create_channel().await.map_err(b)?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(b)?;
+    Ok(channel)
+}
+
 #[derive(Clone)]
 pub struct Publisher {
     channel: Channel,
@@ -218,14 +230,8 @@ pub struct Publisher {
 
 impl Publisher {
     pub async fn new(conn: &Connection, exchange: &str, routing: &str) -> Result<Self, AmqpError> {
-        let b = |e: lapin::Error| AmqpError::Broker(e.to_string());
-        let channel = conn.create_channel().await.map_err(b)?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(b)?;
         Ok(Publisher {
-            channel,
+            channel: confirm_channel(conn).await?,
             exchange: exchange.into(),
             routing: routing.into(),
         })

@@ -2,7 +2,7 @@
 //! about it (its attempt number, whether a process died holding it) is stored with it by the
 //! broker instead of in a process that may not live to the next delivery.
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::BasicPublishOptions;
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection};
 
@@ -17,14 +17,8 @@ pub struct Requeuer {
 
 impl Requeuer {
     pub async fn new(conn: &Connection, queue: &str) -> Result<Self, AmqpError> {
-        let b = |e: lapin::Error| AmqpError::Broker(e.to_string());
-        let channel = conn.create_channel().await.map_err(b)?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(b)?;
         Ok(Requeuer {
-            channel,
+            channel: super::confirm_channel(conn).await?,
             queue: queue.into(),
         })
     }

@@ -8,6 +8,7 @@ use super::Ctx;
 use crate::alert::{Alert, RuleStats};
 use crate::config::IncidentMode;
 use crate::stix::{id, model, StixObject};
+use crate::vocabulary::context::{context_fields, Role};
 use serde_json::Value;
 
 /// Rule ids of the Wazuh vulnerability detector meaning "vulnerable" (low…critical).
@@ -81,7 +82,8 @@ pub fn vulnerability_score(ctx: &Ctx<'_>, alerts: &[&Alert]) -> f64 {
     alerts
         .iter()
         .filter_map(|a| {
-            let v = a.source.get("data")?.get("vulnerability")?;
+            let v = context_fields(Role::VulnerabilityAlert)
+                .find_map(|f| super::enrich::lookup(&a.source, f))?;
             let cve = v.get("cve")?.as_str()?;
             if !cve.trim().eq_ignore_ascii_case(name.trim()) {
                 return None;

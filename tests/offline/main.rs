@@ -16,6 +16,7 @@ mod config_schema;
 mod graphql_operations;
 mod indexer_errors;
 mod knowledge_build;
+mod knowledge_fields;
 mod knowledge_golden;
 mod knowledge_wcs;
 mod listen_register;

@@ -12,7 +12,7 @@ use serde_json::Value;
 const IP: &str = "218.92.0.222";
 const AGENTS: [&str; 4] = ["WINSERVER2022", "srv", "WIN-EXCH01", "ids-sensor-01"];
 
-fn env(indexer_url: &str) -> HashMap<String, String> {
+pub(crate) fn env(indexer_url: &str) -> HashMap<String, String> {
     [
         ("OPENCTI_URL", "http://127.0.0.1:9"),
         ("OPENCTI_TOKEN", "0token-not-needed"),

@@ -2,27 +2,12 @@
 //! sample alerts): the Mermaid file shows the observable sighted by each agent's system, with the
 //! same knowledge as the bundle on stdout, and two runs give the same file.
 
-use std::collections::HashMap;
-
+use super::cli_enrich::env;
 use crate::testkit::osmem::Osmem;
 use serde_json::Value;
 
 /// In four real alerts, one on each of four agents (as in `cli_enrich`).
 const IP: &str = "218.92.0.222";
-
-fn env(indexer_url: &str) -> HashMap<String, String> {
-    [
-        ("OPENCTI_URL", "http://127.0.0.1:9"),
-        ("OPENCTI_TOKEN", "0token-not-needed"),
-        ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
-        ("WAZUH_OPENSEARCH_URL", indexer_url),
-        ("WAZUH_OPENSEARCH_TIMEOUT", "30s"),
-        ("WAZUH_OPENSEARCH_RETRIES", "0"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
 
 #[tokio::test]
 async fn graph_file_draws_the_sightings_of_the_sample_alerts() {

@@ -1,37 +1,17 @@
 //! Where on disk: files (with their directory), directories and registry keys.
 
-use super::values::{describe, undouble, values, REGISTRY};
+use super::values::{describe, first, undouble, values, REGISTRY};
 use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::model;
 use crate::stix::{self, StixObject};
+use crate::vocabulary::context::Role;
 
 impl Extractor<'_, '_> {
     pub(super) fn files(&mut self, a: &Alert) {
-        const FIELDS: &[&str] = &[
-            "data.ChildPath",
-            "data.ParentPath",
-            "data.Path",
-            "data.TargetFilename",
-            "data.TargetPath",
-            "data.audit.file.name",
-            "data.file",
-            "data.office365.SourceFileName",
-            "data.osquery.columns.path",
-            "data.sca.check.file",
-            "data.smbd.filename",
-            "data.smbd.new_filename",
-            "data.virustotal.source.file",
-            "data.win.eventdata.file",
-            "data.win.eventdata.filePath",
-            "syscheck.path",
-            // Wazuh 5 findings (WCS).
-            "file.path",
-        ];
-        for f in FIELDS {
+        for f in self.fields(Role::File) {
             let vals = values(a, f);
-            // `data.sca.check.file` is a list of candidate files: the first is the checked one.
-            let vals = if *f == "data.sca.check.file" {
+            let vals = if self.has_role(f, Role::FirstItemOnly) {
                 vals.into_iter().take(1).collect()
             } else {
                 vals
@@ -41,11 +21,8 @@ impl Extractor<'_, '_> {
                     continue;
                 }
                 // File metadata belongs to the file the alert is about (FIM / osquery path).
-                let props = if matches!(
-                    *f,
-                    "syscheck.path" | "data.osquery.columns.path" | "file.path"
-                ) {
-                    file_metadata(a)
+                let props = if self.has_role(f, Role::FileWithMetadata) {
+                    file_metadata(self, a)
                 } else {
                     model::File::default()
                 };
@@ -57,13 +34,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn directories(&mut self, a: &Alert) {
-        for f in [
-            "data.audit.directory.name",
-            "data.home",
-            "data.office365.SourceRelativeUrl",
-            "data.osquery.columns.directory",
-            "data.pwd",
-        ] {
+        for f in self.fields(Role::Directory) {
             for v in values(a, f) {
                 let (o, _) = self.sco(StixObject::Directory, model::Directory { path: v.clone() });
                 let d = describe(&format!("Directory {v}"), f, a);
@@ -73,11 +44,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn registry_keys(&mut self, a: &Alert) {
-        for f in [
-            "syscheck.path",
-            "data.win.eventdata.targetObject",
-            "registry.path",
-        ] {
+        for f in self.fields(Role::RegistryKey) {
             for v in values(a, f) {
                 let key = undouble(&v);
                 if !REGISTRY.is_match(&key) {
@@ -88,11 +55,11 @@ impl Extractor<'_, '_> {
                     key: key.clone(),
                     values: Vec::new(),
                 };
-                if f == "syscheck.path" {
-                    if let Some(name) = values(a, "syscheck.value_name").into_iter().next() {
+                if self.has_role(f, Role::RegistryKeyWithValue) {
+                    if let Some(name) = first(a, self.fields(Role::RegistryValueName)) {
                         props.values.push(model::RegistryValue {
                             name,
-                            data_type: values(a, "syscheck.value_type").into_iter().next(),
+                            data_type: first(a, self.fields(Role::RegistryValueType)),
                         });
                     }
                 }
@@ -105,50 +72,24 @@ impl Extractor<'_, '_> {
 }
 
 /// Size, hashes and times of the file an alert is about (syscheck / osquery).
-fn file_metadata(a: &Alert) -> model::File {
+fn file_metadata(x: &Extractor<'_, '_>, a: &Alert) -> model::File {
     let mut m = model::File::default();
-    let first = |fields: &[&str]| fields.iter().find_map(|f| values(a, f).into_iter().next());
-    if let Some(size) = first(&["syscheck.size_after", "syscheck.size_before", "file.size"])
-        .and_then(|s| s.parse::<u64>().ok())
-    {
+    if let Some(size) = first(a, x.fields(Role::FileSize)).and_then(|s| s.parse::<u64>().ok()) {
         m.size = Some(size);
     }
-    let hashes = &mut m.hashes;
-    for (name, fields) in [
-        (
-            "MD5",
-            [
-                "data.osquery.columns.md5",
-                "syscheck.md5_after",
-                "syscheck.md5_before",
-                "file.hash.md5",
-            ],
-        ),
-        (
-            "SHA-1",
-            [
-                "data.osquery.columns.sha1",
-                "syscheck.sha1_after",
-                "syscheck.sha1_before",
-                "file.hash.sha1",
-            ],
-        ),
-        (
-            "SHA-256",
-            [
-                "data.osquery.columns.sha256",
-                "syscheck.sha256_after",
-                "syscheck.sha256_before",
-                "file.hash.sha256",
-            ],
-        ),
+    for (name, role) in [
+        ("MD5", Role::FileMd5),
+        ("SHA-1", Role::FileSha1),
+        ("SHA-256", Role::FileSha256),
     ] {
-        if let Some(h) = first(&fields).filter(|h| h.chars().all(|c| c.is_ascii_hexdigit())) {
-            hashes.insert(name.to_string(), h);
+        if let Some(h) =
+            first(a, x.fields(role)).filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            m.hashes.insert(name.to_string(), h);
         }
     }
-    let time = |fields: &[&str]| {
-        fields.iter().find_map(|f| {
+    let time = |role| {
+        x.fields(role).into_iter().find_map(|f| {
             values(a, f).into_iter().find_map(|v| {
                 stix::normalise_time(&v).or_else(|| {
                     v.parse::<i64>()
@@ -159,12 +100,8 @@ fn file_metadata(a: &Alert) -> model::File {
             })
         })
     };
-    m.ctime = time(&["data.osquery.columns.ctime"]);
-    m.mtime = time(&[
-        "syscheck.mtime_after",
-        "syscheck.mtime_before",
-        "data.osquery.columns.mtime",
-    ]);
-    m.atime = time(&["data.osquery.columns.atime"]);
+    m.ctime = time(Role::FileCtime);
+    m.mtime = time(Role::FileMtime);
+    m.atime = time(Role::FileAtime);
     m
 }

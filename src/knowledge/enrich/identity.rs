@@ -5,6 +5,7 @@ use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::model::{self, single};
 use crate::stix::{id, StixObject};
+use crate::vocabulary::context::Role;
 
 impl Extractor<'_, '_> {
     pub(super) fn attack_patterns(&mut self, a: &Alert) {
@@ -24,6 +25,8 @@ impl Extractor<'_, '_> {
                     x_mitre_id: m.to_string(),
                 },
             );
+            // Rule metadata, not a value field: named as the 4.x schema profile
+            // (`crate::schema::V4`) names it, whatever the schema.
             let d = describe(&format!("Attack pattern {m}"), "rule.mitre.id", a);
             self.push(o, vec![], "uses", d, a);
         }
@@ -36,17 +39,7 @@ impl Extractor<'_, '_> {
         } else if a.rule.description.to_lowercase().contains("psexec") {
             names.push(("PsExec".into(), "rule.description".into()));
         } else if !self.ctx.input.tools_in_opencti.is_empty() {
-            const FIELDS: &[&str] = &[
-                "data.win.eventdata.commandLine",
-                "data.win.eventdata.details",
-                "data.win.eventdata.parentCommandLine",
-                "data.win.eventdata.image",
-                "data.win.eventdata.sourceImage",
-                "data.win.eventdata.targetImage",
-                "data.audit.command",
-                "data.command",
-            ];
-            for f in FIELDS {
+            for f in self.fields(Role::ToolText) {
                 for v in values(a, f) {
                     for token in v.split(|c: char| {
                         c.is_whitespace() || matches!(c, '\\' | '/' | '"' | '\'' | ',' | ';')
@@ -86,7 +79,7 @@ impl Extractor<'_, '_> {
 
     pub(super) fn user_accounts(&mut self, a: &Alert) {
         let mut accounts: Vec<(model::UserAccount, String)> = Vec::new();
-        for f in ["data.srcuser", "data.dstuser"] {
+        for f in self.fields(Role::AccountWithUid) {
             for v in values(a, f) {
                 let login = v.split('(').next().unwrap_or("").trim().to_string();
                 let m = model::UserAccount {
@@ -101,38 +94,17 @@ impl Extractor<'_, '_> {
                 }
             }
         }
-        const LOGINS: &[&str] = &[
-            "data.aws.userIdentity.userName",
-            "data.gcp.protoPayload.authenticationInfo.principalEmail",
-            "data.office365.UserId",
-            "data.win.eventdata.samAccountName",
-            "data.win.eventdata.user",
-            "syscheck.uname_after",
-            "syscheck.uname_before",
-            // Wazuh 5 findings (WCS): the accounts of the event's roles.
-            "source.user.name",
-            "destination.user.name",
-            "user.name",
-            "user.target.name",
-            "file.owner",
-        ];
-        const UIDS: &[&str] = &[
-            "data.audit.uid",
-            "data.aws.userIdentity.accountId",
-            "data.uid",
-            "data.userId",
-        ];
-        for f in LOGINS {
+        for f in self.fields(Role::AccountLogin) {
             for v in values(a, f) {
                 accounts.push((login(v), f.to_string()));
             }
         }
-        for f in UIDS {
+        for f in self.fields(Role::AccountUserId) {
             for v in values(a, f) {
                 accounts.push((user_id(v), f.to_string()));
             }
         }
-        for f in ["data.win.eventdata.targetObject", "syscheck.path"] {
+        for f in self.fields(Role::SidInside) {
             for v in values(a, f) {
                 if let Some(sid) = SID.find(&v) {
                     accounts.push((user_id(sid.as_str().to_string()), f.to_string()));
@@ -152,16 +124,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn emails(&mut self, a: &Alert) {
-        for f in [
-            "data.gcp.protoPayload.authenticationInfo.principalEmail",
-            "data.office365.UserId",
-            // Wazuh 5 findings (WCS).
-            "user.email",
-            "source.user.email",
-            "destination.user.email",
-            "email.from.address",
-            "email.to.address",
-        ] {
+        for f in self.fields(Role::Email) {
             for v in values(a, f) {
                 if !EMAIL.is_match(&v) {
                     continue;

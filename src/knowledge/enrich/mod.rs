@@ -24,6 +24,8 @@ use crate::alert::Alert;
 use crate::config::{EnrichType, FilenameBehaviour};
 use crate::stix::model::{self, Sco};
 use crate::stix::StixObject;
+use crate::vocabulary::context::Role;
+use crate::vocabulary::Vocabulary;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -51,7 +53,18 @@ pub(super) struct Extractor<'c, 'a> {
     seen: std::collections::HashSet<String>,
 }
 
-impl Extractor<'_, '_> {
+impl<'a> Extractor<'_, 'a> {
+    /// The fields read for `role` (the vocabulary's places with the configured changes).
+    pub(super) fn fields(&self, role: Role) -> Vec<&'a str> {
+        let v: &'a Vocabulary = &self.ctx.input.search.vocabulary;
+        v.context_fields(role)
+    }
+
+    /// Whether `field` is one of `role`'s places.
+    pub(super) fn has_role(&self, field: &str, role: Role) -> bool {
+        self.fields(role).contains(&field)
+    }
+
     pub(super) fn on(&self, t: EnrichType) -> bool {
         self.ctx.opts.enrich_types.contains(&t)
     }

@@ -6,22 +6,12 @@ use crate::alert::Alert;
 use crate::config::EnrichType;
 use crate::stix::model::{self, single};
 use crate::stix::StixObject;
+use crate::vocabulary::context::Role;
 use std::net::IpAddr;
 
 impl Extractor<'_, '_> {
     pub(super) fn urls(&mut self, a: &Alert) {
-        const FIELDS: &[&str] = &[
-            "data.docker.Actor.Attributes.org.opencontainers.image.source",
-            "data.office365.MeetingURL",
-            "data.office365.MessageURLs",
-            "data.office365.RemoteItemWebUrl",
-            "data.osquery.columns.update_url",
-            "data.url",
-            // Wazuh 5 findings (WCS).
-            "url.full",
-            "url.original",
-        ];
-        for f in FIELDS {
+        for f in self.fields(Role::Url) {
             for v in values(a, f) {
                 let full = url::Url::parse(&v)
                     .map(|u| u.host_str().is_some_and(|h| !h.is_empty()))
@@ -38,24 +28,9 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn addresses(&mut self, a: &Alert) {
-        const FIELDS: &[&str] = &[
-            "data.aws.remote_ip",
-            "data.aws.source_ip_address",
-            "data.dest_ip",
-            "data.dstip",
-            "data.gcp.protoPayload.requestMetadata.callerIp",
-            "data.office365.ClientIP",
-            "data.src_ip",
-            "data.srcip",
-            "data.win.eventdata.destinationIp",
-            "data.win.eventdata.sourceIp",
-            // Wazuh 5 findings (WCS): the ECS places of the event's addresses.
-            "source.ip",
-            "destination.ip",
-        ];
         let v4 = self.on(EnrichType::Ipv4Addr);
         let v6 = self.on(EnrichType::Ipv6Addr);
-        for f in FIELDS {
+        for f in self.fields(Role::Address) {
             for v in values(a, f) {
                 let (t, label): (fn(_) -> _, _) = match v.parse::<IpAddr>() {
                     Ok(IpAddr::V4(_)) if v4 => (StixObject::Ipv4Addr, "IPv4-Addr"),
@@ -70,20 +45,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn macs(&mut self, a: &Alert) {
-        const FIELDS: &[&str] = &[
-            "data.dmac",
-            "data.dstMac",
-            "data.dst_mac",
-            "data.dstmac",
-            "data.mastersrcmac",
-            "data.osquery.columns.interface",
-            "data.osquery.columns.mac",
-            "data.smac",
-            "data.srcMac",
-            "data.src_mac",
-            "data.srcmac",
-        ];
-        for f in FIELDS {
+        for f in self.fields(Role::Mac) {
             for v in values(a, f) {
                 let Some(mac) = normalise_mac(&v) else {
                     continue;
@@ -96,11 +58,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn user_agents(&mut self, a: &Alert) {
-        for f in [
-            "data.aws.userAgent",
-            "data.office365.UserAgent",
-            "user_agent.original",
-        ] {
+        for f in self.fields(Role::UserAgent) {
             for v in values(a, f) {
                 let (o, _) = self.sco(StixObject::UserAgent, single(v.as_str()));
                 let d = describe(&format!("User-Agent {v}"), f, a);
@@ -110,44 +68,26 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn network_traffic(&mut self, a: &Alert) {
-        let addr = |fields: &[&str]| -> Option<(String, IpAddr)> {
-            fields.iter().find_map(|f| {
+        let addr = |fields: Vec<&str>| -> Option<(String, IpAddr)> {
+            fields.into_iter().find_map(|f| {
                 values(a, f)
                     .into_iter()
                     .find_map(|v| v.parse::<IpAddr>().ok().map(|ip| (v, ip)))
             })
         };
-        let port = |fields: &[&str]| -> Option<u16> {
-            fields
-                .iter()
+        let port = |role| -> Option<u16> {
+            self.fields(role)
+                .into_iter()
                 .find_map(|f| values(a, f).into_iter().find_map(|v| v.parse::<u16>().ok()))
         };
-        // 4.x decoder fields, then the ECS fields of Wazuh 5 findings.
-        let src = addr(&[
-            "data.srcip",
-            "data.src_ip",
-            "data.win.eventdata.sourceIp",
-            "source.ip",
-        ]);
-        let dst = addr(&[
-            "data.dstip",
-            "data.dest_ip",
-            "data.win.eventdata.destinationIp",
-            "destination.ip",
-            "agent.ip",
-        ]);
-        let sport = port(&[
-            "data.src_port",
-            "data.srcport",
-            "data.win.eventdata.sourcePort",
-            "source.port",
-        ]);
-        let dport = port(&[
-            "data.dest_port",
-            "data.dstport",
-            "data.win.eventdata.destinationPort",
-            "destination.port",
-        ]);
+        let src = addr(self.fields(Role::TrafficSrc));
+        // Without a destination field, the agent that reported the connection is its end.
+        let dst = addr(self.fields(Role::TrafficDst)).or_else(|| {
+            let v = a.agent.ip.as_deref()?.trim();
+            v.parse::<IpAddr>().ok().map(|ip| (v.to_string(), ip))
+        });
+        let sport = port(Role::TrafficSrcPort);
+        let dport = port(Role::TrafficDstPort);
         if src.is_none() && dst.is_none() {
             return;
         }
@@ -173,7 +113,7 @@ impl Extractor<'_, '_> {
         for (_, ip) in src.iter().chain(dst.iter()) {
             add(if ip.is_ipv4() { "ipv4" } else { "ipv6" });
         }
-        for f in ["data.win.eventdata.protocol", "network.transport"] {
+        for f in self.fields(Role::TrafficProtocol) {
             for p in values(a, f) {
                 add(&p);
             }
@@ -240,16 +180,7 @@ impl Extractor<'_, '_> {
     }
 
     pub(super) fn domains(&mut self, a: &Alert) {
-        for f in [
-            "data.osquery.columns.hostname",
-            "data.dns.question.name",
-            "data.win.eventdata.queryName",
-            "data.win.system.computer",
-            "data.office365.ParticipantInfo.ParticipatingDomains",
-            // Wazuh 5 findings (WCS).
-            "dns.question.name",
-            "url.domain",
-        ] {
+        for f in self.fields(Role::DomainName) {
             for v in values(a, f) {
                 if v.len() > 253 || !v.contains('.') || !DOMAIN.is_match(&v) {
                     continue;

@@ -1,9 +1,12 @@
 //! Processes: Windows event data (with parent, image and user) or auditd `execve` arguments.
 
-use super::values::{describe, login, lookup, parse_pid, parse_sysmon_hashes, user_id, values};
+use super::values::{
+    describe, first, first_in, login, lookup, parse_pid, parse_sysmon_hashes, user_id,
+};
 use super::Extractor;
 use crate::alert::Alert;
 use crate::stix::{id, model, StixObject};
+use crate::vocabulary::context::Role;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -11,35 +14,27 @@ impl Extractor<'_, '_> {
     pub(super) fn processes(&mut self, a: &Alert) {
         let agent = a.agent.id.as_str();
         // Windows event data, else the ECS place of the same value (Wazuh 5 findings).
-        let w = |k: &str| {
-            values(a, &format!("data.win.eventdata.{k}"))
-                .into_iter()
-                .next()
-                .or_else(|| {
-                    let wcs = wcs_field(k)?;
-                    values(a, wcs).into_iter().next()
-                })
-        };
-        if let Some(cmd) = w("commandLine") {
+        let w = |role| first(a, self.fields(role));
+        if let Some((field, cmd)) = first_in(a, self.fields(Role::ProcessCommandLine)) {
             let mut nested = Vec::new();
-            let pid = w("processId").and_then(|p| parse_pid(&p));
+            let pid = w(Role::ProcessPid).and_then(|p| parse_pid(&p));
             let mut props = model::Process {
                 command_line: Some(cmd.clone()),
                 pid,
-                cwd: w("currentDirectory"),
+                cwd: w(Role::ProcessCwd),
                 ..Default::default()
             };
-            if let Some(u) = w("user") {
+            if let Some(u) = w(Role::ProcessUser) {
                 props.creator_user_ref = Some(self.account_ref(login(u), &mut nested));
             }
-            if let Some(img) = w("image") {
-                let hashes = w("hashes")
+            if let Some(img) = w(Role::ProcessImage) {
+                let hashes = w(Role::ProcessHashList)
                     .map(|h| parse_sysmon_hashes(&h))
-                    .unwrap_or_else(|| wcs_hashes(a));
+                    .unwrap_or_else(|| image_hashes(self, a));
                 props.image_ref = Some(self.image_ref(&img, hashes, &mut nested));
             }
-            let ppid = w("parentProcessId").and_then(|p| parse_pid(&p));
-            let pcmd = w("parentCommandLine");
+            let ppid = w(Role::ParentPid).and_then(|p| parse_pid(&p));
+            let pcmd = w(Role::ParentCommandLine);
             if ppid.is_some() || pcmd.is_some() {
                 let parent_id = id::process(agent, ppid, pcmd.as_deref());
                 let mut pprops = model::Process {
@@ -47,25 +42,23 @@ impl Extractor<'_, '_> {
                     command_line: pcmd,
                     ..Default::default()
                 };
-                if let Some(u) = w("parentUser") {
+                if let Some(u) = w(Role::ParentUser) {
                     pprops.creator_user_ref = Some(self.account_ref(login(u), &mut nested));
                 }
-                if let Some(img) = w("parentImage") {
+                if let Some(img) = w(Role::ParentImage) {
                     pprops.image_ref = Some(self.image_ref(&img, BTreeMap::new(), &mut nested));
                 }
                 nested.push(self.process(parent_id.clone(), pprops));
                 props.parent_ref = Some(parent_id);
             }
-            let field = if values(a, "data.win.eventdata.commandLine").is_empty() {
-                "process.command_line"
-            } else {
-                "data.win.eventdata.commandLine"
-            };
             self.push_process(props, nested, field, a);
             return;
         }
         // auditd: execve arguments a0, a1, … in numeric order.
-        let Some(execve) = lookup(&a.source, "data.audit.execve").and_then(Value::as_object) else {
+        let Some((args_field, execve)) = self.fields(Role::AuditArgs).into_iter().find_map(|f| {
+            let o = lookup(&a.source, f).and_then(Value::as_object)?;
+            Some((f, o))
+        }) else {
             return;
         };
         let mut args: Vec<(u32, String)> = execve
@@ -89,21 +82,21 @@ impl Extractor<'_, '_> {
             .map(|(_, s)| s)
             .collect::<Vec<_>>()
             .join(" ");
-        let aud = |k: &str| values(a, &format!("data.audit.{k}")).into_iter().next();
+        let aud = |role| first(a, self.fields(role));
         let mut nested = Vec::new();
-        let pid = aud("pid").and_then(|p| parse_pid(&p));
+        let pid = aud(Role::AuditPid).and_then(|p| parse_pid(&p));
         let mut props = model::Process {
             command_line: Some(cmd.clone()),
             pid,
             ..Default::default()
         };
-        if let Some(uid) = aud("auid").filter(|u| u != "4294967295") {
+        if let Some(uid) = aud(Role::AuditUid).filter(|u| u != "4294967295") {
             props.creator_user_ref = Some(self.account_ref(user_id(uid), &mut nested));
         }
-        if let Some(img) = aud("file.name") {
+        if let Some(img) = aud(Role::AuditImage) {
             props.image_ref = Some(self.image_ref(&img, BTreeMap::new(), &mut nested));
         }
-        if let Some(ppid) = aud("ppid").and_then(|p| parse_pid(&p)) {
+        if let Some(ppid) = aud(Role::AuditParentPid).and_then(|p| parse_pid(&p)) {
             let parent_id = id::process(agent, Some(ppid), None);
             let pprops = model::Process {
                 pid: Some(ppid),
@@ -112,7 +105,7 @@ impl Extractor<'_, '_> {
             nested.push(self.process(parent_id.clone(), pprops));
             props.parent_ref = Some(parent_id);
         }
-        self.push_process(props, nested, "data.audit.execve", a);
+        self.push_process(props, nested, args_field, a);
     }
 
     /// Emits a process found in `field` (its id from the agent, pid and command line).
@@ -132,32 +125,17 @@ impl Extractor<'_, '_> {
     }
 }
 
-/// The WCS field of a Windows event-data key of a process.
-fn wcs_field(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "commandLine" => "process.command_line",
-        "processId" => "process.pid",
-        "currentDirectory" => "process.working_directory",
-        "user" => "process.user.name",
-        "image" => "process.executable",
-        "parentProcessId" => "process.parent.pid",
-        "parentCommandLine" => "process.parent.command_line",
-        "parentUser" => "process.parent.user.name",
-        "parentImage" => "process.parent.executable",
-        _ => return None,
-    })
-}
-
-/// The image hashes of a WCS process (`process.hash.*`), by STIX hash name.
-fn wcs_hashes(a: &Alert) -> BTreeMap<String, String> {
+/// The image hashes of a process stored one field per algorithm (WCS `process.hash.*`), by
+/// STIX hash name.
+fn image_hashes(x: &Extractor<'_, '_>, a: &Alert) -> BTreeMap<String, String> {
     [
-        ("MD5", "process.hash.md5"),
-        ("SHA-1", "process.hash.sha1"),
-        ("SHA-256", "process.hash.sha256"),
+        ("MD5", Role::ProcessImageMd5),
+        ("SHA-1", Role::ProcessImageSha1),
+        ("SHA-256", Role::ProcessImageSha256),
     ]
     .into_iter()
-    .filter_map(|(name, f)| {
-        let h = values(a, f).into_iter().next()?;
+    .filter_map(|(name, role)| {
+        let h = first(a, x.fields(role))?;
         h.chars()
             .all(|c| c.is_ascii_hexdigit())
             .then(|| (name.to_string(), h))

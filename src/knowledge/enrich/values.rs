@@ -3,6 +3,7 @@
 
 use crate::alert::Alert;
 use crate::stix::model;
+use crate::vocabulary::context::doubles_backslashes;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -63,10 +64,22 @@ pub(super) fn values(a: &Alert, field: &str) -> Vec<String> {
         x => one(x).into_iter().collect(),
     };
     out.retain(|s| !s.is_empty());
-    if field.starts_with("data.win.") {
+    if doubles_backslashes(field) {
         out = out.iter().map(|s| undouble(s)).collect();
     }
     out
+}
+
+/// The first value of the first of `fields` that has one, with that field.
+pub(super) fn first_in<'f>(a: &Alert, fields: Vec<&'f str>) -> Option<(&'f str, String)> {
+    fields
+        .into_iter()
+        .find_map(|f| values(a, f).into_iter().next().map(|v| (f, v)))
+}
+
+/// The first value of the first of `fields` that has one.
+pub(super) fn first(a: &Alert, fields: Vec<&str>) -> Option<String> {
+    first_in(a, fields).map(|(_, v)| v)
 }
 
 pub(super) fn describe(what: &str, field: &str, a: &Alert) -> String {
