@@ -32,6 +32,7 @@ mod opencti_tls;
 mod ops_demo_loader;
 mod pattern_search;
 mod recall;
+mod recall_v5;
 mod runtime_cooldown;
 mod runtime_promises;
 mod runtime_requests;
