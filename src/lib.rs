@@ -39,6 +39,7 @@ pub mod amqp;
 pub mod cli;
 pub mod config;
 pub mod entity;
+pub mod hunt;
 pub mod indexer;
 pub mod knowledge;
 pub mod opencti;

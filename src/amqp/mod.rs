@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::config::Secret;
 
+pub mod election;
 mod requeue;
 pub use requeue::Requeuer;
 
@@ -309,7 +310,7 @@ impl Publisher {
 
 /// Waits (at most [`CONFIRM_TIMEOUT`]) for the broker's confirm of one message. A message the
 /// broker returned as unroutable (published `mandatory`) is an error too: it was not stored.
-async fn confirmed(confirm: lapin::PublisherConfirm) -> Result<(), AmqpError> {
+pub(crate) async fn confirmed(confirm: lapin::PublisherConfirm) -> Result<(), AmqpError> {
     let Ok(confirm) = tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await else {
         return Err(AmqpError::ConfirmTimeout(CONFIRM_TIMEOUT.as_secs()));
     };

@@ -258,6 +258,7 @@ pub(crate) fn build(r: &mut Resolver<'_>) -> Result<Settings, ConfigError> {
         indexer,
         search,
         knowledge,
+        hunt: super::hunt::build(r)?,
     })
 }
 

@@ -14,6 +14,7 @@
 //! `_`, because several options contain `_` inside one word (`VERIFY_TLS`).
 
 mod build;
+pub mod hunt;
 pub mod listen;
 pub mod load;
 pub mod names;
@@ -23,6 +24,7 @@ mod resolve;
 pub mod schema;
 pub mod table;
 
+pub use hunt::HuntSettings;
 pub use listen::{EnrichmentResolution, ListenApi, ListenProtocol, ListenSettings, ListenTls};
 pub use options::*;
 
@@ -69,6 +71,8 @@ pub struct Settings {
     pub indexer: IndexerSettings,
     pub search: SearchOptions,
     pub knowledge: KnowledgeOptions,
+    /// `WAZUH_HUNT_*`: continuous hunting.
+    pub hunt: HuntSettings,
 }
 
 /// `opencti.*`

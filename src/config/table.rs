@@ -264,6 +264,13 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("WAZUH_MAX_NOTE_CHARS", "wazuh.max_note_chars", Some("60000"), "Maximum characters of one note.").kind(int(100, 10_000_000)),
     opt("WAZUH_MAX_CONTEXT_ALERTS", "wazuh.max_context_alerts", Some("50"), "Alerts used to build context objects.").kind(int(0, 10_000)),
     opt("WAZUH_SCHEMA", "wazuh.schema", Some("auto"), "Wazuh schema of the indexer: auto (detected at start-up), 4.x (wazuh-alerts-*), 5.x (wazuh-findings-v5*), 4.x+5.x (both, one answer); see docs/wazuh5.md.").kind(Kind::Choice(&["auto", "4.x", "5.x", "4.x+5.x"])),
+    // --- hunt
+    opt("WAZUH_HUNT_ENABLED", "wazuh.hunt.enabled", Some("false"), "Continuous hunting: every interval, look for new alerts matching the platform's indicators and enrich those that match (see docs/hunt.md).").kind(Kind::Bool),
+    opt("WAZUH_HUNT_INTERVAL", "wazuh.hunt.interval", Some("5m"), "Time between two hunting cycles (at least 5s).").kind(Kind::Duration),
+    opt("WAZUH_HUNT_OVERLAP", "wazuh.hunt.overlap", Some("1m"), "Each hunting window starts this much before the previous one ended (alerts indexed late); shorter than the interval.").kind(Kind::Duration),
+    opt("WAZUH_HUNT_MAX_WINDOW", "wazuh.hunt.max_window", Some("1h"), "Longest time one hunting search covers; missed time is caught up in windows of at most this length.").kind(Kind::Duration),
+    opt("WAZUH_HUNT_CATCH_UP", "wazuh.hunt.catch_up", Some("24h"), "How far back hunting resumes after downtime; older missed time is skipped with a warning.").kind(Kind::Duration),
+    opt("WAZUH_HUNT_MAX_INDICATORS", "wazuh.hunt.max_indicators", Some("200000"), "Most indicators hunted; beyond it hunting stops with an error in the log and /ready.").kind(int(1, 10_000_000)),
     // --- indexer
     req("WAZUH_OPENSEARCH_URL", "wazuh.opensearch.url", "Wazuh indexer URL (http/https, with port).").kind(Kind::Url),
     opt("WAZUH_OPENSEARCH_USERNAME", "wazuh.opensearch.username", Some(""), "Indexer user (basic auth)."),

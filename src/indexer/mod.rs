@@ -451,6 +451,15 @@ impl IndexerClient {
         Ok(result)
     }
 
+    /// A search whose body is the caller's (the detection pages of continuous hunting): the
+    /// answer as JSON, with the timeout, retries, in-flight limit and 5.x translation of every
+    /// search.
+    pub async fn search_raw(&self, index: &str, body: &Value) -> Result<Value, IndexerError> {
+        let bytes = self.send_search(&self.search_path(index, ""), body).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))
+    }
+
     /// The statistics of a search whose total exceeds its sample: one more request — the
     /// few fields they need of every matching alert when there are at most
     /// [`Self::with_max_facts_fetch`] of them, else the lean aggregation tree — and, rarely (the tree overflowed:

@@ -142,6 +142,21 @@ pub const READ_INDICATOR: &str = "query ReadIndicator($id: String!) {
 /// Tool names (to link alerts to known tools).
 pub const LIST_TOOLS: &str = "query ListTools { tools(first: 500) { edges { node { name } } } }";
 
+/// Continuous hunting: one page of indicators, oldest change first, so that a listing resumed
+/// from the last `updated_at` seen misses nothing (filters: see `hunt::indicator_filters`).
+pub const HUNT_INDICATORS: &str = "query HuntIndicators($first: Int, $after: ID, $filters: FilterGroup) {
+  indicators(first: $first, after: $after, orderBy: updated_at, orderMode: asc, filters: $filters) {
+    edges { node { id standard_id pattern pattern_type revoked valid_until x_opencti_score x_opencti_detection updated_at objectMarking { standard_id definition_type definition } } }
+    pageInfo { endCursor hasNextPage }
+  }
+}";
+
+/// Continuous hunting: the work that shows an indicator's hunt result in the platform.
+pub const HUNT_WORK_ADD: &str =
+    "mutation HuntWorkAdd($connectorId: String!, $friendlyName: String) {
+  workAdd(connectorId: $connectorId, friendlyName: $friendlyName) { id }
+}";
+
 /// Every operation, by name.
 pub const ALL: &[(&str, &str)] = &[
     ("about", ABOUT),
@@ -162,6 +177,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("readObservableIndicators", READ_OBSERVABLE_INDICATORS),
     ("readIndicator", READ_INDICATOR),
     ("listTools", LIST_TOOLS),
+    ("huntIndicators", HUNT_INDICATORS),
+    ("huntWorkAdd", HUNT_WORK_ADD),
 ];
 
 /// Operations a given schema generation does not support, with the fallback the client uses.

@@ -23,6 +23,8 @@ pub struct Registration {
     pub push_routing: String,
     /// The keys that sign the platform's HTTP callbacks (OpenCTI 7, API listen protocol only).
     pub jwks: Option<String>,
+    /// The connector state the platform keeps for this connector id (`None`: none, or reset).
+    pub state: Option<String>,
 }
 
 /// The registration input, restricted to the fields the platform's `RegisterConnectorInput` has.
@@ -135,6 +137,7 @@ pub fn parse_registration(data: &Value, overrides: &MqOverrides) -> Result<Regis
         push_exchange: need("/config/push_exchange")?,
         push_routing: need("/config/push_routing")?,
         jwks: s("/jwks").filter(|j| !j.is_empty()),
+        state: stored_state(r.get("connector_state")),
     })
 }
 
@@ -190,10 +193,12 @@ pub async fn ping(
     client: &OpenCtiClient,
     connector_id: &str,
     queue_messages: u32,
-) -> Result<(), ApiError> {
+    state: Option<&str>,
+) -> Result<Option<String>, ApiError> {
     let vars = json!({
         "id": connector_id,
-        "state": "null",
+        // The platform stores whatever the ping carries (pycti sends `"null"` without a state).
+        "state": state.unwrap_or("null"),
         "connectorInfo": {
             "run_and_terminate": false,
             "buffering": false,
@@ -203,10 +208,17 @@ pub async fn ping(
             "last_run_datetime": null,
         }
     });
-    client
-        .query(operations::PING_CONNECTOR, vars, None)
-        .await
-        .map(drop)
+    let data = client.query(operations::PING_CONNECTOR, vars, None).await?;
+    Ok(stored_state(data.pointer("/pingConnector/connector_state")))
+}
+
+/// A `connector_state` as the platform returns it: a string holding JSON, where `"null"`, an
+/// empty string or a JSON null mean no state.
+pub fn stored_state(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "null")
+        .map(String::from)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! contact with the Wazuh indexer succeeded) and `opencti_reachable` (OpenCTI's circuit breaker is
 //! closed). The connector is *ready* only when all four hold:
 //! before that, or while the indexer is down, an orchestrator should not count it as serving.
+//! With continuous hunting on, a fifth: `hunt_current` (the last hunting window ended less than
+//! three intervals ago, or this replica is not the hunter).
 //! Liveness (`/health`) needs none of them — a process that answers HTTP is alive, and restarting
 //! it would not fix an unreachable indexer.
 
@@ -25,6 +27,7 @@ struct Flags {
     consuming: AtomicBool,
     indexer_reachable: AtomicBool,
     opencti_unreachable: AtomicBool,
+    hunt_behind: AtomicBool,
 }
 
 /// The flags at one instant, and what follows from them (the `/ready` JSON body).
@@ -34,6 +37,7 @@ pub struct Snapshot {
     pub consuming: bool,
     pub indexer_reachable: bool,
     pub opencti_reachable: bool,
+    pub hunt_current: bool,
 }
 
 /// The `/ready` response body.
@@ -54,6 +58,7 @@ impl Snapshot {
             ("consuming", self.consuming),
             ("indexer_reachable", self.indexer_reachable),
             ("opencti_reachable", self.opencti_reachable),
+            ("hunt_current", self.hunt_current),
         ]
         .into_iter()
         .filter(|(_, ok)| !ok)
@@ -84,12 +89,17 @@ impl Health {
     pub fn set_opencti_reachable(&self, v: bool) {
         self.inner.opencti_unreachable.store(!v, Ordering::Relaxed);
     }
+    /// Whether the hunter fell behind (its last window ended more than three intervals ago).
+    pub fn set_hunt_behind(&self, v: bool) {
+        self.inner.hunt_behind.store(v, Ordering::Relaxed);
+    }
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             registered: self.inner.registered.load(Ordering::Relaxed),
             consuming: self.inner.consuming.load(Ordering::Relaxed),
             indexer_reachable: self.inner.indexer_reachable.load(Ordering::Relaxed),
             opencti_reachable: !self.inner.opencti_unreachable.load(Ordering::Relaxed),
+            hunt_current: !self.inner.hunt_behind.load(Ordering::Relaxed),
         }
     }
     pub fn readiness(&self) -> Readiness {
@@ -109,6 +119,7 @@ mod tests {
                 consuming: bits & 2 != 0,
                 indexer_reachable: bits & 4 != 0,
                 opencti_reachable: bits & 8 != 0,
+                hunt_current: true,
             };
             let r = s.readiness();
             assert_eq!(r.ready, bits == 15, "{s:?}");

@@ -179,6 +179,7 @@ struct Inner {
     dependency_up: Family<DependencyLabels, Gauge>,
     dependency_outages: Family<DependencyLabels, Counter>,
     ready: Gauge,
+    hunt: super::hunt_metrics::HuntMetrics,
     /// Serialises state transitions so the three `state` series never show two 1s.
     current_state: Mutex<State>,
 }
@@ -427,6 +428,7 @@ impl Metrics {
                 .inc_by(0);
         }
 
+        let hunt = super::hunt_metrics::HuntMetrics::register(r);
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -454,6 +456,7 @@ impl Metrics {
                 dependency_up,
                 dependency_outages,
                 ready,
+                hunt,
                 current_state: Mutex::new(State::Idle),
             }),
         }
@@ -503,6 +506,11 @@ impl Metrics {
     pub fn search_failed(&self, duration: Duration) {
         self.inner.search_duration.observe(duration.as_secs_f64());
         self.inner.search_errors.inc();
+    }
+
+    /// The continuous hunting series.
+    pub fn hunt(&self) -> &super::hunt_metrics::HuntMetrics {
+        &self.inner.hunt
     }
 
     /// The adaptive limit of searches in flight at the indexer changed to `limit`.

@@ -3,6 +3,7 @@
 //! records and exposes them.
 
 pub mod health;
+pub mod hunt_metrics;
 pub mod metrics;
 pub mod server;
 

@@ -13,6 +13,7 @@ mod delivery;
 pub mod directory;
 pub mod handler;
 pub mod heartbeat;
+pub mod hunt;
 pub mod listen;
 mod listen_tls;
 pub mod observer;
@@ -148,7 +149,15 @@ pub async fn run_with(
     tracing::info!(connector_id = %reg.connector_id, listen = %reg.listen, "connector registered");
     health.set_registered(true);
     let ping_cancel = shutdown.child_token();
-    let pinger = heartbeat::start(&client, &reg.connector_id, &metrics, ping_cancel.clone()).await;
+    let state = heartbeat::StateCell::new(reg.state.clone());
+    let pinger = heartbeat::start(
+        &client,
+        &reg.connector_id,
+        &metrics,
+        state.clone(),
+        ping_cancel.clone(),
+    )
+    .await;
 
     // API listening: OpenCTI's worker consumes the listen queue and calls the connector over
     // HTTP, so the broker is used (if at all) only to push results.
@@ -188,6 +197,18 @@ pub async fn run_with(
             }
         }
     });
+    let hunter = hunt::spawn(
+        hunt::HuntDeps {
+            settings: settings.clone(),
+            client: client.clone(),
+            ctx: ctx.clone(),
+            metrics: metrics.clone(),
+            health: health.clone(),
+            state,
+            reg: reg.clone(),
+        },
+        shutdown.child_token(),
+    );
     let shared = Arc::new(Shared {
         settings: settings.clone(),
         client,
@@ -233,6 +254,9 @@ pub async fn run_with(
     };
     ping_cancel.cancel();
     let _ = pinger.await;
+    if let Some(h) = hunter {
+        h.abort();
+    }
     indexer_watch.abort();
     opencti_watch.abort();
     if let Some(s) = ops_server {

@@ -21,6 +21,7 @@ mod config_schema_validate;
 mod demo;
 mod e2e_ops;
 mod e2e_pipeline;
+mod hunt;
 mod indexer_cost;
 mod indexer_fixture;
 mod indexer_osmem;

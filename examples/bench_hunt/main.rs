@@ -1,0 +1,216 @@
+//! Benchmark of a continuous hunting cycle's detection (see `BENCHMARKS.md`; run it with
+//! `scripts/bench-hunt`).
+//!
+//! 1. Loads the deterministic 100,000-alert corpus of the end-to-end benchmark into osmem-server.
+//! 2. For 10,000 and 100,000 indicators (half IPv4 addresses, three tenths domains, two tenths
+//!    SHA-256 hashes; among them the corpus's tier values, so some match), builds the detection
+//!    plan and runs one cycle's detection over the newest 1,000 alerts — the "new alerts since
+//!    the last cycle" — with the connector's own indexer client: every request paged, every hit
+//!    attributed.
+//! 3. Reports the cycle's wall time, the number of indexer requests, the connector's CPU time
+//!    (this process: plan + requests + attribution), osmem-server's CPU time, the process's peak
+//!    RSS, and checks the indicators found against the ones whose values the window's alerts
+//!    hold (computed independently from the generated documents).
+
+#[path = "../bench_e2e/corpus.rs"]
+mod corpus;
+#[path = "../../tests/testkit/mod.rs"]
+#[allow(dead_code)]
+mod testkit;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use connector_wazuh::config::load::{load, LoadInput};
+use connector_wazuh::hunt::detect::{DetectionPlan, Huntable};
+use connector_wazuh::indexer::IndexerClient;
+use corpus::Kind;
+use serde_json::Value;
+use testkit::osmem::{sample_alerts, Osmem};
+
+const ALERTS: u64 = 100_000;
+const NEW: u64 = 1_000;
+const PAGE: usize = 5_000;
+
+fn cpu_ms(pid: u32) -> f64 {
+    let tck = 100.0;
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    let Some(rest) = s.rfind(')').map(|i| &s[i + 2..]) else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 * 1000.0 / tck
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn timestamp(doc: &Value) -> DateTime<Utc> {
+    doc["@timestamp"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// `n` indicators: the tier values of three kinds first, then unique values no alert holds.
+fn indicators(n: usize) -> Vec<(Huntable, Kind, String)> {
+    let mut out = Vec::new();
+    let pattern = |k: Kind, v: &str| match k {
+        Kind::Ipv4 => format!("[ipv4-addr:value = '{v}']"),
+        Kind::Domain => format!("[domain-name:value = '{v}']"),
+        _ => format!("[file:hashes.'SHA-256' = '{v}']"),
+    };
+    let kinds = [Kind::Ipv4, Kind::Domain, Kind::FileSha256];
+    for k in kinds {
+        for (tag, _) in corpus::tiers(ALERTS) {
+            out.push((k, k.value(&tag)));
+        }
+    }
+    let mut i = 0u64;
+    while out.len() < n {
+        let k = match i % 10 {
+            0..=4 => Kind::Ipv4,
+            5..=7 => Kind::Domain,
+            _ => Kind::FileSha256,
+        };
+        let v = match k {
+            Kind::Ipv4 => format!("198.{}.{}.{}", 18 + (i >> 16) % 2, (i >> 8) & 255, i & 255),
+            Kind::Domain => format!("hunt{i}.unseen.example"),
+            _ => format!("{:064x}", i as u128 * 0x9e37_79b9_7f4a_7c15),
+        };
+        out.push((k, v));
+        i += 1;
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(j, (k, v))| {
+            (
+                Huntable {
+                    id: format!("indicator-{j}"),
+                    pattern: pattern(k, &v),
+                    pattern_type: "stix".into(),
+                },
+                k,
+                v,
+            )
+        })
+        .collect()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .nth(1)
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    let os = Osmem::start().await;
+    let osmem_pid = os.pid().expect("osmem pid");
+    os.apply_wazuh_template().await;
+    let samples = sample_alerts();
+    let t = Instant::now();
+    let mut n = 0u64;
+    let mut window_docs = Vec::new();
+    while n < ALERTS {
+        let end = (n + 10_000).min(ALERTS);
+        let batch: Vec<Value> = (n..end)
+            .map(|i| corpus::alert(&samples, i, ALERTS))
+            .collect();
+        for (j, d) in batch.iter().enumerate() {
+            if n + j as u64 >= ALERTS - NEW {
+                window_docs.push(d.clone());
+            }
+        }
+        os.bulk_index(corpus::INDEX, batch).await;
+        n = end;
+    }
+    eprintln!("corpus loaded in {:.1} s", t.elapsed().as_secs_f64());
+    let from = timestamp(&window_docs[0]);
+    let to = timestamp(&window_docs[window_docs.len() - 1]) + chrono::Duration::milliseconds(1);
+    let env: HashMap<String, String> = [
+        ("OPENCTI_URL", "http://127.0.0.1:1"),
+        ("OPENCTI_TOKEN", "bench"),
+        ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
+        ("WAZUH_OPENSEARCH_URL", os.url.as_str()),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "120s"),
+        ("WAZUH_SCHEMA", "4.x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let settings = load(&LoadInput { file: None, env }).expect("settings");
+    let indexer = IndexerClient::new(&settings.indexer).expect("indexer client");
+    let window_text: String = window_docs.iter().map(Value::to_string).collect();
+
+    let mut report = String::new();
+    let _ = writeln!(report, "| indicators | plan ms | cycle wall ms | indexer requests | connector CPU ms | osmem CPU ms | peak RSS MB | indicators hit (expected) |");
+    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
+    for size in sizes {
+        let all = indicators(size);
+        // Expected: the indicators whose value the window's alerts hold (the generator writes
+        // values whole, and none contains another).
+        let expected: BTreeSet<String> = all
+            .iter()
+            .filter(|(_, _, v)| window_text.contains(&format!("\"{v}\"")))
+            .map(|(h, _, _)| h.id.clone())
+            .collect();
+        let huntable: Vec<Huntable> = all.into_iter().map(|(h, _, _)| h).collect();
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let me = std::process::id();
+        let (cpu0, os0) = (cpu_ms(me), cpu_ms(osmem_pid));
+        let t = Instant::now();
+        let plan = DetectionPlan::new(&huntable, &settings.search);
+        let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
+        let mut found = BTreeSet::new();
+        let mut requests = 0;
+        for req in plan.requests(&from, &to, "@timestamp", PAGE) {
+            let mut body = req.body.clone();
+            loop {
+                let a = indexer
+                    .search_raw(&settings.indexer.index, &body)
+                    .await
+                    .expect("detection search");
+                requests += 1;
+                let hits = a["hits"]["hits"].as_array().cloned().unwrap_or_default();
+                for h in &hits {
+                    found.extend(plan.attribute(&req, h));
+                }
+                match hits.last().and_then(|h| h.get("sort")) {
+                    Some(s) if hits.len() >= PAGE => body["search_after"] = s.clone(),
+                    _ => break,
+                }
+            }
+        }
+        let wall = t.elapsed().as_secs_f64() * 1000.0;
+        let (cpu1, os1) = (cpu_ms(me), cpu_ms(osmem_pid));
+        let _ = writeln!(
+            report,
+            "| {size} | {plan_ms:.0} | {wall:.0} | {requests} | {:.0} | {:.0} | {:.1} | {} ({}) |",
+            cpu1 - cpu0,
+            os1 - os0,
+            peak_rss_mb(),
+            found.len(),
+            expected.len()
+        );
+        assert_eq!(
+            found, expected,
+            "the indicators found differ from those the window holds"
+        );
+    }
+    println!("{report}");
+}
