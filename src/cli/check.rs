@@ -357,6 +357,7 @@ pub async fn run(settings: &Settings) -> Vec<Line> {
     )];
     lines.extend(check_opencti(settings).await);
     lines.extend(check_indexer(settings).await);
+    lines.extend(super::check_hunt::lines(settings).await);
     if let Some(d) = &settings.connector.send_to_directory {
         let dir = crate::runtime::directory::BundleDirectory::open(d, &settings.connector);
         lines.push(match dir {

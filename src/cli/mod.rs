@@ -5,6 +5,7 @@
 //! only parses arguments and prints.
 
 pub mod check;
+pub mod check_hunt;
 pub mod check_schema;
 pub mod config_view;
 pub mod enrich;

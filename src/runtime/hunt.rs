@@ -310,7 +310,14 @@ impl Hunter {
         } else {
             self.set.newest_update.clone()
         };
-        let listed = list(deps, &indicators::filters(since.as_deref(), k, now)).await?;
+        let bound = deps
+            .settings
+            .hunt
+            .max_indicators
+            .saturating_mul(2)
+            .max(LIST_PAGE);
+        let filters = indicators::filters(since.as_deref(), k, now);
+        let listed = list_indicators(&deps.client, &filters, bound).await?;
         if full {
             let mut fresh = IndicatorSet::default();
             fresh.apply(listed, k, now);
@@ -427,19 +434,16 @@ impl Hunter {
     }
 }
 
-/// Every page of a listing.
-async fn list(deps: &HuntDeps, filters: &Value) -> Result<Vec<Listed>, HuntError> {
+/// Every page of a listing (at most `bound` indicators, else an error).
+pub async fn list_indicators(
+    client: &OpenCtiClient,
+    filters: &Value,
+    bound: usize,
+) -> Result<Vec<Listed>, HuntError> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
-    let bound = deps
-        .settings
-        .hunt
-        .max_indicators
-        .saturating_mul(2)
-        .max(LIST_PAGE);
     loop {
-        let data = deps
-            .client
+        let data = client
             .query(
                 operations::HUNT_INDICATORS,
                 json!({"first": LIST_PAGE, "after": after, "filters": filters}),
