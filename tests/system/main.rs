@@ -42,6 +42,7 @@ mod search_fields;
 mod stix_ids;
 mod stix_oasis;
 mod test_opencti;
+mod test_opencti_hunt;
 mod testkit_helpers;
 mod wazuh5;
 mod wazuh5_mixed;

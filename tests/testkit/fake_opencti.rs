@@ -7,7 +7,9 @@
 //!   that version's schema), `registerConnector` (queues declared in the real RabbitMQ as protocol
 //!   §3.1), `pingConnector`, `workEdit` (work states and messages recorded), `stixBundlePush`,
 //!   `playbookStepExecution`, `stix`/`stixCoreObject`/`stixCyberObservable`/`indicator` (entities
-//!   the test added; null for deleted ones), `tools`.
+//!   the test added; null for deleted ones), `tools`; for continuous hunting ([`hunt`]): the
+//!   `indicators` listing (filters, `updated_at` order, cursor paging), `workAdd`, `connector`,
+//!   and the connector's state (`pingConnector(state:)`, reset like the platform).
 //! * Misbehaves on command ([`FakeOpenCti::fail_next`]: HTTP 500 or a hang for the next N calls).
 //! * Consumes the push queue like the worker: decodes the base64 content and records the objects
 //!   per work id, accounting expectations like the platform.
@@ -47,6 +49,8 @@ use lapin::{BasicProperties, Connection, ExchangeKind};
 use serde_json::{json, Value};
 
 use super::rabbit;
+
+pub mod hunt;
 
 pub const SCHEMA_VERSIONS: &[&str] = &["6.4.5", "6.6.10", "6.8.10", "6.9.17"];
 /// Key id of the fake platform's callback-signing key.
@@ -169,6 +173,8 @@ struct Inner {
     /// call must carry, and the calls it turned away.
     gate: Option<(String, String)>,
     gate_refusals: Vec<String>,
+    /// Indicator `updated_at`s, named works, the connector's state ([`hunt`]).
+    hunt: hunt::HuntState,
 }
 
 struct App {
@@ -289,6 +295,9 @@ impl FakeOpenCti {
         let id = stix["id"].as_str().unwrap().to_string();
         let mut g = self.app.inner.lock().unwrap();
         g.deleted.remove(&id);
+        if stix["type"] == "indicator" {
+            g.hunt.touch(&id);
+        }
         g.entities.insert(id.clone(), stix);
         id
     }
@@ -722,6 +731,17 @@ fn tlp_name(id: &str) -> Option<&'static str> {
     })
 }
 
+/// `objectMarking` of an entity: its `object_marking_refs` (TLP ids get their definitions).
+fn object_marking(e: &Value) -> Vec<Value> {
+    e["object_marking_refs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str())
+        .map(|m| json!({"id": m, "standard_id": m, "definition_type": if tlp_name(m).is_some() { "TLP" } else { "statement" }, "definition": tlp_name(m).unwrap_or(m)}))
+        .collect()
+}
+
 async fn declare_queues(conn: &Connection, id: &str) {
     let ch = rabbit::channel(conn).await;
     for ex in [CONNECTOR_EXCHANGE, WORKER_EXCHANGE] {
@@ -1024,7 +1044,12 @@ async fn graphql(
     }
     let mut data = serde_json::Map::new();
     for (field, sub, args) in &fields {
-        match answer(&app, s, field, sub, args, &vars) {
+        let answered = match hunt::answer(&app, field, args, &vars) {
+            Some(Err(msg)) => return refuse(StatusCode::OK, &msg, "UNSUPPORTED_BY_TEST_OPENCTI"),
+            Some(Ok(v)) => Some(v),
+            None => answer(&app, s, field, sub, args, &vars),
+        };
+        match answered {
             Some(v) => data.insert(field.clone(), v),
             None => {
                 let msg = format!("the test OpenCTI does not implement the root field `{field}`");
@@ -1083,14 +1108,14 @@ fn answer(
             } else {
                 Value::Null
             };
-            json!({"id": c, "connector_state": null, "jwks": jwks, "connector_user_id": CONNECTOR_USER_ID, "config": {
+            json!({"id": c, "connector_state": g.hunt.state(), "jwks": jwks, "connector_user_id": CONNECTOR_USER_ID, "config": {
                 "connection": {"host": "127.0.0.1", "vhost": "/", "use_ssl": false, "port": 5672, "user": "guest", "pass": "guest"},
                 "listen": format!("listen_{c}"), "listen_routing": format!("listen_routing_{c}"), "listen_exchange": CONNECTOR_EXCHANGE,
                 "push": format!("push_{c}"), "push_routing": format!("push_routing_{c}"), "push_exchange": WORKER_EXCHANGE}})
         }
         "pingConnector" => {
             g.pings += 1;
-            json!({"id": app.connector_id, "connector_state": null})
+            json!({"id": app.connector_id, "connector_state": g.hunt.ping(vars.get("state"))})
         }
         "workEdit" => {
             let w = g.works.entry(id.clone()).or_default();
@@ -1159,14 +1184,7 @@ fn answer(
         "stixCoreObject" => match visible(&g, &id) {
             None => Value::Null,
             Some(e) => {
-                let markings: Vec<Value> = e["object_marking_refs"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|m| m.as_str())
-                    .map(|m| json!({"id": m, "standard_id": m, "definition_type": if tlp_name(m).is_some() { "TLP" } else { "statement" }, "definition": tlp_name(m).unwrap_or(m)}))
-                    .collect();
-                json!({"id": id, "standard_id": id, "entity_type": e["type"], "objectMarking": markings})
+                json!({"id": id, "standard_id": id, "entity_type": e["type"], "objectMarking": object_marking(&e)})
             }
         },
         "stixCyberObservable" => match visible(&g, &id) {
