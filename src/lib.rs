@@ -19,6 +19,8 @@
 //! * [`schema`] — the Wazuh schema profiles (4.x alerts, 5.x WCS findings): envelope fields,
 //!   level keywords, the 5.x request translation and document normalisation, detection.
 //! * [`knowledge`] — alerts → STIX: systems, sightings, incidents, case, notes, context objects.
+//! * [`hunt`] — continuous hunting: many indicators → a few batched searches per time window,
+//!   and the indicators each hit proves matched.
 //!
 //! Shell:
 //! * [`indexer`] — the OpenSearch client of the Wazuh indexer.
@@ -39,6 +41,7 @@ pub mod amqp;
 pub mod cli;
 pub mod config;
 pub mod entity;
+pub mod hunt;
 pub mod indexer;
 pub mod knowledge;
 pub mod opencti;
