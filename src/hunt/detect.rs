@@ -9,12 +9,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::attribute::{candidates, normalise, text, values_at};
-use super::fields::{exclude_field, expansion_names, kind_fields, Read};
+use super::fields::{exclude_field, expansion_names, kind_fields, variants, Read};
 use crate::config::options::SearchOptions;
 use crate::pattern::{atoms::atoms, budget, parse, translate, unsupported_type_message};
 use crate::search::envelope::format_utc;
 use crate::search::ip::is_private;
-use crate::search::lookup::mac_variants;
 use crate::vocabulary::{Match, ValueKind};
 
 /// Most values in one `terms` list (OpenSearch refuses more than `index.max_terms_count`,
@@ -67,10 +66,10 @@ pub struct DetectRequest {
 
 /// A value of one kind, with the spellings the indicators wrote it in.
 #[derive(Debug, Clone)]
-struct Atom {
-    kind: ValueKind,
-    norm: String,
-    spellings: BTreeSet<String>,
+pub(super) struct Atom {
+    pub(super) kind: ValueKind,
+    pub(super) norm: String,
+    pub(super) spellings: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,52 +110,6 @@ pub fn with_search_after(body: &Value, sort: &Value) -> Value {
         obj.insert("search_after".into(), sort.clone());
     }
     next
-}
-
-fn ip_kind(kind: ValueKind) -> bool {
-    matches!(kind, ValueKind::Ip | ValueKind::SrcIp | ValueKind::DstIp)
-}
-
-/// Every spelling of an atom a field reading `read` may hold (a `terms` list compares exactly).
-fn variants(atom: &Atom, read: Read, mac_spellings: bool) -> BTreeSet<String> {
-    let mut base: BTreeSet<String> = atom.spellings.clone();
-    base.insert(atom.norm.clone());
-    match atom.kind {
-        k if ip_kind(k) => {
-            // Some decoders write IPv6 addresses with every group in full.
-            if let Ok(IpAddr::V6(a)) = atom.norm.parse::<IpAddr>() {
-                let full: Vec<String> = a.segments().iter().map(|g| format!("{g:04x}")).collect();
-                base.insert(full.join(":"));
-            }
-        }
-        k if k.default_match() == Match::CaseInsensitive => {
-            if matches!(k, ValueKind::Mac | ValueKind::SrcMac | ValueKind::DstMac) {
-                base.extend(mac_variants(&atom.norm, mac_spellings));
-            }
-            // `terms` has no case-insensitive form: the spellings sources use.
-            let folded: Vec<String> = base
-                .iter()
-                .flat_map(|s| [s.to_lowercase(), s.to_uppercase()])
-                .collect();
-            base.extend(folded);
-        }
-        _ => {}
-    }
-    match read {
-        Read::Whole => base,
-        Read::Dotted => base
-            .iter()
-            .flat_map(|s| {
-                let bare = s.strip_suffix('.').unwrap_or(s);
-                [bare.to_string(), format!("{bare}.")]
-            })
-            .collect(),
-        Read::Words => match atom.norm.parse::<IpAddr>() {
-            Ok(IpAddr::V4(_)) => BTreeSet::from([atom.norm.to_lowercase()]),
-            _ => BTreeSet::new(),
-        },
-        Read::Token(_) | Read::HashList | Read::UrlHost => BTreeSet::new(),
-    }
 }
 
 /// `(field, reads)` sorted by field, from `(field, kind, read)` triples.

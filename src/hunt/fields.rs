@@ -2,10 +2,13 @@
 //! ([`crate::vocabulary`]) seen through what a batched lookup can express.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
+use super::detect::Atom;
 use crate::config::options::SearchOptions;
 use crate::pattern::glob_match;
 use crate::search::fields as f;
+use crate::search::lookup::mac_variants;
 use crate::vocabulary::{Match, ValueKind};
 
 /// Concrete fields of Wazuh 4.x alerts that the vocabulary's field patterns (`*.srcip`,
@@ -176,4 +179,50 @@ pub(super) fn expansion_names(opts: &SearchOptions, given: &[String]) -> BTreeSe
         .collect();
     names.retain(|n| !numeric_fields.contains(n.as_str()));
     names
+}
+
+fn ip_kind(kind: ValueKind) -> bool {
+    matches!(kind, ValueKind::Ip | ValueKind::SrcIp | ValueKind::DstIp)
+}
+
+/// Every spelling of an atom a field reading `read` may hold (a `terms` list compares exactly).
+pub(super) fn variants(atom: &Atom, read: Read, mac_spellings: bool) -> BTreeSet<String> {
+    let mut base: BTreeSet<String> = atom.spellings.clone();
+    base.insert(atom.norm.clone());
+    match atom.kind {
+        k if ip_kind(k) => {
+            // Some decoders write IPv6 addresses with every group in full.
+            if let Ok(IpAddr::V6(a)) = atom.norm.parse::<IpAddr>() {
+                let full: Vec<String> = a.segments().iter().map(|g| format!("{g:04x}")).collect();
+                base.insert(full.join(":"));
+            }
+        }
+        k if k.default_match() == Match::CaseInsensitive => {
+            if matches!(k, ValueKind::Mac | ValueKind::SrcMac | ValueKind::DstMac) {
+                base.extend(mac_variants(&atom.norm, mac_spellings));
+            }
+            // `terms` has no case-insensitive form: the spellings sources use.
+            let folded: Vec<String> = base
+                .iter()
+                .flat_map(|s| [s.to_lowercase(), s.to_uppercase()])
+                .collect();
+            base.extend(folded);
+        }
+        _ => {}
+    }
+    match read {
+        Read::Whole => base,
+        Read::Dotted => base
+            .iter()
+            .flat_map(|s| {
+                let bare = s.strip_suffix('.').unwrap_or(s);
+                [bare.to_string(), format!("{bare}.")]
+            })
+            .collect(),
+        Read::Words => match atom.norm.parse::<IpAddr>() {
+            Ok(IpAddr::V4(_)) => BTreeSet::from([atom.norm.to_lowercase()]),
+            _ => BTreeSet::new(),
+        },
+        Read::Token(_) | Read::HashList | Read::UrlHost => BTreeSet::new(),
+    }
 }
