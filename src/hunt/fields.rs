@@ -1,5 +1,6 @@
 //! Which alert fields the hunt reads for each kind of value, and how: the vocabulary
-//! ([`crate::vocabulary`]) seen through what a batched lookup can express.
+//! ([`crate::vocabulary`]) seen through what a batched lookup can express; and the spellings
+//! of a value a `terms` list must hold, since `terms` compares exactly.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
