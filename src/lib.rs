@@ -19,6 +19,8 @@
 //! * [`schema`] — the Wazuh schema profiles (4.x alerts, 5.x WCS findings): envelope fields,
 //!   level keywords, the 5.x request translation and document normalisation, detection.
 //! * [`knowledge`] — alerts → STIX: systems, sightings, incidents, case, notes, context objects.
+//! * [`hunt`] — continuous hunting: many indicators → a few batched searches per time window,
+//!   and the indicators each hit proves matched.
 //!
 //! Shell:
 //! * [`indexer`] — the OpenSearch client of the Wazuh indexer.
@@ -29,7 +31,7 @@
 //! * [`opencti`] — the GraphQL client (which implements that trait), its operations,
 //!   registration and the request messages.
 //! * [`runtime`] — the daemon: registration, heartbeat, consumer, delivery, work reports,
-//!   shutdown.
+//!   continuous hunting ([`runtime::hunt`]), shutdown.
 //! * [`cli`] — the operator commands `check`, `enrich` and `config`.
 //!
 //! `src/main.rs` parses the command line and calls [`runtime::run`] or a [`cli`] command.

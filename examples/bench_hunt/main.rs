@@ -13,9 +13,9 @@
 //!    hold (computed independently from the generated documents).
 
 #[path = "../bench_e2e/corpus.rs"]
+#[allow(dead_code)]
 mod corpus;
 #[path = "../../tests/testkit/mod.rs"]
-#[allow(dead_code)]
 mod testkit;
 
 use std::collections::{BTreeSet, HashMap};
@@ -178,8 +178,11 @@ async fn main() {
         let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
         let mut found = BTreeSet::new();
         let mut requests = 0;
-        for req in plan.requests(&from, &to, "@timestamp", PAGE) {
-            let mut body = req.body.clone();
+        for i in 0..plan.len() {
+            let Some(mut req) = plan.request(i, &from, &to, "@timestamp", PAGE) else {
+                continue;
+            };
+            let mut body = std::mem::take(&mut req.body);
             loop {
                 let a = indexer
                     .search_raw(&settings.indexer.index, &body)
@@ -190,9 +193,9 @@ async fn main() {
                 for h in &hits {
                     found.extend(plan.attribute(&req, h));
                 }
-                match hits.last().and_then(|h| h.get("sort")) {
-                    Some(s) if hits.len() >= PAGE => body["search_after"] = s.clone(),
-                    _ => break,
+                match connector_wazuh::hunt::next_page(&body, &hits, PAGE, "@timestamp") {
+                    Some(next) => body = next,
+                    None => break,
                 }
             }
         }

@@ -8,6 +8,7 @@
 //! [`PatternError`] — a query is never silently wider than the pattern.
 
 pub mod ast;
+pub mod atoms;
 pub mod budget;
 mod cidr;
 mod matcher;
@@ -17,6 +18,7 @@ mod target;
 mod translate;
 
 pub use parser::{parse, MAX_DEPTH, MAX_PATTERN_LEN, MAX_TERMS};
+pub(crate) use target::glob_match;
 pub use translate::{translate, Translation};
 
 use crate::config::options::SearchOptions;

@@ -197,7 +197,7 @@ pub(super) fn target<'v>(
 }
 
 /// `*`-glob match of a field pattern against a concrete field name.
-pub(super) fn glob_match(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == name;

@@ -9,7 +9,7 @@
 //!    newest `updated_at` seen (a revoked, expired or re-marked indicator leaves it at once);
 //! 2. searches the windows since the checkpoint ([`crate::hunt::window`]) with the detection
 //!    plan ([`crate::hunt::detect`]): batched value lists, a few requests for any number of
-//!    indicators, paged with `search_after`;
+//!    indicators, paged by time;
 //! 3. for each indicator with hits: a work named after the cycle, and a request on the
 //!    connector's own listen queue, which any replica then handles like any other;
 //! 4. moves the checkpoint to the end of the last window searched in full: in the token it
@@ -246,8 +246,14 @@ impl Hunter {
                     return (reached, Err(HuntError::Other("no indexer client".into())));
                 };
                 let time_field = part.schema.profile().time_field;
-                for req in plan.requests(from, to, time_field, DETECT_PAGE) {
-                    let mut body = req.body.clone();
+                // One request built at a time: all the value lists of 100,000 indicators
+                // held at once would be tens of megabytes.
+                for i in 0..plan.len() {
+                    let Some(mut req) = plan.request(i, from, to, time_field, DETECT_PAGE) else {
+                        continue;
+                    };
+                    // Attribution reads only the request's part and label.
+                    let mut body = std::mem::take(&mut req.body);
                     for page in 0.. {
                         let answer = match indexer
                             .search_raw(&part.settings.indexer.index, &body)
@@ -268,16 +274,17 @@ impl Hunter {
                         for hit in hits {
                             found.extend(plan.attribute(&req, hit));
                         }
-                        let last_sort = hits.last().and_then(|h| h.get("sort")).cloned();
-                        match last_sort {
-                            Some(sort) if hits.len() >= DETECT_PAGE && page + 1 < MAX_PAGES => {
-                                body["search_after"] = sort;
-                            }
-                            Some(_) if hits.len() >= DETECT_PAGE => {
+                        match crate::hunt::next_page(&body, hits, DETECT_PAGE, time_field) {
+                            Some(next) if page + 1 < MAX_PAGES => body = next,
+                            Some(_) => {
                                 tracing::warn!(request = %req.label, pages = MAX_PAGES, "hunting: more matching alerts in this window than one cycle reads; the indicators found so far are enriched with exact totals");
                                 break;
                             }
-                            _ => break,
+                            None if hits.len() >= DETECT_PAGE => {
+                                tracing::warn!(request = %req.label, "hunting: a whole page of matching alerts shares one millisecond; the rest of that millisecond is left to the enrichment");
+                                break;
+                            }
+                            None => break,
                         }
                     }
                 }
