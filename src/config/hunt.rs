@@ -55,9 +55,9 @@ fn at_least(min: Duration) -> impl Fn(&str) -> Result<Duration, Bad> {
 pub(crate) fn build(r: &mut Resolver<'_>) -> Result<HuntSettings, ConfigError> {
     let s = HuntSettings {
         enabled: r.with("WAZUH_HUNT_ENABLED", parse_bool)?,
-        interval: r.with("WAZUH_HUNT_INTERVAL", at_least(Duration::from_secs(5)))?,
+        interval: r.with("WAZUH_HUNT_INTERVAL", at_least(Duration::from_secs(1)))?,
         overlap: r.with("WAZUH_HUNT_OVERLAP", parse_duration)?,
-        max_window: r.with("WAZUH_HUNT_MAX_WINDOW", at_least(Duration::from_secs(5)))?,
+        max_window: r.with("WAZUH_HUNT_MAX_WINDOW", at_least(Duration::from_secs(1)))?,
         catch_up: r.with("WAZUH_HUNT_CATCH_UP", parse_duration)?,
         max_indicators: r.with("WAZUH_HUNT_MAX_INDICATORS", |s| {
             parse_int(s, 1usize, 10_000_000)

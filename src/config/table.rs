@@ -266,7 +266,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("WAZUH_SCHEMA", "wazuh.schema", Some("auto"), "Wazuh schema of the indexer: auto (detected at start-up), 4.x (wazuh-alerts-*), 5.x (wazuh-findings-v5*), 4.x+5.x (both, one answer); see docs/wazuh5.md.").kind(Kind::Choice(&["auto", "4.x", "5.x", "4.x+5.x"])),
     // --- hunt
     opt("WAZUH_HUNT_ENABLED", "wazuh.hunt.enabled", Some("false"), "Continuous hunting: every interval, look for new alerts matching the platform's indicators and enrich those that match (see docs/hunt.md).").kind(Kind::Bool),
-    opt("WAZUH_HUNT_INTERVAL", "wazuh.hunt.interval", Some("5m"), "Time between two hunting cycles (at least 5s).").kind(Kind::Duration),
+    opt("WAZUH_HUNT_INTERVAL", "wazuh.hunt.interval", Some("5m"), "Time between two hunting cycles (at least 1s).").kind(Kind::Duration),
     opt("WAZUH_HUNT_OVERLAP", "wazuh.hunt.overlap", Some("1m"), "Each hunting window starts this much before the previous one ended (alerts indexed late); shorter than the interval.").kind(Kind::Duration),
     opt("WAZUH_HUNT_MAX_WINDOW", "wazuh.hunt.max_window", Some("1h"), "Longest time one hunting search covers; missed time is caught up in windows of at most this length.").kind(Kind::Duration),
     opt("WAZUH_HUNT_CATCH_UP", "wazuh.hunt.catch_up", Some("24h"), "How far back hunting resumes after downtime; older missed time is skipped with a warning.").kind(Kind::Duration),

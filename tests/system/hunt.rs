@@ -15,9 +15,9 @@ use crate::testkit::e2e::{connector, get, indexer_with, metric, pushed, ssh_aler
 use crate::testkit::fake_opencti::{FakeOpenCti, TLP_GREEN, TLP_RED};
 use crate::testkit::rabbit;
 
-const IP: &str = "203.0.113.7";
-const IP_RED: &str = "203.0.113.8";
-const IP_QUIET: &str = "198.51.100.9";
+const IP: &str = "45.83.64.77";
+const IP_RED: &str = "45.83.64.78";
+const IP_QUIET: &str = "91.198.174.192";
 const SHA256: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 fn env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
