@@ -254,6 +254,11 @@ impl Hunter {
                     };
                     // Attribution reads only the request's part and label.
                     let mut body = std::mem::take(&mut req.body);
+                    crate::search::envelope::narrow(
+                        &mut body,
+                        &part.settings.indexer,
+                        &part.settings.knowledge,
+                    );
                     for page in 0.. {
                         let answer = match indexer
                             .search_raw(&part.settings.indexer.index, &body)

@@ -210,6 +210,54 @@ fn field_matches(list: &[crate::config::FieldMatch]) -> Vec<Value> {
         .collect()
 }
 
+/// What every search of the connector is narrowed by, whatever it looks for: the include
+/// matches and raw filter clauses (ANDed), and the exclude matches, excluded rules and
+/// dashboard sample data (`must_not`). Hunting's detection requests carry them too, so that
+/// they find no alert the enrichment that follows would not count.
+pub fn narrowing(
+    settings: &IndexerSettings,
+    knowledge: &KnowledgeOptions,
+) -> (Vec<Value>, Vec<Value>) {
+    let mut filter = field_matches(&settings.include_match);
+    filter.extend(settings.filter.iter().cloned());
+    let mut must_not = field_matches(&settings.exclude_match);
+    if !knowledge.rule_exclude_list.is_empty() {
+        // Excluded rules are filtered by the indexer, so totals and stats stay exact.
+        let ids: Vec<&str> = knowledge
+            .rule_exclude_list
+            .iter()
+            .map(String::as_str)
+            .collect();
+        must_not.push(json!({"terms": {f::RULE_ID_FIELD: ids}}));
+    }
+    if settings.exclude_sample_data {
+        must_not.push(json!({"exists": {"field": f::SAMPLE_DATA_FIELD}}));
+    }
+    (filter, must_not)
+}
+
+/// `body` (a search whose query is a `bool`) narrowed like every search ([`narrowing`]), with
+/// the server-side timeout of the client.
+pub fn narrow(body: &mut Value, settings: &IndexerSettings, knowledge: &KnowledgeOptions) {
+    let (filter, must_not) = narrowing(settings, knowledge);
+    if let Some(b) = body
+        .pointer_mut("/query/bool")
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(Value::Array(f)) = b.get_mut("filter") {
+            f.extend(filter);
+        } else if !filter.is_empty() {
+            b.insert("filter".into(), Value::Array(filter));
+        }
+        if !must_not.is_empty() {
+            b.insert("must_not".into(), Value::Array(must_not));
+        }
+    }
+    if let Some(o) = body.as_object_mut() {
+        o.insert("timeout".into(), json!(duration_value(settings.timeout)));
+    }
+}
+
 impl SearchRequest {
     /// Wraps `query` (from [`super::query::build`]) into the full request body.
     pub fn new(
@@ -224,24 +272,8 @@ impl SearchRequest {
         if let Some(start) = window_start(settings.search_after.as_ref(), now) {
             filter.push(json!({"range": {f::TIMESTAMP_FIELD: {"gte": start}}}));
         }
-        let include = field_matches(&settings.include_match);
-        let exclude = field_matches(&settings.exclude_match);
-        filter.extend(include);
-        // The raw filter clauses narrow the search: they are ANDed with everything else.
-        filter.extend(settings.filter.iter().cloned());
-        let mut must_not = exclude;
-        if !knowledge.rule_exclude_list.is_empty() {
-            // Excluded rules are filtered by the indexer, so totals and stats stay exact.
-            let ids: Vec<&str> = knowledge
-                .rule_exclude_list
-                .iter()
-                .map(String::as_str)
-                .collect();
-            must_not.push(json!({"terms": {f::RULE_ID_FIELD: ids}}));
-        }
-        if settings.exclude_sample_data {
-            must_not.push(json!({"exists": {"field": f::SAMPLE_DATA_FIELD}}));
-        }
+        let (narrowing, must_not) = narrowing(settings, knowledge);
+        filter.extend(narrowing);
         let mut bool_q = Map::new();
         bool_q.insert("filter".into(), Value::Array(filter));
         if !must_not.is_empty() {

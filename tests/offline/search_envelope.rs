@@ -183,3 +183,34 @@ fn aggregations_are_bounded() {
     );
     assert_eq!(aggs["agents"]["aggs"]["sample"]["top_hits"]["size"], 1);
 }
+
+/// Hunting's detection requests are narrowed like every search: their query and time range
+/// stay first, the include/exclude matches, raw filters, excluded rules and sample data follow.
+#[test]
+fn detection_requests_are_narrowed_like_every_search() {
+    let mut s = settings();
+    s.include_match = vec![FieldMatch {
+        field: "agent.name".into(),
+        query: "web".into(),
+    }];
+    s.filter = vec![json!({"term": {"manager.name": "m1"}})];
+    let k = KnowledgeOptions {
+        rule_exclude_list: ["5710".to_string()].into_iter().collect(),
+        ..KnowledgeOptions::default()
+    };
+    let mut body = json!({"query": {"bool": {"filter": [{"range": {"@timestamp": {"gte": "a", "lt": "b"}}}], "should": [{"terms": {"data.srcip": ["1.2.3.4"]}}], "minimum_should_match": 1}}});
+    envelope::narrow(&mut body, &s, &k);
+    let b = &body["query"]["bool"];
+    assert_eq!(
+        b["filter"][0],
+        json!({"range": {"@timestamp": {"gte": "a", "lt": "b"}}})
+    );
+    assert_eq!(b["filter"][1], json!({"match": {"agent.name": "web"}}));
+    assert_eq!(b["filter"][2], json!({"term": {"manager.name": "m1"}}));
+    assert_eq!(b["should"], json!([{"terms": {"data.srcip": ["1.2.3.4"]}}]));
+    let must_not = b["must_not"].to_string();
+    for part in ["data.integration", "5710", "@sampledata"] {
+        assert!(must_not.contains(part), "{part} missing in {must_not}");
+    }
+    assert_eq!(body["timeout"], json!(envelope::duration_value(s.timeout)));
+}
