@@ -234,3 +234,37 @@ async fn invalid_configuration_is_a_fail_line() {
     assert!(l.contains("CONNECTOR_ID"), "{l}");
     assert!(l.contains("→ fix:"), "{l}");
 }
+
+/// With hunting on, `check` says how it would run, how many indicators it would hunt (the
+/// enrichment's gates applied to the platform's listing) and what the plan cannot cover.
+#[tokio::test]
+async fn hunting_lines_count_the_hunted_indicators_and_name_what_cannot_be_hunted() {
+    let os = Osmem::start().await;
+    os.load_sample_alerts().await;
+    let octi = FakeOpenCti::start("6.9.17").await;
+    use crate::testkit::fake_opencti::{TLP_GREEN, TLP_RED};
+    octi.add_hunt_indicator("[ipv4-addr:value = '45.83.64.77']", Some(TLP_GREEN));
+    octi.add_hunt_indicator("[domain-name:value = 'bad.example.net']", None);
+    octi.add_hunt_indicator("[ipv4-addr:value = '45.83.64.78']", Some(TLP_RED));
+    octi.add_hunt_indicator("[x-custom:thing = 'x']", None);
+    let revoked = octi.add_hunt_indicator("[ipv4-addr:value = '45.83.64.79']", None);
+    octi.revoke_indicator(&revoked);
+    let out = check(&env(&octi, &os.url, &[("WAZUH_HUNT_ENABLED", "true")])).await;
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    assert_status(out.line("hunting"), "ok");
+    assert!(out.line("hunting").contains("every 300s"), "{}", out.stdout);
+    // Listed: everything not revoked (4); hunted: not the red one (3).
+    let hunted = out.line("hunted indicators");
+    assert!(hunted.contains("3 of 4 listed"), "{hunted}");
+    let plan = out.line("hunting plan");
+    assert_status(plan, "warn");
+    assert!(plan.contains("domain 1") && plan.contains("ip 1"), "{plan}");
+    assert!(
+        plan.contains("1 cannot be hunted") && plan.contains("x-custom"),
+        "{plan}"
+    );
+    // Without hunting, no hunting line.
+    let out = check(&env(&octi, &os.url, &[])).await;
+    assert!(!out.has("hunting"), "{}", out.stdout);
+    octi.cleanup().await;
+}
