@@ -128,6 +128,19 @@ mod tests {
     }
 
     #[test]
+    fn a_hunter_that_fell_behind_is_not_ready() {
+        let h = Health::new();
+        h.set_registered(true);
+        h.set_consuming(true);
+        h.set_indexer_reachable(true);
+        assert!(h.readiness().ready);
+        h.set_hunt_behind(true);
+        assert_eq!(h.readiness().missing, ["hunt_current"]);
+        h.set_hunt_behind(false);
+        assert!(h.readiness().ready);
+    }
+
+    #[test]
     fn missing_names_the_failing_conditions_in_order() {
         let h = Health::new();
         assert_eq!(

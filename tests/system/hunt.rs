@@ -307,3 +307,47 @@ async fn two_replicas_elect_one_hunter_and_the_other_takes_over() {
     .await;
     octi.cleanup().await;
 }
+
+/// Wazuh 5: the findings (WCS fields) are hunted through the 5.x field table, the schema found
+/// at start-up as for enrichment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wazuh_5_findings_are_hunted() {
+    use crate::testkit::wazuh5::{findings, holding, load_findings};
+    let os = crate::testkit::osmem::Osmem::start().await;
+    load_findings(&os).await;
+    let (index, mut doc) = findings()
+        .into_iter()
+        .find(|(_, d)| d.pointer("/source/ip").and_then(Value::as_str) == Some("54.10.24.5"))
+        .expect("a finding from 54.10.24.5");
+    let before = holding("54.10.24.5")
+        .values()
+        .map(|(n, _, _)| n)
+        .sum::<u64>();
+    let octi = FakeOpenCti::start("6.9.17").await;
+    let ip = octi.add_hunt_indicator("[ipv4-addr:value = '54.10.24.5']", None);
+    octi.add_hunt_indicator(&format!("[ipv4-addr:value = '{IP_QUIET}']"), None);
+    let c = connector(&octi, &os.url, &env(&[]));
+    wait_for(30, "the first checkpoint", || checkpoint(&octi)).await;
+    assert!(hunts(&octi).is_empty(), "{:?}", hunts(&octi));
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    doc["@timestamp"] = json!(now);
+    doc["event"]["created"] = json!(now);
+    os.bulk_index(&index, vec![doc]).await;
+    let works = wait_for(30, "a hunt of the finding", || {
+        Some(hunts(&octi)).filter(|h| !h.is_empty())
+    })
+    .await;
+    assert_eq!(works.len(), 1, "{works:?}");
+    assert!(works[0].1.contains("54.10.24.5"));
+    let rec = octi.wait_for_work(&works[0].0).await;
+    assert!(!rec.in_error, "{rec:?}");
+    let objects = pushed(&octi, &works[0].0).await;
+    assert_eq!(sighted(&objects, &ip), before + 1, "{objects:#?}");
+    c.stop().await;
+    rabbit::delete(
+        &rabbit::connect().await,
+        &format!("hunt_{}", octi.connector_id),
+    )
+    .await;
+    octi.cleanup().await;
+}
