@@ -155,7 +155,7 @@ mod tests {
             body,
             serde_json::json!({"ready": false, "registered": true, "consuming": false,
                                "indexer_reachable": true, "opencti_reachable": true,
-                               "missing": ["consuming"]})
+                               "hunt_current": true, "missing": ["consuming"]})
         );
     }
 }
