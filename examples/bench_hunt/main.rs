@@ -174,7 +174,8 @@ async fn main() {
         let me = std::process::id();
         let (cpu0, os0) = (cpu_ms(me), cpu_ms(osmem_pid));
         let t = Instant::now();
-        let plan = DetectionPlan::new(&huntable, &settings.search);
+        let fields = connector_wazuh::runtime::hunt::indexer_fields(&indexer, &settings).await;
+        let plan = DetectionPlan::with_fields(&huntable, &settings.search, &fields);
         let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
         let mut found = BTreeSet::new();
         let mut requests = 0;

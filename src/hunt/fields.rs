@@ -227,3 +227,72 @@ pub(super) fn variants(atom: &Atom, read: Read, mac_spellings: bool) -> BTreeSet
         Read::Token(_) | Read::HashList | Read::UrlHost => BTreeSet::new(),
     }
 }
+
+/// Every field pattern of the vocabulary (`*.srcip`, `*sha256*`…): what the indexer is asked
+/// to expand into concrete fields ([`searchable_fields`]) before a plan is built.
+pub fn vocabulary_patterns(opts: &SearchOptions) -> Vec<String> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for kind in ValueKind::ALL {
+        for (field, _) in opts.vocabulary.of(*kind) {
+            if field.contains('*') {
+                out.insert(field.to_string());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The concrete fields of an indexer's `_field_caps` answer that a `terms` lookup can read:
+/// text-like and `ip` fields (numbers and dates are left out: `*.IP`-style patterns also cover
+/// port numbers), no metadata field.
+pub fn searchable_fields(field_caps: &serde_json::Value) -> Vec<String> {
+    const TYPES: &[&str] = &[
+        "keyword",
+        "constant_keyword",
+        "wildcard",
+        "text",
+        "match_only_text",
+        "ip",
+    ];
+    let Some(fields) = field_caps.get("fields").and_then(|f| f.as_object()) else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter(|(name, _)| !name.starts_with('_'))
+        .filter(|(_, types)| {
+            types
+                .as_object()
+                .is_some_and(|t| !t.is_empty() && t.keys().all(|k| TYPES.contains(&k.as_str())))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod discovery_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_fields_a_terms_lookup_can_read() {
+        let caps = json!({"fields": {
+            "data.srcip": {"ip": {}},
+            "data.virustotal.source.sha256": {"keyword": {}},
+            "data.IP": {"long": {}},
+            "data.mixed": {"keyword": {}, "long": {}},
+            "_id": {"_id": {}},
+        }});
+        let mut f = searchable_fields(&caps);
+        f.sort();
+        assert_eq!(f, vec!["data.srcip", "data.virustotal.source.sha256"]);
+        assert!(searchable_fields(&json!({})).is_empty());
+    }
+
+    #[test]
+    fn the_vocabulary_has_field_patterns_to_expand() {
+        let p = vocabulary_patterns(&SearchOptions::default());
+        assert!(p.iter().any(|f| f == "*sha256*"), "{p:?}");
+        assert!(p.iter().all(|f| f.contains('*')));
+    }
+}

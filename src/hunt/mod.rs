@@ -35,6 +35,7 @@ pub mod indicators;
 pub mod window;
 
 pub use detect::{next_page, DetectRequest, DetectionPlan, Huntable, PlanSummary};
+pub use fields::{searchable_fields, vocabulary_patterns};
 
 #[cfg(test)]
 mod tests;

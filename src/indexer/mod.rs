@@ -581,6 +581,23 @@ impl IndexerClient {
         Ok(resp.shards.total)
     }
 
+    /// `GET <index>/_field_caps` for `patterns`: the concrete fields the indices hold under
+    /// field patterns (continuous hunting looks values up field by field).
+    pub async fn field_caps(
+        &self,
+        index: &str,
+        patterns: &[String],
+    ) -> Result<Value, IndexerError> {
+        let fields: String =
+            url::form_urlencoded::byte_serialize(patterns.join(",").as_bytes()).collect();
+        let path = format!(
+            "{index}/_field_caps?fields={fields}&ignore_unavailable=true&allow_no_indices=true"
+        );
+        let bytes = self.send(&path, None).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))
+    }
+
     /// Is the indexer reachable with these credentials? (`GET /`, cluster banner).
     pub async fn ping(&self) -> Result<(), IndexerError> {
         self.send("", None).await.map(|_| ())

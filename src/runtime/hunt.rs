@@ -333,13 +333,9 @@ impl Hunter {
         if full {
             let mut fresh = IndicatorSet::default();
             fresh.apply(listed, k, now);
-            let changed = fresh.hunted.len() != self.set.hunted.len()
-                || fresh
-                    .hunted
-                    .iter()
-                    .zip(&self.set.hunted)
-                    .any(|(a, b)| a.0 != b.0 || a.1.pattern != b.1.pattern);
-            self.dirty |= changed || self.plans.is_empty();
+            // Hourly, the plan is rebuilt anyway: the indexer may hold new fields (a new
+            // decoder's, in today's index) under the vocabulary's field patterns.
+            self.dirty = true;
             self.set = fresh;
             self.full_at = Some(Instant::now());
         } else {
@@ -376,11 +372,18 @@ impl Hunter {
                 pattern_type: i.pattern_type.clone(),
             })
             .collect();
-        self.plans = view
-            .parts
-            .iter()
-            .map(|p| (p.clone(), DetectionPlan::new(&huntable, &p.settings.search)))
-            .collect();
+        let mut plans = Vec::new();
+        for p in &view.parts {
+            let fields = match &p.indexer {
+                Some(indexer) => indexer_fields(indexer, &p.settings).await,
+                None => Vec::new(),
+            };
+            plans.push((
+                p.clone(),
+                DetectionPlan::with_fields(&huntable, &p.settings.search, &fields),
+            ));
+        }
+        self.plans = plans;
         if let Some((_, plan)) = self.plans.first() {
             let s = plan.summary();
             let h = deps.metrics.hunt();
@@ -443,6 +446,26 @@ impl Hunter {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The concrete fields the indices hold under the vocabulary's field patterns (a `terms`
+/// lookup takes one concrete field). When the indexer does not answer, the plan falls back to
+/// the fields the connector knows of, and says so.
+pub async fn indexer_fields(
+    indexer: &crate::indexer::IndexerClient,
+    settings: &Settings,
+) -> Vec<String> {
+    let patterns = crate::hunt::vocabulary_patterns(&settings.search);
+    if patterns.is_empty() {
+        return Vec::new();
+    }
+    match indexer.field_caps(&settings.indexer.index, &patterns).await {
+        Ok(caps) => crate::hunt::searchable_fields(&caps),
+        Err(e) => {
+            tracing::warn!(error = %e, "hunting: the indexer did not list its fields; field patterns are searched through the fields the connector knows of");
+            Vec::new()
+        }
     }
 }
 
