@@ -237,13 +237,52 @@ impl Hunter {
         if let Some(s) = skipped {
             tracing::warn!(skipped_s = s.as_secs(), "hunting resumes from an old checkpoint: alerts older than WAZUH_HUNT_CATCH_UP are not hunted (enrich indicators by hand to search them)");
         }
+        let (found, reached, searches, failure) = self.detect(&windows).await;
+        h.searches.inc_by(searches);
+        tracing::info!(
+            indicators = self.set.hunted.len(),
+            windows = windows.len(),
+            searches,
+            hit = found.len(),
+            "hunting cycle searched"
+        );
+        if let Err(e) = self.dispatch(deps, election, &found, now).await {
+            // Not advanced: the next attempt finds (and dispatches) the same hits again, which
+            // the deterministic enrichment absorbs.
+            return (checkpoint, Err(e));
+        }
+        h.indicators_hit.inc_by(found.len() as u64);
+        match failure {
+            // The windows searched in full count; the rest is searched at the next attempt.
+            Some(e) => (reached, Err(e)),
+            None => (reached, Ok(())),
+        }
+    }
+
+    /// The detection searches of `windows`: the indicators found, the end of the last window
+    /// searched in full, the number of searches, and the failure that stopped them, if any
+    /// (what was found before it is still reported).
+    async fn detect(
+        &self,
+        windows: &[window::Window],
+    ) -> (
+        BTreeSet<String>,
+        Option<DateTime<Utc>>,
+        u64,
+        Option<HuntError>,
+    ) {
         let mut found: BTreeSet<String> = BTreeSet::new();
         let mut reached = None;
         let mut searches = 0u64;
-        for (from, to) in &windows {
+        for (from, to) in windows {
             for (part, plan) in &self.plans {
                 let Some(indexer) = part.indexer.as_ref() else {
-                    return (reached, Err(HuntError::Other("no indexer client".into())));
+                    return (
+                        found,
+                        reached,
+                        searches,
+                        Some(HuntError::Other("no indexer client".into())),
+                    );
                 };
                 let time_field = part.schema.profile().time_field;
                 // One request built at a time: all the value lists of 100,000 indicators
@@ -265,10 +304,7 @@ impl Hunter {
                             .await
                         {
                             Ok(a) => a,
-                            Err(e) => {
-                                h.searches.inc_by(searches);
-                                return (reached, Err(e.into()));
-                            }
+                            Err(e) => return (found, reached, searches, Some(e.into())),
                         };
                         searches += 1;
                         let hits = answer
@@ -296,21 +332,7 @@ impl Hunter {
             }
             reached = Some(*to);
         }
-        h.searches.inc_by(searches);
-        tracing::info!(
-            indicators = self.set.hunted.len(),
-            windows = windows.len(),
-            searches,
-            hit = found.len(),
-            "hunting cycle searched"
-        );
-        if let Err(e) = self.dispatch(deps, election, &found, now).await {
-            // Not advanced: the next attempt finds (and dispatches) the same hits again, which
-            // the deterministic enrichment absorbs.
-            return (checkpoint, Err(e));
-        }
-        h.indicators_hit.inc_by(found.len() as u64);
-        (reached, Ok(()))
+        (found, reached, searches, None)
     }
 
     /// Brings the indicator set up to date (full listing, or the changes since the last one).
