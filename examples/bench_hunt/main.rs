@@ -113,10 +113,92 @@ fn indicators(n: usize) -> Vec<(Huntable, Kind, String)> {
         .collect()
 }
 
+fn settings_for(url: &str) -> connector_wazuh::config::Settings {
+    let env: HashMap<String, String> = [
+        ("OPENCTI_URL", "http://127.0.0.1:1"),
+        ("OPENCTI_TOKEN", "bench"),
+        ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
+        ("WAZUH_OPENSEARCH_URL", url),
+        ("WAZUH_OPENSEARCH_TIMEOUT", "300s"),
+        ("WAZUH_SCHEMA", "4.x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    load(&LoadInput { file: None, env }).expect("settings")
+}
+
+/// The cycle, in a process of its own so that its CPU time and peak RSS are the connector's
+/// alone: `bench_hunt --cycle <indexer url> <from> <to> <indicators>`; prints one JSON line.
+async fn cycle(url: &str, from: DateTime<Utc>, to: DateTime<Utc>, size: usize) {
+    let settings = settings_for(url);
+    let indexer = IndexerClient::new(&settings.indexer).expect("indexer client");
+    let huntable: Vec<Huntable> = indicators(size).into_iter().map(|(h, _, _)| h).collect();
+    let me = std::process::id();
+    let cpu0 = cpu_ms(me);
+    let t = Instant::now();
+    let fields = connector_wazuh::runtime::hunt::indexer_fields(&indexer, &settings).await;
+    let plan = DetectionPlan::with_fields(&huntable, &settings.search, &fields);
+    let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let plan_cpu = cpu_ms(me) - cpu0;
+    let cpu1 = cpu_ms(me);
+    let (mut build_ms, mut search_ms, mut attr_ms) = (0.0, 0.0, 0.0);
+    let mut found = BTreeSet::new();
+    let mut requests = 0;
+    for i in 0..plan.len() {
+        let b = Instant::now();
+        let Some(mut req) = plan.request(i, &from, &to, "@timestamp", PAGE) else {
+            continue;
+        };
+        let mut body = std::mem::take(&mut req.body);
+        connector_wazuh::search::envelope::narrow(
+            &mut body,
+            &settings.indexer,
+            &settings.knowledge,
+        );
+        build_ms += b.elapsed().as_secs_f64() * 1000.0;
+        loop {
+            let q = Instant::now();
+            let a = indexer
+                .search_raw(&settings.indexer.index, &body)
+                .await
+                .expect("detection search");
+            search_ms += q.elapsed().as_secs_f64() * 1000.0;
+            requests += 1;
+            let r = Instant::now();
+            let hits = a["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            for h in &hits {
+                found.extend(plan.attribute(&req, h));
+            }
+            attr_ms += r.elapsed().as_secs_f64() * 1000.0;
+            match connector_wazuh::hunt::next_page(&body, &hits, PAGE, "@timestamp") {
+                Some(next) => body = next,
+                None => break,
+            }
+        }
+    }
+    let wall = t.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{}",
+        serde_json::json!({"plan_ms": plan_ms, "build_ms": build_ms, "search_ms": search_ms, "attr_ms": attr_ms,
+            "wall_ms": wall, "requests": requests, "plan_cpu_ms": plan_cpu, "cycle_cpu_ms": cpu_ms(me) - cpu1, "rss_mb": peak_rss_mb(), "found": found})
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--cycle") {
+        let t = |i: usize| {
+            DateTime::parse_from_rfc3339(&args[i])
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        cycle(&args[2], t(3), t(4), args[5].parse().expect("size")).await;
+        return;
+    }
+    let sizes: Vec<usize> = args
+        .get(1)
         .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_else(|| vec![10_000, 100_000]);
     let os = Osmem::start().await;
@@ -142,72 +224,50 @@ async fn main() {
     eprintln!("corpus loaded in {:.1} s", t.elapsed().as_secs_f64());
     let from = timestamp(&window_docs[0]);
     let to = timestamp(&window_docs[window_docs.len() - 1]) + chrono::Duration::milliseconds(1);
-    let env: HashMap<String, String> = [
-        ("OPENCTI_URL", "http://127.0.0.1:1"),
-        ("OPENCTI_TOKEN", "bench"),
-        ("CONNECTOR_ID", "0b6f0a5e-4f4e-4c2e-9a57-2f0c2b9a1d11"),
-        ("WAZUH_OPENSEARCH_URL", os.url.as_str()),
-        ("WAZUH_OPENSEARCH_TIMEOUT", "120s"),
-        ("WAZUH_SCHEMA", "4.x"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let settings = load(&LoadInput { file: None, env }).expect("settings");
-    let indexer = IndexerClient::new(&settings.indexer).expect("indexer client");
     let window_text: String = window_docs.iter().map(Value::to_string).collect();
-
+    let me = std::env::current_exe().expect("own path");
     let mut report = String::new();
-    let _ = writeln!(report, "| indicators | plan ms | cycle wall ms | indexer requests | connector CPU ms | osmem CPU ms | peak RSS MB | indicators hit (expected) |");
-    let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(report, "| indicators | plan: CPU ms (wall ms) | cycle: indexer requests | cycle: wall ms | cycle: connector CPU ms | of which building bodies ms | of which attribution ms | peak RSS MB | osmem CPU ms | indicators hit (expected) |");
+    let _ = writeln!(report, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for size in sizes {
-        let all = indicators(size);
-        // Expected: the indicators whose value the window's alerts hold (the generator writes
-        // values whole, and none contains another).
-        let expected: BTreeSet<String> = all
+        let expected: BTreeSet<String> = indicators(size)
             .iter()
             .filter(|(_, _, v)| window_text.contains(&format!("\"{v}\"")))
             .map(|(h, _, _)| h.id.clone())
             .collect();
-        let huntable: Vec<Huntable> = all.into_iter().map(|(h, _, _)| h).collect();
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let me = std::process::id();
-        let (cpu0, os0) = (cpu_ms(me), cpu_ms(osmem_pid));
-        let t = Instant::now();
-        let fields = connector_wazuh::runtime::hunt::indexer_fields(&indexer, &settings).await;
-        let plan = DetectionPlan::with_fields(&huntable, &settings.search, &fields);
-        let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let mut found = BTreeSet::new();
-        let mut requests = 0;
-        for i in 0..plan.len() {
-            let Some(mut req) = plan.request(i, &from, &to, "@timestamp", PAGE) else {
-                continue;
-            };
-            let mut body = std::mem::take(&mut req.body);
-            loop {
-                let a = indexer
-                    .search_raw(&settings.indexer.index, &body)
-                    .await
-                    .expect("detection search");
-                requests += 1;
-                let hits = a["hits"]["hits"].as_array().cloned().unwrap_or_default();
-                for h in &hits {
-                    found.extend(plan.attribute(&req, h));
-                }
-                match connector_wazuh::hunt::next_page(&body, &hits, PAGE, "@timestamp") {
-                    Some(next) => body = next,
-                    None => break,
-                }
-            }
-        }
-        let wall = t.elapsed().as_secs_f64() * 1000.0;
-        let (cpu1, os1) = (cpu_ms(me), cpu_ms(osmem_pid));
+        let os0 = cpu_ms(osmem_pid);
+        let out = std::process::Command::new(&me)
+            .args([
+                "--cycle",
+                os.url.as_str(),
+                &from.to_rfc3339(),
+                &to.to_rfc3339(),
+                &size.to_string(),
+            ])
+            .output()
+            .expect("cycle process");
+        let os1 = cpu_ms(osmem_pid);
+        let r: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("cycle failed: {}", String::from_utf8_lossy(&out.stderr)));
+        let found: BTreeSet<String> = r["found"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
         let _ = writeln!(
             report,
-            "| {size} | {plan_ms:.0} | {wall:.0} | {requests} | {:.0} | {:.0} | {:.1} | {} ({}) |",
-            cpu1 - cpu0,
+            "| {size} | {:.0} ({:.0}) | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {} ({}) |",
+            f("plan_cpu_ms"),
+            f("plan_ms"),
+            r["requests"],
+            f("wall_ms") - f("plan_ms"),
+            f("cycle_cpu_ms"),
+            f("build_ms"),
+            f("attr_ms"),
+            f("rss_mb"),
             os1 - os0,
-            peak_rss_mb(),
             found.len(),
             expected.len()
         );

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::attribute::{candidates, normalise, text, values_at};
 use super::fields::{exclude_field, expansion_names, kind_fields, variants, Read};
 use crate::config::options::SearchOptions;
-use crate::pattern::{atoms::atoms, budget, parse, translate, unsupported_type_message};
+use crate::pattern::{budget, parse, translate, unsupported_type_message};
 use crate::search::envelope::format_utc;
 use crate::search::ip::is_private;
 use crate::vocabulary::{Match, ValueKind};
@@ -172,6 +172,7 @@ impl DetectionPlan {
         let mut atom_map: BTreeMap<(ValueKind, String), (BTreeSet<String>, Vec<usize>)> =
             BTreeMap::new();
         let mut complex = BTreeMap::new();
+        let mut kinds = crate::pattern::atoms::KindCache::new();
         for (i, h) in sorted.iter().enumerate() {
             let skip = |summary: &mut PlanSummary, why: String| {
                 summary.skipped.push((h.id.clone(), why));
@@ -180,14 +181,18 @@ impl DetectionPlan {
                 skip(&mut summary, unsupported_type_message(&h.pattern_type));
                 continue;
             }
-            let parsed = match parse(&h.pattern) {
+            // Most indicators are `[type:path = 'value']`: read without the grammar.
+            let parsed = match crate::pattern::parse_simple(&h.pattern)
+                .map(Ok)
+                .unwrap_or_else(|| parse(&h.pattern))
+            {
                 Ok(p) => p,
                 Err(e) => {
                     skip(&mut summary, e.to_string());
                     continue;
                 }
             };
-            if let Some(values) = atoms(&parsed, opts) {
+            if let Some(values) = crate::pattern::atoms::atoms_with(&parsed, opts, &mut kinds) {
                 let mut kept = Vec::new();
                 let mut why = String::new();
                 for (kind, value) in values {
@@ -295,14 +300,25 @@ impl DetectionPlan {
         for (i, atom) in self.atoms.iter().enumerate() {
             let mut add: Vec<(&str, usize)> = Vec::new();
             let mut add_bytes = 0;
+            // (count, bytes) of the atom's spellings per way of reading, worked out once per
+            // atom rather than once per field.
+            let mut sizes: Vec<(Read, usize, usize)> = Vec::new();
             for (field, read) in self.fields.get(&atom.kind).into_iter().flatten() {
                 if !read.is_terms() {
                     continue;
                 }
-                let v = variants(atom, *read, self.mac_spellings);
-                if !v.is_empty() {
-                    add_bytes += v.iter().map(|s| s.len() + 3).sum::<usize>();
-                    add.push((field.as_str(), v.len()));
+                let (n, b) = match sizes.iter().find(|(r, _, _)| r == read) {
+                    Some((_, n, b)) => (*n, *b),
+                    None => {
+                        let v = variants(atom, *read, self.mac_spellings);
+                        let size = (v.len(), v.iter().map(|s| s.len() + 3).sum::<usize>());
+                        sizes.push((*read, size.0, size.1));
+                        size
+                    }
+                };
+                if n > 0 {
+                    add_bytes += b;
+                    add.push((field.as_str(), n));
                 }
             }
             let new_fields = add.iter().filter(|(f, _)| !counts.contains_key(f)).count();
@@ -443,21 +459,50 @@ impl DetectionPlan {
                 reads,
                 excludes,
             } => {
-                let mut lists: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+                // The spellings per (kind, way of reading) are computed once and the list of a
+                // field shared by every field read the same way: an address list goes to some
+                // forty fields, and building it per field was most of a cycle's CPU.
+                let mut per_read: BTreeMap<(ValueKind, Read), BTreeSet<String>> = BTreeMap::new();
+                let mut reads_of: BTreeMap<ValueKind, BTreeSet<Read>> = BTreeMap::new();
                 for atom in self.atoms.get(atoms.clone())? {
-                    for (field, read) in self.fields.get(&atom.kind).into_iter().flatten() {
+                    let kind_reads = reads_of.entry(atom.kind).or_insert_with(|| {
+                        self.fields
+                            .get(&atom.kind)
+                            .into_iter()
+                            .flatten()
+                            .filter(|(_, r)| r.is_terms())
+                            .map(|(_, r)| *r)
+                            .collect()
+                    });
+                    for read in kind_reads.iter() {
+                        per_read
+                            .entry((atom.kind, *read))
+                            .or_default()
+                            .extend(variants(atom, *read, self.mac_spellings));
+                    }
+                }
+                let mut sigs: BTreeMap<&str, Vec<(ValueKind, Read)>> = BTreeMap::new();
+                for kind in reads_of.keys() {
+                    for (field, read) in self.fields.get(kind).into_iter().flatten() {
                         if read.is_terms() {
-                            let v = variants(atom, *read, self.mac_spellings);
-                            if !v.is_empty() {
-                                lists.entry(field.as_str()).or_default().extend(v);
-                            }
+                            sigs.entry(field.as_str()).or_default().push((*kind, *read));
                         }
                     }
                 }
-                let should = lists
-                    .into_iter()
-                    .map(|(f, vs)| json!({"terms": {f: vs}}))
-                    .collect();
+                let mut lists: BTreeMap<Vec<(ValueKind, Read)>, Value> = BTreeMap::new();
+                let mut should = Vec::new();
+                for (field, sig) in sigs {
+                    let list = lists.entry(sig.clone()).or_insert_with(|| {
+                        let mut all: BTreeSet<&String> = BTreeSet::new();
+                        for kr in &sig {
+                            all.extend(per_read.get(kr).into_iter().flatten());
+                        }
+                        Value::Array(all.into_iter().map(|v| Value::String(v.clone())).collect())
+                    });
+                    if list.as_array().is_some_and(|a| !a.is_empty()) {
+                        should.push(json!({"terms": {field: list.clone()}}));
+                    }
+                }
                 (should, source_fields(reads, excludes))
             }
             Part::Composite { reads, excludes } => (

@@ -111,7 +111,7 @@ impl Operator {
 }
 
 /// `object-type:step.step[0].step`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectPath {
     pub object_type: String,
     /// The first step is always a property.
@@ -119,7 +119,7 @@ pub struct ObjectPath {
 }
 
 /// One step of an object path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathStep {
     /// `.name` or `.'quoted name'`
     Property(String),

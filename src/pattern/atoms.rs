@@ -2,9 +2,10 @@
 //! values was seen": the continuous hunt ([`crate::hunt`]) looks such values up in batches
 //! instead of translating each pattern into its own query.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::ast::{ComparisonExpr, Literal, ObservationExpr, Operator, Pattern};
+use super::ast::{ComparisonExpr, Literal, ObjectPath, ObservationExpr, Operator, Pattern};
 use super::target::target;
 use crate::config::options::SearchOptions;
 use crate::vocabulary::ValueKind;
@@ -19,19 +20,33 @@ use crate::vocabulary::ValueKind;
 /// aliases and below the key), nor are address paths whose value is no single address (a CIDR
 /// block is compared as a range).
 pub fn atoms(p: &Pattern, opts: &SearchOptions) -> Option<Vec<(ValueKind, String)>> {
+    atoms_with(p, opts, &mut HashMap::new())
+}
+
+/// The main value kind of each object path met, remembered across calls: working it out reads
+/// the vocabulary, and a plan over 100,000 indicators meets a handful of paths.
+pub type KindCache = HashMap<ObjectPath, Option<ValueKind>>;
+
+/// [`atoms`] with a cache of the paths' kinds shared across patterns.
+pub fn atoms_with(
+    p: &Pattern,
+    opts: &SearchOptions,
+    cache: &mut KindCache,
+) -> Option<Vec<(ValueKind, String)>> {
     let mut out = Vec::new();
-    observation(&p.expr, opts, &mut out)?;
+    observation(&p.expr, opts, cache, &mut out)?;
     (!out.is_empty()).then_some(out)
 }
 
 fn observation(
     e: &ObservationExpr,
     opts: &SearchOptions,
+    cache: &mut KindCache,
     out: &mut Vec<(ValueKind, String)>,
 ) -> Option<()> {
     match e {
-        ObservationExpr::Observation(c) => comparison(c, opts, out),
-        ObservationExpr::Or(v) => v.iter().try_for_each(|x| observation(x, opts, out)),
+        ObservationExpr::Observation(c) => comparison(c, opts, cache, out),
+        ObservationExpr::Or(v) => v.iter().try_for_each(|x| observation(x, opts, cache, out)),
         _ => None,
     }
 }
@@ -39,16 +54,19 @@ fn observation(
 fn comparison(
     c: &ComparisonExpr,
     opts: &SearchOptions,
+    cache: &mut KindCache,
     out: &mut Vec<(ValueKind, String)>,
 ) -> Option<()> {
     match c {
-        ComparisonExpr::Or(v) => v.iter().try_for_each(|x| comparison(x, opts, out)),
+        ComparisonExpr::Or(v) => v.iter().try_for_each(|x| comparison(x, opts, cache, out)),
         ComparisonExpr::And(_) => None,
         ComparisonExpr::Test(t) => {
             if t.negated {
                 return None;
             }
-            let kind = target(&t.path, opts).ok()?.main?;
+            let kind = (*cache
+                .entry(t.path.clone())
+                .or_insert_with(|| target(&t.path, opts).ok().and_then(|t| t.main)))?;
             if kind == ValueKind::RegistryKey {
                 return None;
             }

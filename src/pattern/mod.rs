@@ -11,12 +11,14 @@ pub mod ast;
 pub mod atoms;
 pub mod budget;
 mod cidr;
+mod fast;
 mod matcher;
 mod parser;
 mod pcre;
 mod target;
 mod translate;
 
+pub use fast::parse_simple;
 pub use parser::{parse, MAX_DEPTH, MAX_PATTERN_LEN, MAX_TERMS};
 pub(crate) use target::glob_match;
 pub use translate::{translate, Translation};
