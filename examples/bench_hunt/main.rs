@@ -15,6 +15,8 @@
 #[path = "../bench_e2e/corpus.rs"]
 #[allow(dead_code)]
 mod corpus;
+#[path = "../bench_e2e/procfs.rs"]
+mod procfs;
 #[path = "../../tests/testkit/mod.rs"]
 mod testkit;
 
@@ -27,38 +29,13 @@ use connector_wazuh::config::load::{load, LoadInput};
 use connector_wazuh::hunt::detect::{DetectionPlan, Huntable};
 use connector_wazuh::indexer::IndexerClient;
 use corpus::Kind;
+use procfs::{clk_tck, cpu_ms, peak_rss_mb};
 use serde_json::Value;
 use testkit::osmem::{sample_alerts, Osmem};
 
 const ALERTS: u64 = 100_000;
 const NEW: u64 = 1_000;
 const PAGE: usize = 5_000;
-
-fn cpu_ms(pid: u32) -> f64 {
-    let tck = 100.0;
-    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
-    let Some(rest) = s.rfind(')').map(|i| &s[i + 2..]) else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 * 1000.0 / tck
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 fn timestamp(doc: &Value) -> DateTime<Utc> {
     doc["@timestamp"]
@@ -135,13 +112,14 @@ async fn cycle(url: &str, from: DateTime<Utc>, to: DateTime<Utc>, size: usize) {
     let indexer = IndexerClient::new(&settings.indexer).expect("indexer client");
     let huntable: Vec<Huntable> = indicators(size).into_iter().map(|(h, _, _)| h).collect();
     let me = std::process::id();
-    let cpu0 = cpu_ms(me);
+    let tck = clk_tck();
+    let cpu0 = cpu_ms(me, tck);
     let t = Instant::now();
     let fields = connector_wazuh::runtime::hunt::indexer_fields(&indexer, &settings).await;
     let plan = DetectionPlan::with_fields(&huntable, &settings.search, &fields);
     let plan_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let plan_cpu = cpu_ms(me) - cpu0;
-    let cpu1 = cpu_ms(me);
+    let plan_cpu = cpu_ms(me, tck) - cpu0;
+    let cpu1 = cpu_ms(me, tck);
     let (mut build_ms, mut search_ms, mut attr_ms) = (0.0, 0.0, 0.0);
     let mut found = BTreeSet::new();
     let mut requests = 0;
@@ -181,7 +159,7 @@ async fn cycle(url: &str, from: DateTime<Utc>, to: DateTime<Utc>, size: usize) {
     println!(
         "{}",
         serde_json::json!({"plan_ms": plan_ms, "build_ms": build_ms, "search_ms": search_ms, "attr_ms": attr_ms,
-            "wall_ms": wall, "requests": requests, "plan_cpu_ms": plan_cpu, "cycle_cpu_ms": cpu_ms(me) - cpu1, "rss_mb": peak_rss_mb(), "found": found})
+            "wall_ms": wall, "requests": requests, "plan_cpu_ms": plan_cpu, "cycle_cpu_ms": cpu_ms(me, tck) - cpu1, "rss_mb": peak_rss_mb(me), "found": found})
     );
 }
 
@@ -225,6 +203,7 @@ async fn main() {
     let from = timestamp(&window_docs[0]);
     let to = timestamp(&window_docs[window_docs.len() - 1]) + chrono::Duration::milliseconds(1);
     let window_text: String = window_docs.iter().map(Value::to_string).collect();
+    let tck = clk_tck();
     let me = std::env::current_exe().expect("own path");
     let mut report = String::new();
     let _ = writeln!(report, "| indicators | plan: CPU ms (wall ms) | cycle: indexer requests | cycle: wall ms | cycle: connector CPU ms | of which building bodies ms | of which attribution ms | peak RSS MB | osmem CPU ms | indicators hit (expected) |");
@@ -235,7 +214,7 @@ async fn main() {
             .filter(|(_, _, v)| window_text.contains(&format!("\"{v}\"")))
             .map(|(h, _, _)| h.id.clone())
             .collect();
-        let os0 = cpu_ms(osmem_pid);
+        let os0 = cpu_ms(osmem_pid, tck);
         let out = std::process::Command::new(&me)
             .args([
                 "--cycle",
@@ -246,7 +225,7 @@ async fn main() {
             ])
             .output()
             .expect("cycle process");
-        let os1 = cpu_ms(osmem_pid);
+        let os1 = cpu_ms(osmem_pid, tck);
         let r: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|_| panic!("cycle failed: {}", String::from_utf8_lossy(&out.stderr)));
         let found: BTreeSet<String> = r["found"]

@@ -36,41 +36,51 @@ pub struct HuntMetrics {
 impl HuntMetrics {
     pub fn register(r: &mut Registry) -> HuntMetrics {
         let m = HuntMetrics::default();
-        r.register(
-            "hunt_active",
-            "1 while this replica is the hunter (holds the hunting token)",
-            m.active.clone(),
-        );
+        let gauges: [(&str, &str, &Gauge); 4] = [
+            (
+                "hunt_active",
+                "1 while this replica is the hunter (holds the hunting token)",
+                &m.active,
+            ),
+            (
+                "hunt_cycle_milliseconds",
+                "Duration of the last hunting cycle",
+                &m.cycle_ms,
+            ),
+            ("hunt_indicators", "Indicators hunted", &m.indicators),
+            (
+                "hunt_lag_seconds",
+                "Seconds between now and the end of the last window hunted",
+                &m.lag_seconds,
+            ),
+        ];
+        for (name, help, g) in gauges {
+            r.register(name, help, g.clone());
+        }
+        let counters: [(&str, &str, &Counter); 2] = [
+            (
+                "hunt_searches",
+                "Indexer searches made by hunting cycles",
+                &m.searches,
+            ),
+            (
+                "hunt_indicators_hit",
+                "Indicators with new hits (each enriched once per cycle)",
+                &m.indicators_hit,
+            ),
+        ];
+        for (name, help, c) in counters {
+            r.register(name, help, c.clone());
+        }
         r.register(
             "hunt_cycles",
             "Hunting cycles by outcome (ok, failed)",
             m.cycles.clone(),
         );
         r.register(
-            "hunt_cycle_milliseconds",
-            "Duration of the last hunting cycle",
-            m.cycle_ms.clone(),
-        );
-        r.register("hunt_indicators", "Indicators hunted", m.indicators.clone());
-        r.register(
             "hunt_values",
             "Atomic indicator values hunted, by value kind",
             m.values.clone(),
-        );
-        r.register(
-            "hunt_searches",
-            "Indexer searches made by hunting cycles",
-            m.searches.clone(),
-        );
-        r.register(
-            "hunt_indicators_hit",
-            "Indicators with new hits (each enriched once per cycle)",
-            m.indicators_hit.clone(),
-        );
-        r.register(
-            "hunt_lag_seconds",
-            "Seconds between now and the end of the last window hunted",
-            m.lag_seconds.clone(),
         );
         for o in ["ok", "failed"] {
             m.cycles

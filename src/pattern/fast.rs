@@ -48,9 +48,7 @@ pub fn parse_simple(text: &str) -> Option<Pattern> {
             let end = rest.find('.').unwrap_or(rest.len());
             let name = &rest[..end];
             let plain = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
                 && !name.as_bytes()[0].is_ascii_digit();
             if !plain {
                 return None;

@@ -84,6 +84,17 @@ fn checkpoint(octi: &FakeOpenCti) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Deletes the election queue (declared by the daemon, not by the test OpenCTI) and the
+/// platform's queues.
+async fn finish(octi: FakeOpenCti) {
+    rabbit::delete(
+        &rabbit::connect().await,
+        &format!("hunt_{}", octi.connector_id),
+    )
+    .await;
+    octi.cleanup().await;
+}
+
 /// Sum of the sighting counts of `indicator` in a work's objects.
 fn sighted(objects: &[Value], indicator: &str) -> u64 {
     objects
@@ -185,12 +196,7 @@ async fn new_alerts_are_hunted_for_exactly_the_matching_indicators() {
 
     c.stop().await;
     assert!(octi.rejected().is_empty(), "{:?}", octi.rejected());
-    rabbit::delete(
-        &rabbit::connect().await,
-        &format!("hunt_{}", octi.connector_id),
-    )
-    .await;
-    octi.cleanup().await;
+    finish(octi).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,12 +226,7 @@ async fn a_new_container_resumes_from_the_checkpoint_in_the_connector_state() {
     assert!(works_after[0].1.contains(IP), "{works_after:?}");
     assert!(checkpoint(&octi).is_some_and(|c| c > previous + chrono::Duration::minutes(9)));
     c.stop().await;
-    rabbit::delete(
-        &rabbit::connect().await,
-        &format!("hunt_{}", octi.connector_id),
-    )
-    .await;
-    octi.cleanup().await;
+    finish(octi).await;
 }
 
 async fn active(port: &str) -> Option<f64> {
@@ -300,12 +301,7 @@ async fn two_replicas_elect_one_hunter_and_the_other_takes_over() {
     for r in replicas.into_iter().flatten() {
         r.stop().await;
     }
-    rabbit::delete(
-        &rabbit::connect().await,
-        &format!("hunt_{}", octi.connector_id),
-    )
-    .await;
-    octi.cleanup().await;
+    finish(octi).await;
 }
 
 /// Wazuh 5: the findings (WCS fields) are hunted through the 5.x field table, the schema found
@@ -344,10 +340,5 @@ async fn wazuh_5_findings_are_hunted() {
     let objects = pushed(&octi, &works[0].0).await;
     assert_eq!(sighted(&objects, &ip), before + 1, "{objects:#?}");
     c.stop().await;
-    rabbit::delete(
-        &rabbit::connect().await,
-        &format!("hunt_{}", octi.connector_id),
-    )
-    .await;
-    octi.cleanup().await;
+    finish(octi).await;
 }

@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::testkit::fake_opencti::hunt::{
-    FAR_FUTURE, HUNT_INDICATORS, HUNT_WORK_ADD, READ_CONNECTOR_STATE,
-};
+use connector_wazuh::opencti::operations::{HUNT_INDICATORS, HUNT_WORK_ADD};
+
+use crate::testkit::fake_opencti::hunt::{FAR_FUTURE, READ_CONNECTOR_STATE};
 use crate::testkit::fake_opencti::{
     schema, validate_operation, FakeOpenCti, SCHEMA_VERSIONS, TLP_GREEN,
 };

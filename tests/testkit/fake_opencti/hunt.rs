@@ -17,18 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::*;
 
-/// The operations the connector sends for hunting, exactly as they validate against every
-/// schema in [`SCHEMA_VERSIONS`] (the tests check it).
-pub const HUNT_INDICATORS: &str = "query HuntIndicators($first: Int, $after: ID, $filters: FilterGroup) {
-  indicators(first: $first, after: $after, orderBy: updated_at, orderMode: asc, filters: $filters) {
-    edges { node { id standard_id pattern pattern_type revoked valid_until x_opencti_score x_opencti_detection updated_at objectMarking { definition_type definition } } }
-    pageInfo { endCursor hasNextPage }
-  }
-}";
-pub const HUNT_WORK_ADD: &str =
-    "mutation HuntWorkAdd($connectorId: String!, $friendlyName: String) {
-  workAdd(connectorId: $connectorId, friendlyName: $friendlyName) { id }
-}";
+/// Reading the connector's state (not sent by the connector; the tests read what pings stored).
 pub const READ_CONNECTOR_STATE: &str =
     "query ReadConnectorState($id: String!) { connector(id: $id) { id connector_state } }";
 
