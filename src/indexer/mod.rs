@@ -17,6 +17,7 @@
 pub mod detect;
 pub mod limit;
 mod response;
+mod stream;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -186,6 +187,24 @@ pub fn error_reason(body: &[u8]) -> String {
 }
 
 /// Parses a `_search` response body into a [`SearchResult`] (public for benchmarks and the
+/// The error of a non-2xx answer.
+fn status_error(status: u16, bytes: &[u8]) -> IndexerError {
+    match status {
+        401 => IndexerError::Credentials,
+        403 => IndexerError::Permissions(error_reason(bytes)),
+        400 => IndexerError::BadRequest(error_reason(bytes)),
+        404 => IndexerError::NotFound(error_reason(bytes)),
+        429 | 500..=599 => IndexerError::Server {
+            status,
+            reason: error_reason(bytes),
+        },
+        _ => IndexerError::Http {
+            status,
+            reason: error_reason(bytes),
+        },
+    }
+}
+
 /// `check` tooling). `timed_out: true` is an error; shard failures are logged and kept.
 pub fn parse_search_response(bytes: &[u8], query: Value) -> Result<SearchResult, IndexerError> {
     parse_search(bytes, query).map(|(r, _)| r)
@@ -364,12 +383,22 @@ impl IndexerClient {
     /// One request with retries, each attempt holding an in-flight permit; returns the 2xx
     /// body.
     async fn send(&self, path: &str, body: Option<&Value>) -> Result<Vec<u8>, IndexerError> {
+        self.with_retries(|| self.attempt(path, body)).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent; each try
+    /// holds an in-flight permit and reports its latency to the adaptive limit.
+    async fn with_retries<T, F, Fut>(&self, attempt_once: F) -> Result<T, IndexerError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, IndexerError>>,
+    {
         let mut delay = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
             let mut permit = self.limiter.acquire().await;
             let started = Instant::now();
-            let outcome = self.attempt(path, body).await;
+            let outcome = attempt_once().await;
             permit.report(match &outcome {
                 Err(e) if e.is_transient() => limit::Signal::Overloaded,
                 _ => limit::latency_signal(started.elapsed(), self.timeout / 4),
@@ -387,32 +416,29 @@ impl IndexerClient {
         }
     }
 
-    /// One HTTP request, no retry, no permit.
-    async fn attempt(&self, path: &str, body: Option<&Value>) -> Result<Vec<u8>, IndexerError> {
+    /// The HTTP request of `path` (POST with `body`, else GET), authenticated.
+    fn request(&self, path: &str, body: Option<&Value>) -> reqwest::RequestBuilder {
         let url = format!("{}/{}", self.base, path);
-        let req = match body {
+        match body {
             Some(b) => self.http.post(&url).json(b),
             None => self.http.get(&url),
         }
         .basic_auth(&self.username, Some(self.password.expose()))
-        .header(reqwest::header::ACCEPT, "application/json");
-        let resp = req.send().await.map_err(|e| self.classify(&e))?;
+        .header(reqwest::header::ACCEPT, "application/json")
+    }
+
+    /// One HTTP request, no retry, no permit.
+    async fn attempt(&self, path: &str, body: Option<&Value>) -> Result<Vec<u8>, IndexerError> {
+        let resp = self
+            .request(path, body)
+            .send()
+            .await
+            .map_err(|e| self.classify(&e))?;
         let status = resp.status().as_u16();
         let bytes = self.read_body(resp).await?;
         match status {
             200..=299 => Ok(bytes),
-            401 => Err(IndexerError::Credentials),
-            403 => Err(IndexerError::Permissions(error_reason(&bytes))),
-            400 => Err(IndexerError::BadRequest(error_reason(&bytes))),
-            404 => Err(IndexerError::NotFound(error_reason(&bytes))),
-            429 | 500..=599 => Err(IndexerError::Server {
-                status,
-                reason: error_reason(&bytes),
-            }),
-            _ => Err(IndexerError::Http {
-                status,
-                reason: error_reason(&bytes),
-            }),
+            _ => Err(status_error(status, &bytes)),
         }
     }
 
@@ -473,12 +499,18 @@ impl IndexerClient {
     ) -> Result<(), IndexerError> {
         if result.total <= self.max_facts {
             let facts_path = format!("{path}&filter_path=took,timed_out,hits.hits._source");
-            let bytes = self
-                .send_search(&facts_path, &req.facts_body(result.total))
-                .await?;
-            let resp: response::FactsResponse = serde_json::from_slice(&bytes)
-                .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?;
-            drop(bytes);
+            let resp: response::FactsResponse = if self.schema == Schema::V4 {
+                // Up to 10,000 alerts' facts (~3.4 MB of JSON): folded as they arrive, never
+                // held whole — what several such requests in flight used to cost in memory.
+                self.send_folded(&facts_path, &req.facts_body(result.total))
+                    .await?
+            } else {
+                let bytes = self
+                    .send_search(&facts_path, &req.facts_body(result.total))
+                    .await?;
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))?
+            };
             if resp.timed_out {
                 return Err(IndexerError::SearchTimedOut);
             }
