@@ -122,8 +122,6 @@ pub fn filters(since: Option<&str>, k: &KnowledgeOptions, now: DateTime<Utc>) ->
 pub struct IndicatorSet {
     pub hunted: BTreeMap<String, Listed>,
     pub newest_update: Option<String>,
-    /// Indicators listed but not hunted, with the reason (latest listing).
-    pub excluded: usize,
 }
 
 impl IndicatorSet {
@@ -136,7 +134,6 @@ impl IndicatorSet {
                 self.newest_update = Some(i.updated_at.clone());
             }
             if excluded(&i, k, now).is_some() {
-                self.excluded += 1;
                 changed |= self.hunted.remove(&i.id).is_some();
             } else {
                 let same = self

@@ -19,7 +19,7 @@ const PING: &str = "mutation PingConnector($id: ID!, $info: ConnectorInfoInput) 
 }";
 
 /// Posts one GraphQL request as the connector does; returns the HTTP status and the body.
-async fn post(octi: &FakeOpenCti, query: &str, variables: Value) -> (u16, Value) {
+pub(crate) async fn post(octi: &FakeOpenCti, query: &str, variables: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{}/graphql", octi.url))
         .bearer_auth(&octi.token)

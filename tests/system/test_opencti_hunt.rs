@@ -16,16 +16,11 @@ const PING: &str = connector_wazuh::opencti::operations::PING_CONNECTOR;
 const REGISTER: &str = connector_wazuh::opencti::operations::REGISTER_CONNECTOR;
 const TO_PROCESSED: &str = connector_wazuh::opencti::operations::WORK_TO_PROCESSED;
 
+/// One GraphQL request as the connector sends it; the platform answers 200 even to errors.
 async fn post(octi: &FakeOpenCti, query: &str, variables: Value) -> Value {
-    let r = reqwest::Client::new()
-        .post(format!("{}/graphql", octi.url))
-        .bearer_auth(&octi.token)
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+    let (status, body) = super::test_opencti::post(octi, query, variables).await;
+    assert_eq!(status, 200);
+    body
 }
 
 async fn data(octi: &FakeOpenCti, query: &str, variables: Value) -> Value {
