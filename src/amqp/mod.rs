@@ -14,7 +14,6 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer};
-use serde_json::{json, Value};
 
 use crate::config::Secret;
 
@@ -52,6 +51,13 @@ pub enum AmqpError {
     ConfirmTimeout(u64),
 }
 
+/// The largest AMQP frame the connector proposes (the broker may lower it). lapin keeps a send
+/// and a receive ring of 32 frames each for the connection's lifetime: at RabbitMQ's default of
+/// 128 KiB that is 8 MiB of resident memory, more than the rest of the idle daemon. A result
+/// message (one object, a few KiB) fits in one 16 KiB frame; larger messages (a playbook's
+/// bundle) simply travel in more frames.
+pub const FRAME_MAX: u32 = 16 * 1024;
+
 fn uri(c: &MqConnection) -> AMQPUri {
     AMQPUri {
         scheme: if c.use_ssl {
@@ -70,6 +76,7 @@ fn uri(c: &MqConnection) -> AMQPUri {
         vhost: c.vhost.clone(),
         query: AMQPQueryString {
             heartbeat: Some(10),
+            frame_max: Some(FRAME_MAX),
             ..Default::default()
         },
     }
@@ -180,30 +187,41 @@ pub async fn consumer_alive(
     }
 }
 
-/// The push-queue message for one bundle, as OpenCTI's workers read it (the bundle base64 in
-/// `content`, attributed to the applicant and the work).
+/// The push-queue message for one serialised bundle, as OpenCTI's workers read it (the bundle
+/// base64 in `content`, attributed to the applicant and the work), serialised.
 pub fn push_message(
-    bundle: &Value,
+    bundle: &str,
     applicant_id: Option<&str>,
     work_id: Option<&str>,
     draft_id: Option<&str>,
     sequence: u64,
-) -> Value {
-    let content = base64::engine::general_purpose::STANDARD.encode(bundle.to_string().as_bytes());
-    let mut m = json!({
-        "bundle_type": "QUEUE_BUNDLE",
-        "applicant_id": applicant_id,
-        "action_sequence": sequence,
-        "entities_types": [],
-        "content": content,
-        "update": false,
-        "draft_id": draft_id.unwrap_or(""),
-        "no_split": false,
-    });
-    if let Some(w) = work_id {
-        m["work_id"] = json!(w);
+) -> String {
+    #[derive(serde::Serialize)]
+    struct Message<'a> {
+        bundle_type: &'static str,
+        applicant_id: Option<&'a str>,
+        action_sequence: u64,
+        entities_types: [&'a str; 0],
+        content: String,
+        update: bool,
+        draft_id: &'a str,
+        no_split: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        work_id: Option<&'a str>,
     }
-    m
+    let m = Message {
+        bundle_type: "QUEUE_BUNDLE",
+        applicant_id,
+        action_sequence: sequence,
+        entities_types: [],
+        content: base64::engine::general_purpose::STANDARD.encode(bundle.as_bytes()),
+        update: false,
+        draft_id: draft_id.unwrap_or(""),
+        no_split: false,
+        work_id,
+    };
+    // Plain strings and numbers: serialising cannot fail.
+    serde_json::to_string(&m).unwrap_or_default()
 }
 
 /// Longest wait for the broker's confirm of one published message.
@@ -257,22 +275,27 @@ impl Publisher {
             .with_content_encoding("utf-8".into())
     }
 
-    /// Publishes every message, then waits for all their confirms: the broker confirms
+    /// Publishes `count` messages, then waits for all their confirms: the broker confirms
     /// persistent messages in batches (after its disk sync), so waiting for each confirm before
     /// sending the next one cost a round trip per object — 84 to 229 of them per request on the
-    /// benchmark (see BENCHMARKS.md). A message whose publish or confirm fails because the
-    /// connection dropped is sent once more on its own; a negative confirm, or a second failure, is
-    /// an error (the caller retries on the connection the daemon rebuilds). Returns the number of messages sent.
-    pub async fn publish_all(&self, messages: &[Value]) -> Result<usize, AmqpError> {
-        let bodies: Vec<String> = messages.iter().map(Value::to_string).collect();
-        let mut pending = Vec::with_capacity(bodies.len());
+    /// benchmark (see BENCHMARKS.md). Message `i` is made by `body(i)` when it is sent (and made
+    /// again if it must be re-sent), so a large result is never held as messages all at once. A
+    /// message whose publish or confirm fails because the connection dropped is sent once more on
+    /// its own; a negative confirm, or a second failure, is an error (the caller retries on the
+    /// connection the daemon rebuilds). Returns the number of messages sent.
+    pub async fn publish_all(
+        &self,
+        count: usize,
+        body: impl Fn(usize) -> String,
+    ) -> Result<usize, AmqpError> {
+        let mut pending = Vec::with_capacity(count);
         let mut retry: Vec<usize> = Vec::new();
-        for (i, body) in bodies.iter().enumerate() {
-            match self.send(body).await {
+        for i in 0..count {
+            match self.send(&body(i)).await {
                 Ok(confirm) => pending.push((i, confirm)),
                 Err(e) => {
                     tracing::warn!(error = %e, "pipelined publish failed; sending the rest one by one");
-                    retry.extend(i..bodies.len());
+                    retry.extend(i..count);
                     break;
                 }
             }
@@ -292,9 +315,9 @@ impl Publisher {
         }
         retry.sort_unstable();
         for i in retry {
-            self.publish_body(&bodies[i]).await?;
+            self.publish_body(&body(i)).await?;
         }
-        Ok(bodies.len())
+        Ok(count)
     }
 
     /// One message, one confirm. lapin's recovery is off (see [`connect`]), so there is nothing
@@ -324,20 +347,35 @@ pub(crate) async fn confirmed(confirm: lapin::PublisherConfirm) -> Result<(), Am
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     #[test]
     fn push_message_matches_the_protocol() {
         let bundle = json!({"type":"bundle","id":"bundle--1","objects":[{"id":"a"}]});
-        let m = push_message(&bundle, Some("u"), Some("w"), None, 1);
+        let m: Value = serde_json::from_str(&push_message(
+            &bundle.to_string(),
+            Some("u"),
+            Some("w"),
+            None,
+            1,
+        ))
+        .unwrap();
         assert_eq!(m["bundle_type"], "QUEUE_BUNDLE");
+        assert_eq!(m["applicant_id"], "u");
+        assert_eq!(m["action_sequence"], 1);
+        assert_eq!(m["entities_types"], json!([]));
+        assert_eq!(m["update"], false);
+        assert_eq!(m["no_split"], false);
         assert_eq!(m["work_id"], "w");
         assert_eq!(m["draft_id"], "");
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(m["content"].as_str().unwrap())
             .unwrap();
         assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), bundle);
-        assert!(push_message(&bundle, None, None, None, 1)
-            .get("work_id")
-            .is_none());
+        let anonymous: Value =
+            serde_json::from_str(&push_message("{}", None, None, Some("d"), 2)).unwrap();
+        assert!(anonymous.get("work_id").is_none());
+        assert_eq!(anonymous["applicant_id"], Value::Null);
+        assert_eq!(anonymous["draft_id"], "d");
     }
 }
