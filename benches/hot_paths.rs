@@ -126,21 +126,19 @@ fn build_body(s: &Settings, stix: &Value) -> Vec<u8> {
 
 /// Objects → the one-object push messages, serialised (what the daemon publishes).
 fn deliver(objects: &[Value]) -> usize {
-    let b = connector_wazuh::runtime::result::bundle(objects.to_vec());
-    let id = b["id"].as_str().unwrap_or_default().to_string();
-    let parts = connector_wazuh::runtime::result::split(
-        &id,
-        b["objects"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default(),
-    );
-    parts
-        .iter()
+    use connector_wazuh::runtime::result;
+    let b = result::bundle(objects.to_vec());
+    let id = b["id"].as_str().unwrap_or_default();
+    let objects = b["objects"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    result::split_order(objects)
+        .into_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let m = connector_wazuh::amqp::push_message(p, None, Some("work"), None, i as u64 + 1);
-            serde_json::to_vec(&m).expect("json").len()
+        .map(|(i, (seq, index))| {
+            let part = result::part(id, seq, &objects[index]);
+            connector_wazuh::amqp::push_message(&part, None, Some("work"), None, i as u64 + 1).len()
         })
         .sum()
 }

@@ -321,7 +321,7 @@ fn opencti_failed(shared: &Arc<Shared>, what: &str, e: &ApiError) -> Outcome {
 /// Only a failure that was reported is `Failed`: one that could not be is held or retried.
 async fn finish_failed(shared: &Arc<Shared>, req: &Request, msg: &str) -> Outcome {
     if req.mode == Mode::Playbook {
-        if let Err(e) = reply_playbook(shared, req, &[]).await {
+        if let Err(e) = reply_playbook(shared, req, Vec::new()).await {
             return delivery_failed(shared, "cannot return the playbook bundle", e);
         }
     } else if let Some(w) = &req.work_id {
@@ -388,8 +388,12 @@ async fn process(
         p.abort();
     }
     match result {
-        Ok(enriched) => {
-            let note = match deliver(shared, req, attempt, &enriched.objects).await {
+        Ok(Enriched {
+            objects,
+            message,
+            found,
+        }) => {
+            let note = match deliver(shared, req, attempt, objects).await {
                 Ok(note) => note,
                 Err(DeliveryError::Broker(e) | DeliveryError::Directory(e))
                     if attempt >= max_attempts =>
@@ -401,8 +405,8 @@ async fn process(
             };
             // A bundle directory problem is told to the analyst in the work, not only logged.
             let message = match note {
-                Some(n) => format!("{} {n}", enriched.message),
-                None => enriched.message,
+                Some(n) => format!("{message} {n}"),
+                None => message,
             };
             if let Some(w) = &req.work_id {
                 if let Err(e) = shared.client.work_to_processed(w, &message, false).await {
@@ -415,10 +419,7 @@ async fn process(
                     );
                 }
             }
-            Outcome::Done {
-                found: enriched.found,
-                message,
-            }
+            Outcome::Done { found, message }
         }
         // A dependency did not answer: an outage, not the request's fault — hold it.
         Err(EnrichError {
@@ -448,11 +449,13 @@ async fn process(
 
 /// Hand the result over: playbook reply, or (when there is something new) the bundle directory
 /// and AMQP push / API push. `Some` is a remark for the work's message (the directory's problem).
+/// `ours` is taken: the objects are held once, and each push message exists only while it is
+/// being sent.
 async fn deliver(
     shared: &Arc<Shared>,
     req: &Request,
     attempt: u32,
-    ours: &[Value],
+    ours: Vec<Value>,
 ) -> Result<Option<String>, DeliveryError> {
     if req.mode == Mode::Playbook {
         return reply_playbook(shared, req, ours).await.map(|()| None);
@@ -460,9 +463,8 @@ async fn deliver(
     if ours.is_empty() {
         return Ok(None);
     }
-    let mut incoming: Vec<Value> = req.stix_entity.iter().cloned().collect();
-    incoming.extend(req.stix_objects.iter().cloned());
-    let mut objects = result::merge(ours, &incoming);
+    let mut objects = result::merge(ours, req.stix_entity.as_slice());
+    objects = result::merge(objects, &req.stix_objects);
     if let Some(e) = &req.stix_entity {
         result::propagate_granted_refs(&mut objects, &granted_refs(e));
     }
@@ -500,16 +502,14 @@ async fn deliver(
                 .or(shared.connector_user_id.as_deref());
             // Pre-split, one object per message, expectations announced first (as pycti), so the
             // work completes exactly when the worker has imported every object.
-            let bundle_id = bundle["id"].as_str().unwrap_or_default().to_string();
-            let parts = result::split(
-                &bundle_id,
-                bundle["objects"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            );
+            let bundle_id = bundle["id"].as_str().unwrap_or_default();
+            let objects = bundle["objects"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let order = result::split_order(objects);
             if let Some(w) = &req.work_id {
-                let announce = expectations_to_add(shared, w, attempt, parts.len()).await;
+                let announce = expectations_to_add(shared, w, attempt, order.len()).await;
                 if announce > 0 {
                     shared
                         .client
@@ -521,25 +521,22 @@ async fn deliver(
                         })?;
                 }
             }
-            let messages: Vec<Value> = parts
-                .iter()
-                .enumerate()
-                .map(|(i, part)| {
-                    crate::amqp::push_message(
-                        part,
-                        applicant,
-                        req.work_id.as_deref(),
-                        req.draft_id.as_deref(),
-                        i as u64 + 1,
-                    )
-                })
-                .collect();
+            let message = |i: usize| {
+                let (seq, index) = order[i];
+                crate::amqp::push_message(
+                    &result::part(bundle_id, seq, &objects[index]),
+                    applicant,
+                    req.work_id.as_deref(),
+                    req.draft_id.as_deref(),
+                    i as u64 + 1,
+                )
+            };
             // The expectations are announced: the messages must get through, or the work would
             // wait for them forever. A broker outage is ridden out on the publisher the daemon
             // rebuilds (every 5 s for up to a minute); only then is the request given back.
             let mut attempt = 0;
             let sent = loop {
-                match current_publisher()?.publish_all(&messages).await {
+                match current_publisher()?.publish_all(order.len(), message).await {
                     Ok(n) => break n,
                     Err(e) if attempt < PUBLISH_ATTEMPTS => {
                         attempt += 1;
@@ -613,7 +610,7 @@ async fn api_push(
 async fn reply_playbook(
     shared: &Arc<Shared>,
     req: &Request,
-    ours: &[Value],
+    ours: Vec<Value>,
 ) -> Result<(), DeliveryError> {
     let Some(p) = &req.playbook else {
         return Err(DeliveryError::Broker("not a playbook request".into()));

@@ -8,11 +8,19 @@ use serde_json::{json, Value};
 use crate::stix::OPENCTI_EXTENSION as OCTI_EXT;
 
 /// `ours` first, then `incoming` objects whose id is not already present. Objects without an id
-/// are dropped (a STIX bundle needs ids).
-pub fn merge(ours: &[Value], incoming: &[Value]) -> Vec<Value> {
+/// are dropped (a STIX bundle needs ids). `ours` is taken, not copied: a result of hundreds of
+/// objects is held once per request, whatever happens to it next.
+pub fn merge(ours: Vec<Value>, incoming: &[Value]) -> Vec<Value> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(ours.len() + incoming.len());
-    for o in ours.iter().chain(incoming.iter()) {
+    for o in ours {
+        if let Some(id) = o.get("id").and_then(Value::as_str) {
+            if seen.insert(id.to_string()) {
+                out.push(o);
+            }
+        }
+    }
+    for o in incoming {
         if let Some(id) = o.get("id").and_then(Value::as_str) {
             if seen.insert(id.to_string()) {
                 out.push(o.clone());
@@ -72,7 +80,7 @@ mod tests {
             json!({"id":"c"}),
             json!({"noid":true}),
         ];
-        let m = merge(&ours, &inc);
+        let m = merge(ours, &inc);
         assert_eq!(m.len(), 3);
         assert_eq!(m[0]["v"], 1);
         assert_eq!(m[2]["id"], "c");
@@ -139,30 +147,63 @@ fn nb_deps<'a>(
     n
 }
 
-/// Split a bundle into one bundle per object, ordered so that referenced objects come first
-/// (pycti's splitter ordering; `x_opencti_seq` = the dependency count). The worker imports each
-/// one-object bundle directly with one expectation, so `addExpectations(len)` before publishing
-/// makes the work complete exactly when everything is imported.
-pub fn split(bundle_id: &str, objects: &[Value]) -> Vec<Value> {
+/// The order in which a bundle is split into one bundle per object: `(x_opencti_seq, index into
+/// objects)`, referenced objects first (pycti's splitter ordering; `x_opencti_seq` = the
+/// dependency count). The worker imports each one-object bundle directly with one expectation,
+/// so `addExpectations(len)` before publishing makes the work complete exactly when everything
+/// is imported. Only the order is computed here: each part is serialised when it is sent
+/// ([`part`]), so the parts of a large result never exist all at once.
+pub fn split_order(objects: &[Value]) -> Vec<(u64, usize)> {
     let index: HashMap<&str, &Value> = objects
         .iter()
         .filter_map(|o| o.get("id").and_then(Value::as_str).map(|id| (id, o)))
         .collect();
     let mut memo = HashMap::new();
-    let mut seq: Vec<(u64, &Value)> = objects
+    let mut seq: Vec<(u64, usize)> = objects
         .iter()
-        .filter_map(|o| {
+        .enumerate()
+        .filter_map(|(i, o)| {
             let id = o.get("id").and_then(Value::as_str)?;
-            Some((nb_deps(id, &index, &mut Vec::new(), &mut memo), o))
+            Some((nb_deps(id, &index, &mut Vec::new(), &mut memo), i))
         })
         .collect();
     seq.sort_by_key(|(n, _)| *n);
-    seq.into_iter().map(|(n, o)| json!({"type": "bundle", "id": bundle_id, "spec_version": "2.1", "x_opencti_seq": n, "objects": [o]})).collect()
+    seq
+}
+
+/// One part of a split bundle, serialised: the bundle `bundle_id` holding `object` alone.
+pub fn part(bundle_id: &str, seq: u64, object: &Value) -> String {
+    #[derive(serde::Serialize)]
+    struct Part<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: &'a str,
+        spec_version: &'static str,
+        x_opencti_seq: u64,
+        objects: [&'a Value; 1],
+    }
+    let p = Part {
+        kind: "bundle",
+        id: bundle_id,
+        spec_version: "2.1",
+        x_opencti_seq: seq,
+        objects: [object],
+    };
+    // Serialising borrowed JSON values into a string cannot fail (no non-string map keys).
+    serde_json::to_string(&p).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod split_tests {
     use super::*;
+
+    /// Every part at once, parsed back.
+    fn split(bundle_id: &str, objects: &[Value]) -> Vec<Value> {
+        split_order(objects)
+            .into_iter()
+            .map(|(seq, i)| serde_json::from_str(&part(bundle_id, seq, &objects[i])).unwrap())
+            .collect()
+    }
 
     #[test]
     fn referenced_objects_come_first() {

@@ -136,6 +136,32 @@ async fn measure_release_binary_startup_and_idle_rss() {
         .unwrap()
         .to_string();
     eprintln!("release binary: start-up to consuming {startup_ms} ms (own measure), {wall} ms wall incl. spawn; idle {rss}");
+    // Where the idle memory is: anonymous (heap, stacks) against file-backed (code pages).
+    if let Ok(rollup) =
+        std::fs::read_to_string(format!("/proc/{}/smaps_rollup", child.id().unwrap()))
+    {
+        for l in rollup
+            .lines()
+            .filter(|l| l.starts_with("Rss") || l.starts_with("Anonymous"))
+        {
+            eprintln!("  {l}");
+        }
+    }
+    if std::env::var_os("SMAPS").is_some() {
+        let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", child.id().unwrap()))
+            .unwrap_or_default();
+        let mut head = String::new();
+        for l in smaps.lines() {
+            if l.contains('-') && !l.starts_with(|c: char| c.is_ascii_uppercase()) {
+                head = l.to_string();
+            } else if let Some(v) = l.strip_prefix("Rss:") {
+                let kb: u64 = v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0);
+                if kb >= 100 {
+                    eprintln!("  {kb:>7} kB  {head}");
+                }
+            }
+        }
+    }
     child.kill().await.unwrap();
     octi.cleanup().await;
 }
