@@ -463,8 +463,7 @@ async fn deliver(
     if ours.is_empty() {
         return Ok(None);
     }
-    let mut objects = result::merge(ours, req.stix_entity.as_slice());
-    objects = result::merge(objects, &req.stix_objects);
+    let mut objects = result::merge(ours, req.stix_entity.iter().chain(&req.stix_objects));
     if let Some(e) = &req.stix_entity {
         result::propagate_granted_refs(&mut objects, &granted_refs(e));
     }

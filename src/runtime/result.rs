@@ -9,24 +9,17 @@ use crate::stix::OPENCTI_EXTENSION as OCTI_EXT;
 
 /// `ours` first, then `incoming` objects whose id is not already present. Objects without an id
 /// are dropped (a STIX bundle needs ids). `ours` is taken, not copied: a result of hundreds of
-/// objects is held once per request, whatever happens to it next.
-pub fn merge(ours: Vec<Value>, incoming: &[Value]) -> Vec<Value> {
+/// objects is held once per request, whatever happens to it next; only the incoming objects kept
+/// are cloned.
+pub fn merge<'a>(ours: Vec<Value>, incoming: impl IntoIterator<Item = &'a Value>) -> Vec<Value> {
     let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(ours.len() + incoming.len());
-    for o in ours {
-        if let Some(id) = o.get("id").and_then(Value::as_str) {
-            if seen.insert(id.to_string()) {
-                out.push(o);
-            }
-        }
-    }
-    for o in incoming {
-        if let Some(id) = o.get("id").and_then(Value::as_str) {
-            if seen.insert(id.to_string()) {
-                out.push(o.clone());
-            }
-        }
-    }
+    let mut new_id = |o: &Value| {
+        o.get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| seen.insert(id.to_string()))
+    };
+    let mut out: Vec<Value> = ours.into_iter().filter(|o| new_id(o)).collect();
+    out.extend(incoming.into_iter().filter(|o| new_id(o)).cloned());
     out
 }
 
