@@ -10,8 +10,16 @@ use tokio::sync::mpsc;
 
 use super::{status_error, truncate, IndexerClient, IndexerError, MAX_RESPONSE_BYTES};
 
-/// Chunks in flight between the network and the deserialiser.
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Pieces in flight between the network and the deserialiser.
+const PIECES_IN_FLIGHT: usize = 4;
+
+/// The size of a piece. The HTTP client reads a fast answer in chunks of up to ~400 KiB;
+/// handing those over whole kept several of them (and the client's buffer, which could not be
+/// reused while a chunk was still queued) alive per request — most of the daemon's peak heap
+/// with four 10,000-alert answers arriving at once. Small copies bound what is in flight to a
+/// few pieces, and the chunk is released before the next is read, so the client reuses its
+/// buffer.
+const PIECE_BYTES: usize = 16 * 1024;
 
 /// The deserialiser's side: the chunks as one byte stream.
 struct ChunkReader {
@@ -63,7 +71,7 @@ impl IndexerClient {
             let bytes = self.read_body(resp).await?;
             return Err(status_error(status, &bytes));
         }
-        let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
         let reader = ChunkReader {
             rx,
             chunk: Vec::new(),
@@ -82,8 +90,8 @@ impl IndexerClient {
                         failure = Some(IndexerError::TooLarge(MAX_RESPONSE_BYTES));
                         break;
                     }
-                    // The deserialiser stopped early (a malformed answer): its error says why.
-                    if tx.send(Ok(c.to_vec())).await.is_err() {
+                    if !hand_over(&tx, &c).await {
+                        // The deserialiser stopped early (a malformed answer): its error says why.
                         break;
                     }
                 }
@@ -106,6 +114,17 @@ impl IndexerClient {
         }
         parsed.map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))
     }
+}
+
+/// Sends `chunk` to the deserialiser in pieces of at most [`PIECE_BYTES`]; false when the
+/// deserialiser has stopped reading.
+async fn hand_over(tx: &mpsc::Sender<std::io::Result<Vec<u8>>>, chunk: &[u8]) -> bool {
+    for piece in chunk.chunks(PIECE_BYTES) {
+        if tx.send(Ok(piece.to_vec())).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -134,6 +153,32 @@ mod tests {
             assert_eq!(v["took"], 7);
             assert_eq!(v["hits"]["hits"][0]["_source"]["a"], "xéy");
         }
+    }
+
+    #[tokio::test]
+    async fn a_large_chunk_goes_over_in_bounded_pieces_in_order() {
+        let chunk: Vec<u8> = (0..PIECE_BYTES * 3 + 5).map(|i| (i % 251) as u8).collect();
+        let (tx, mut rx) = mpsc::channel(PIECES_IN_FLIGHT);
+        let reader = tokio::spawn(async move {
+            let mut pieces = Vec::new();
+            while let Some(Ok(p)) = rx.recv().await {
+                pieces.push(p);
+            }
+            pieces
+        });
+        assert!(hand_over(&tx, &chunk).await);
+        drop(tx);
+        let pieces = reader.await.unwrap();
+        assert_eq!(pieces.len(), 4);
+        assert!(pieces.iter().all(|p| p.len() <= PIECE_BYTES));
+        assert_eq!(pieces.concat(), chunk);
+    }
+
+    #[tokio::test]
+    async fn handing_over_stops_when_the_deserialiser_has_stopped() {
+        let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
+        drop(rx);
+        assert!(!hand_over(&tx, &[b'x'; 10]).await);
     }
 
     #[test]
