@@ -25,7 +25,8 @@
 //! Shell:
 //! * [`indexer`] — the OpenSearch client of the Wazuh indexer.
 //! * [`amqp`] — RabbitMQ: connecting, consuming the listen queue, publishing with confirms.
-//! * [`ops`] — Prometheus metrics, liveness/readiness flags and their HTTP server.
+//! * [`ops`] — Prometheus metrics, liveness/readiness flags and their HTTP server; the
+//!   allocator's settings.
 //! * [`pipeline`] — one request from entity to STIX objects (inspect, plan, search, knowledge);
 //!   the OpenCTI reads it needs are a trait ([`pipeline::EntitySource`]).
 //! * [`opencti`] — the GraphQL client (which implements that trait), its operations,

@@ -89,6 +89,8 @@ fn init_logging(level: &str, json: bool) {
 }
 
 fn main() -> ExitCode {
+    // Before any thread exists: every thread's allocations follow these settings.
+    let allocator = connector_wazuh::ops::allocator::tune();
     let cli = Cli::parse();
     // The schema describes the options, not this deployment's values: it needs no configuration,
     // so that it can be generated anywhere (CI, a fresh checkout).
@@ -168,6 +170,7 @@ fn main() -> ExitCode {
             for w in &warnings {
                 tracing::warn!("{w}");
             }
+            tracing::debug!(?allocator, "allocator settings");
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -1,7 +1,9 @@
-//! Operations: Prometheus metrics ([`metrics`]), liveness/readiness flags ([`health`]) and the
-//! HTTP server exposing both ([`server`]). The runtime owns when things happen; this module only
+//! Operations: Prometheus metrics ([`metrics`]), liveness/readiness flags ([`health`]), the
+//! HTTP server exposing both ([`server`]) and how the process asks its allocator to hold
+//! memory ([`allocator`]). The runtime owns when things happen; this module only
 //! records and exposes them.
 
+pub mod allocator;
 pub mod health;
 pub mod hunt_metrics;
 pub mod metrics;
