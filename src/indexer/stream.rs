@@ -61,8 +61,9 @@ impl IndexerClient {
     where
         T: DeserializeOwned + Send + 'static,
     {
+        // On a connection that is not kept (see `IndexerClient::http_large`).
         let mut resp = self
-            .request(path, Some(body))
+            .request_on(&self.http_large, path, Some(body))
             .send()
             .await
             .map_err(|e| self.classify(&e))?;
