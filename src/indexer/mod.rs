@@ -103,8 +103,8 @@ pub struct IndexerClient {
     http: reqwest::Client,
     /// For answers of up to 10,000 alerts' facts: a connection that is not kept. The HTTP
     /// client's read buffer grows to ~400 KiB while such an answer streams in and stays that
-    /// size for as long as the connection is pooled; one such connection per concurrent
-    /// request used to be a third of the daemon's peak heap. A fresh connection (and TLS
+    /// size for as long as the connection is pooled (the client's read buffers were a third of
+    /// the peak heap with four such requests in flight). A fresh connection (and TLS
     /// handshake) costs little next to fetching thousands of alerts.
     http_large: reqwest::Client,
     base: String,

@@ -8,8 +8,8 @@
 //! space is kept unless it lies at the top; and every thread that allocates (tokio's workers,
 //! the blocking threads that read answers) may get an arena of its own that keeps its own
 //! high-water mark. With blocks of 128 KiB and more mapped on their own (and unmapped when
-//! freed) and two arenas, peak RSS at four concurrent 10,000-hit requests drops by about a
-//! sixth (BENCHMARKS.md §5.3) for a few `mmap` calls per request.
+//! freed) and two arenas, peak RSS at four concurrent 10,000-hit requests drops by 2–6 MB
+//! (BENCHMARKS.md §5.3) for a few `mmap` calls per request.
 //!
 //! An operator's own allocator settings win: with `GLIBC_TUNABLES` naming a `glibc.malloc`
 //! tunable, or any `MALLOC_*` variable set, nothing here changes.
