@@ -7,6 +7,7 @@
 
 use crate::alert::{Agent, AgentStats, Alert, RuleStats};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// `a` is before `b`, compared as instants when both parse (as text otherwise).
 pub(crate) fn earlier(a: &str, b: &str) -> bool {
@@ -68,17 +69,19 @@ pub fn sort_by_count(rules: &mut [RuleStats]) {
 type Instant = Option<chrono::DateTime<chrono::Utc>>;
 
 /// A timestamp with its parsed instant (parsed once per alert); unparsable times sort by text.
+/// The text is shared: an accumulator keeps a first and a last stamp per agent and per rule,
+/// and at 10,000 alerts those copies were a visible part of a request's memory.
 #[derive(Clone)]
 struct Stamp {
     at: Instant,
-    raw: String,
+    raw: Arc<str>,
 }
 
 impl Stamp {
     fn of(a: &Alert) -> Stamp {
         Stamp {
             at: crate::stix::parse_time(&a.timestamp),
-            raw: a.timestamp.clone(),
+            raw: a.timestamp.as_str().into(),
         }
     }
     fn after(&self, other: &Stamp) -> bool {
@@ -89,46 +92,53 @@ impl Stamp {
     }
 }
 
-/// Per-rule accumulator.
+/// Per-rule accumulator. The rule id is the map key; id and description are shared between
+/// the overall entry and every agent's entry of the same rule.
 struct RuleAcc {
-    stats: RuleStats,
+    level: u8,
+    description: Arc<str>,
+    count: u64,
     first: Stamp,
     last: Stamp,
 }
 
-fn add_rule(rules: &mut BTreeMap<String, RuleAcc>, a: &Alert, t: &Stamp) {
-    let r = rules.entry(a.rule.id.clone()).or_insert_with(|| RuleAcc {
-        stats: RuleStats {
-            rule_id: a.rule.id.clone(),
-            level: a.rule.level,
-            description: a.rule.description.clone(),
-            count: 0,
-            first_seen: String::new(),
-            last_seen: String::new(),
-        },
+/// One alert's rule, with its id and description in shared form.
+struct RuleOf {
+    id: Arc<str>,
+    description: Arc<str>,
+}
+
+fn add_rule(rules: &mut BTreeMap<Arc<str>, RuleAcc>, a: &Alert, r_of: &RuleOf, t: &Stamp) {
+    let r = rules.entry(r_of.id.clone()).or_insert_with(|| RuleAcc {
+        level: a.rule.level,
+        description: r_of.description.clone(),
+        count: 0,
         first: t.clone(),
         last: t.clone(),
     });
-    r.stats.count += 1;
-    r.stats.level = r.stats.level.max(a.rule.level);
+    r.count += 1;
+    r.level = r.level.max(a.rule.level);
     if r.first.after(t) {
         r.first = t.clone();
     }
     if t.after(&r.last) {
         r.last = t.clone();
         // The newest alert's description names the rule as it is now.
-        r.stats.description = a.rule.description.clone();
+        r.description = r_of.description.clone();
     }
 }
 
 /// Most frequent first, then by rule id (a stable order).
-fn sorted(rules: BTreeMap<String, RuleAcc>) -> Vec<RuleStats> {
+fn sorted(rules: BTreeMap<Arc<str>, RuleAcc>) -> Vec<RuleStats> {
     let mut v: Vec<RuleStats> = rules
-        .into_values()
-        .map(|r| RuleStats {
-            first_seen: r.first.raw,
-            last_seen: r.last.raw,
-            ..r.stats
+        .into_iter()
+        .map(|(id, r)| RuleStats {
+            rule_id: id.to_string(),
+            level: r.level,
+            description: r.description.to_string(),
+            count: r.count,
+            first_seen: r.first.raw.to_string(),
+            last_seen: r.last.raw.to_string(),
         })
         .collect();
     sort_by_count(&mut v);
@@ -148,34 +158,57 @@ struct AgentAcc {
     first: Stamp,
     last: Stamp,
     max_level: u8,
-    rules: BTreeMap<String, RuleAcc>,
+    rules: BTreeMap<Arc<str>, RuleAcc>,
 }
 
 /// Statistics built one alert at a time, so a long list of alerts never has to be held.
 #[derive(Default)]
 pub struct Accumulator {
     agents: BTreeMap<String, AgentAcc>,
-    rules: BTreeMap<String, RuleAcc>,
+    rules: BTreeMap<Arc<str>, RuleAcc>,
     alerts: u64,
 }
 
 impl Accumulator {
+    /// The shared id and description of `a`'s rule: those already held when the text is the
+    /// same (the usual case), new ones otherwise.
+    fn rule_of(&self, a: &Alert) -> RuleOf {
+        match self.rules.get_key_value(a.rule.id.as_str()) {
+            Some((id, r)) => RuleOf {
+                id: id.clone(),
+                description: if *r.description == *a.rule.description {
+                    r.description.clone()
+                } else {
+                    a.rule.description.as_str().into()
+                },
+            },
+            None => RuleOf {
+                id: a.rule.id.as_str().into(),
+                description: a.rule.description.as_str().into(),
+            },
+        }
+    }
+
     /// Counts one alert.
     pub fn add(&mut self, a: &Alert) {
         self.alerts += 1;
         let t = Stamp::of(a);
-        add_rule(&mut self.rules, a, &t);
-        let acc = self
-            .agents
-            .entry(a.agent.id.clone())
-            .or_insert_with(|| AgentAcc {
-                agent: a.agent.clone(),
-                count: 0,
-                first: t.clone(),
-                last: t.clone(),
-                max_level: 0,
-                rules: BTreeMap::new(),
-            });
+        let r_of = self.rule_of(a);
+        add_rule(&mut self.rules, a, &r_of, &t);
+        let acc = match self.agents.get_mut(a.agent.id.as_str()) {
+            Some(acc) => acc,
+            None => self
+                .agents
+                .entry(a.agent.id.clone())
+                .or_insert_with(|| AgentAcc {
+                    agent: a.agent.clone(),
+                    count: 0,
+                    first: t.clone(),
+                    last: t.clone(),
+                    max_level: 0,
+                    rules: BTreeMap::new(),
+                }),
+        };
         acc.count += 1;
         acc.max_level = acc.max_level.max(a.rule.level);
         if acc.first.after(&t) {
@@ -186,7 +219,7 @@ impl Accumulator {
             // Name and IP as of the newest alert.
             acc.agent = a.agent.clone();
         }
-        add_rule(&mut acc.rules, a, &t);
+        add_rule(&mut acc.rules, a, &r_of, &t);
     }
 
     /// Alerts counted so far.
@@ -202,8 +235,8 @@ impl Accumulator {
             .map(|acc| AgentStats {
                 agent: acc.agent,
                 count: acc.count,
-                first_seen: acc.first.raw,
-                last_seen: acc.last.raw,
+                first_seen: acc.first.raw.to_string(),
+                last_seen: acc.last.raw.to_string(),
                 max_rule_level: acc.max_level,
                 rules: sorted(acc.rules),
             })
@@ -275,6 +308,28 @@ mod tests {
         assert_eq!(a.rules[0].count, 2);
         assert_eq!(rules.len(), 3);
         assert_eq!(rules.iter().map(|r| r.count).sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn each_agent_names_a_rule_as_its_own_newest_alert_does() {
+        // The rule was renamed between the two agents' alerts: the overall figures and agent
+        // 002 carry the new name, agent 001 the name its own newest alert had.
+        let mut old = alert("001", "5710", 5, "2024-06-01T10:00:00Z");
+        old.rule.description = "sshd: attempt to login using a non-existent user".into();
+        let mut new = alert("002", "5710", 5, "2024-06-02T10:00:00Z");
+        new.rule.description = "sshd: invalid user".into();
+        let older_002 = alert("002", "5710", 5, "2024-06-01T09:00:00Z");
+        let (agents, rules) = from_alerts(&[new, old, older_002]);
+        assert_eq!(rules[0].description, "sshd: invalid user");
+        assert_eq!(rules[0].count, 3);
+        assert_eq!(rules[0].first_seen, "2024-06-01T09:00:00Z");
+        assert_eq!(
+            agents[0].rules[0].description,
+            "sshd: attempt to login using a non-existent user"
+        );
+        assert_eq!(agents[1].rules[0].description, "sshd: invalid user");
+        assert_eq!(agents[1].rules[0].count, 2);
+        assert_eq!(agents[1].first_seen, "2024-06-01T09:00:00Z");
     }
 
     fn rule(id: &str, count: u64, level: u8, first: &str, last: &str, desc: &str) -> RuleStats {
