@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corpus::Kind;
-use procfs::{clk_tck, cpu_ms, peak_rss_mb};
+use procfs::{clk_tck, cpu_ms, peak_rss_mb, rss_split_mb};
 use serde_json::Value;
 use testkit::fake_opencti::{FakeOpenCti, TLP_GREEN};
 use testkit::osmem::{sample_alerts, Osmem};
@@ -227,6 +227,9 @@ struct Cell {
     objects: f64,
     kbytes: f64,
     peak_rss_mb: f64,
+    /// Highest `RssAnon` / `RssFile` sampled every 5 ms: the process's own memory (heap,
+    /// stacks) and the mapped program code and libraries.
+    rss_split_mb: (f64, f64),
     /// Searches per request at the indexer, by kind (seen by the tap).
     searches: String,
     message: String,
@@ -296,6 +299,23 @@ async fn run_cell(
     let os0 = cpu_ms(osmem_pid, tck);
     let kinds0 = load::kinds(tap);
     let started = Instant::now();
+    // VmHWM does not say how much of the peak is heap and how much program code: sample both.
+    let split_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let split = {
+        let (done, pids) = (split_done.clone(), pids.to_vec());
+        tokio::spawn(async move {
+            let (mut anon, mut file) = (0.0f64, 0.0f64);
+            while !done.load(Ordering::SeqCst) {
+                for p in &pids {
+                    let (a, f) = rss_split_mb(*p);
+                    anon = anon.max(a);
+                    file = file.max(f);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (anon, file)
+        })
+    };
     let issued = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -325,6 +345,8 @@ async fn run_cell(
         samples.extend(t.await.unwrap_or_default());
     }
     let wall = started.elapsed();
+    split_done.store(true, Ordering::SeqCst);
+    let (anon, file) = split.await.unwrap_or((f64::NAN, f64::NAN));
     let cpu1: f64 = pids.iter().map(|p| cpu_ms(*p, tck)).sum();
     let os1 = cpu_ms(osmem_pid, tck);
     let n = samples.len().max(1);
@@ -360,6 +382,7 @@ async fn run_cell(
         objects: samples.iter().map(|s| s.objects).sum::<usize>() as f64 / n as f64,
         kbytes: samples.iter().map(|s| s.bytes).sum::<usize>() as f64 / n as f64 / 1024.0,
         peak_rss_mb: pids.iter().map(|p| peak_rss_mb(*p)).fold(0.0, f64::max),
+        rss_split_mb: (anon, file),
         searches: load::per_request(&kinds0, &load::kinds(tap), samples.len()),
         message,
     }
@@ -367,11 +390,11 @@ async fn run_cell(
 
 // ------------------------------------------------------------------------------------- output
 
-const CELL_HEADER: &str = "| kind | tier (hits) | conc. | n | failed | counts exact | req/s | p50 ms | p95 ms | p99 ms | daemon CPU ms/req | indexer CPU ms/req | objects/req | KB/req | peak RSS MB | searches/req |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+const CELL_HEADER: &str = "| kind | tier (hits) | conc. | n | failed | counts exact | req/s | p50 ms | p95 ms | p99 ms | daemon CPU ms/req | indexer CPU ms/req | objects/req | KB/req | peak RSS MB | heap / code MB | searches/req |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn cell_row(c: &Cell) -> String {
     format!(
-        "| {} | {} ({}) | {} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {} |\n",
+        "| {} | {} ({}) | {} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} / {:.1} | {} |\n",
         c.kind,
         c.tier,
         c.hits,
@@ -388,6 +411,8 @@ fn cell_row(c: &Cell) -> String {
         c.objects,
         c.kbytes,
         c.peak_rss_mb,
+        c.rss_split_mb.0,
+        c.rss_split_mb.1,
         c.searches
     )
 }
