@@ -39,6 +39,7 @@ pub fn peak_rss_mb(pid: u32) -> f64 {
 }
 
 /// Current `RssAnon` and `RssFile` (heap and stacks vs. mapped program code) in MB.
+#[allow(dead_code)] // bench_hunt shares this file and does not sample them
 pub fn rss_split_mb(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {

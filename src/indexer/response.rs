@@ -405,14 +405,8 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> (SearchResult
             tracing::warn!(doc_id = %h.id, bytes = raw.get().len(), "oversized alert skipped");
             continue;
         }
-        let source: Value = match serde_json::from_str(raw.get()) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(doc_id = %h.id, error = %e, "unreadable alert skipped");
-                continue;
-            }
-        };
-        match Alert::from_source(&h.id, &h.index, source) {
+        // The text is kept as it came (see `alert::Source`), parsed again to build knowledge.
+        match Alert::from_raw(&h.id, &h.index, raw.to_owned()) {
             Ok(a) => alerts.push(a),
             Err(e) => tracing::warn!(error = %e, "alert skipped"),
         }
@@ -589,7 +583,7 @@ fn fact_alert(s: FactSource) -> Option<Alert> {
             name: s.agent.name.unwrap_or_default(),
             ip: s.agent.ip,
         },
-        source: Value::Null,
+        source: crate::alert::Source::none(),
     })
 }
 

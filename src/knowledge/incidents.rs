@@ -83,7 +83,7 @@ pub fn vulnerability_score(ctx: &Ctx<'_>, alerts: &[&Alert]) -> f64 {
         .iter()
         .filter_map(|a| {
             let v = context_fields(Role::VulnerabilityAlert)
-                .find_map(|f| super::enrich::lookup(&a.source, f))?;
+                .find_map(|f| super::enrich::lookup(a.source.value(), f))?;
             let cve = v.get("cve")?.as_str()?;
             if !cve.trim().eq_ignore_ascii_case(name.trim()) {
                 return None;

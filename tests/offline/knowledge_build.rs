@@ -463,7 +463,7 @@ fn markdown_in_alerts_cannot_break_notes() {
         json!({"srcip": "141.98.81.37", "msg": "141.98.81.37 | evil\nrow ``` fence"}),
     );
     a.rule.description = "pipe | and\nnewline".into();
-    a.source["rule"]["description"] = json!("pipe | and\nnewline");
+    a.source.value_mut()["rule"]["description"] = json!("pipe | and\nnewline");
     let k = ip_case(vec![a]).build().unwrap();
     for n in of_type(&k.objects, "note") {
         let content = n["content"].as_str().unwrap();
@@ -552,10 +552,13 @@ fn context(data: Value, groups: Option<Value>) -> Vec<Value> {
                     .collect()
             })
             .unwrap_or_default();
-        a.source["rule"]["groups"] = g;
+        a.source.value_mut()["rule"]["groups"] = g;
     } else {
         a.rule.groups.clear();
-        a.source["rule"].as_object_mut().unwrap().remove("groups");
+        a.source.value_mut()["rule"]
+            .as_object_mut()
+            .unwrap()
+            .remove("groups");
     }
     ip_case(vec![a]).build().unwrap().objects
 }
@@ -651,7 +654,7 @@ fn enrich_types_select_what_is_extracted() {
         ("100", 12),
         json!({"srcip": "141.98.81.37", "url": "https://evil.example/x", "dns": {"question": {"name": "c2.example.net"}}}),
     );
-    a.source["rule"]["mitre"] = json!({"id": ["T1071"]});
+    a.source.value_mut()["rule"]["mitre"] = json!({"id": ["T1071"]});
     a.rule.mitre_ids = vec!["T1071".into()];
     let mut c = ip_case(vec![a]);
     c.options.enrich_types = [EnrichType::Url].into_iter().collect();

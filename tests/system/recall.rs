@@ -240,7 +240,9 @@ pub(crate) async fn measure(
                         // A finding keeps its alert's id in `event.id` (WCS has no `id`).
                         a.alert_id
                             .clone()
-                            .or_else(|| a.source["event"]["id"].as_str().map(str::to_string))
+                            .or_else(|| {
+                                a.source.value()["event"]["id"].as_str().map(str::to_string)
+                            })
                             .expect("every corpus alert has an id")
                     })
                     .collect();

@@ -56,7 +56,7 @@ impl Extractor<'_, '_> {
         }
         // auditd: execve arguments a0, a1, … in numeric order.
         let Some((args_field, execve)) = self.fields(Role::AuditArgs).into_iter().find_map(|f| {
-            let o = lookup(&a.source, f).and_then(Value::as_object)?;
+            let o = lookup(a.source.value(), f).and_then(Value::as_object)?;
             Some((f, o))
         }) else {
             return;

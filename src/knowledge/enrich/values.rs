@@ -49,7 +49,7 @@ pub fn undouble(s: &str) -> String {
 /// The non-empty string values at `field` (lists expanded, numbers as text; Windows event data
 /// un-doubled).
 pub(super) fn values(a: &Alert, field: &str) -> Vec<String> {
-    let Some(v) = lookup(&a.source, field) else {
+    let Some(v) = lookup(a.source.value(), field) else {
         return Vec::new();
     };
     let one = |x: &Value| -> Option<String> {
