@@ -88,10 +88,34 @@ impl Source {
         Source { raw, parsed }
     }
 
-    /// The parsed document (kept once parsed). The text was parsed once already when the alert
+    /// A document already parsed, with no text (an alert's working copy, see
+    /// [`Alert::with_parsed_source`]).
+    pub fn parsed(v: serde_json::Value) -> Source {
+        Source {
+            raw: None,
+            parsed: std::sync::OnceLock::from(v),
+        }
+    }
+
+    /// The document, parsed for the caller and not kept: what a pass over many alerts uses, so
+    /// that one alert's document at a time is in memory.
+    pub fn parse(&self) -> serde_json::Value {
+        match self.parsed.get() {
+            Some(v) => v.clone(),
+            None => parse(self.raw.as_deref()),
+        }
+    }
+
+    /// The parsed document, kept once parsed. The text was parsed once already when the alert
     /// was read, so it is valid JSON; `null` stands in should it not be.
     pub fn value(&self) -> &serde_json::Value {
         self.parsed.get_or_init(|| parse(self.raw.as_deref()))
+    }
+
+    /// Whether the parsed document is held (memory checks: the sample's alerts should hold
+    /// only their text).
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
     }
 
     /// The document to change (tests, documents built in memory); the text is let go, as it
@@ -246,6 +270,20 @@ impl Alert {
         let mut a = Alert::header(doc_id, index, &source)?;
         a.source = Source::from_value(source);
         Ok(a)
+    }
+
+    /// A copy whose source is parsed, for work that reads many of its fields; the alert
+    /// itself keeps only the text.
+    pub fn with_parsed_source(&self) -> Alert {
+        Alert {
+            doc_id: self.doc_id.clone(),
+            index: self.index.clone(),
+            timestamp: self.timestamp.clone(),
+            alert_id: self.alert_id.clone(),
+            rule: self.rule.clone(),
+            agent: self.agent.clone(),
+            source: Source::parsed(self.source.parse()),
+        }
     }
 
     /// [`Alert::from_source`] from the `_source` text the indexer sent: the text is kept, the

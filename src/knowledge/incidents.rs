@@ -82,8 +82,9 @@ pub fn vulnerability_score(ctx: &Ctx<'_>, alerts: &[&Alert]) -> f64 {
     alerts
         .iter()
         .filter_map(|a| {
+            let src = a.source.parse();
             let v = context_fields(Role::VulnerabilityAlert)
-                .find_map(|f| super::enrich::lookup(a.source.value(), f))?;
+                .find_map(|f| super::enrich::lookup(&src, f))?;
             let cve = v.get("cve")?.as_str()?;
             if !cve.trim().eq_ignore_ascii_case(name.trim()) {
                 return None;

@@ -91,10 +91,9 @@ fn alert_note(
     if let Some((i, n)) = position {
         content.push_str(&format!("|Count|{i} of {n} (limited to {cap})|\n"));
     }
-    let found = matches(
-        a.source.value(),
-        &super::entity_match_values(ctx.input.entity),
-    );
+    // Parsed for this note only: the sample's alerts keep their text.
+    let source = a.source.parse();
+    let found = matches(&source, &super::entity_match_values(ctx.input.entity));
     if !found.is_empty() {
         content.push_str("\n## Matches\n\n|Field|Match|\n|-----|-----|\n");
         for (field, value) in found {
@@ -105,7 +104,8 @@ fn alert_note(
             ));
         }
     }
-    let pretty = serde_json::to_string_pretty(a.source.value()).unwrap_or_default();
+    let pretty = serde_json::to_string_pretty(&source).unwrap_or_default();
+    drop(source);
     content.push_str("\n## Alert\n\n");
     content.push_str(&code_block("json", &pretty));
     let content = bound_note(content, ctx.opts.max_note_chars);

@@ -813,3 +813,27 @@ fn markings_author_and_confidence_on_every_object() {
         }
     }
 }
+
+#[test]
+fn knowledge_from_alerts_held_as_text_is_the_same_and_leaves_them_as_text() {
+    // As the indexer client reads them: each alert keeps its `_source` as text.
+    let as_text: Vec<Alert> = ip_alerts()
+        .iter()
+        .map(|a| {
+            let raw =
+                serde_json::value::RawValue::from_string(a.source.value().to_string()).unwrap();
+            Alert::from_raw(&a.doc_id, &a.index, raw).unwrap()
+        })
+        .collect();
+    assert!(as_text.iter().all(|a| !a.source.is_parsed()));
+    let case = ip_case(as_text);
+    let from_text = case.build().unwrap();
+    let from_values = ip_case(ip_alerts()).build().unwrap();
+    assert_eq!(from_text.objects, from_values.objects);
+    assert!(
+        of_type(&from_text.objects, "note").len() > 1,
+        "alert notes read the documents"
+    );
+    // Notes and context objects parsed each document for themselves and let it go.
+    assert!(case.result.alerts.iter().all(|a| !a.source.is_parsed()));
+}

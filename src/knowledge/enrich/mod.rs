@@ -215,6 +215,8 @@ pub fn extract(ctx: &Ctx<'_>, alerts: &[&Alert]) -> Vec<Found> {
         seen: Default::default(),
     };
     for a in alerts.iter().take(ctx.opts.max_context_alerts) {
+        // One alert's parsed document at a time (the sample's alerts keep only the text).
+        let a = &a.with_parsed_source();
         for (types, find) in FAMILIES {
             if types.iter().any(|t| x.on(*t)) {
                 find(&mut x, a);
