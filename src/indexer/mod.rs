@@ -13,8 +13,13 @@
 //! `cancel_after_time_interval` (OpenSearch cancels the whole search task then), and a client
 //! that gives up closes the connection, on which OpenSearch cancels the search too. Cancelling
 //! through the tasks API would need a cluster privilege a read-only role does not have.
+//!
+//! Answers are read by `response` (the search answer: statistics, the sample as text) and
+//! `facts` (every alert's time, agent and rule, folded into the statistics as the answer
+//! streams in through `stream`).
 
 pub mod detect;
+mod facts;
 pub mod limit;
 mod response;
 mod stream;
@@ -533,7 +538,7 @@ impl IndexerClient {
     ) -> Result<(), IndexerError> {
         if result.total <= self.max_facts {
             let facts_path = format!("{path}&filter_path=took,timed_out,hits.hits._source");
-            let resp: response::FactsResponse = if self.schema == Schema::V4 {
+            let resp: facts::FactsResponse = if self.schema == Schema::V4 {
                 // Up to 10,000 alerts' facts (~3.4 MB of JSON): folded as they arrive, never
                 // held whole — what several such requests in flight used to cost in memory.
                 self.send_folded(&facts_path, &req.facts_body(result.total))

@@ -1,6 +1,7 @@
 //! Typed view of an OpenSearch `_search` response and its conversion into a
-//! [`SearchResult`]. Only `_source` of each hit is kept as a JSON tree (it is embedded in notes);
-//! everything else is parsed into small structs.
+//! [`SearchResult`]. Each hit's `_source` is kept as its text (it is embedded in notes and read
+//! for context objects); everything else is parsed into small structs. The facts answer has
+//! its own view ([`super::facts`]).
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -214,7 +215,7 @@ fn span(first: &Metric, first_alt: &Metric, last: &Metric, last_alt: &Metric) ->
     )
 }
 
-fn level(m: &Metric) -> u8 {
+pub(crate) fn level(m: &Metric) -> u8 {
     m.value
         .filter(|v| v.is_finite())
         .map(|v| v.clamp(0.0, 255.0) as u8)
@@ -448,143 +449,6 @@ pub(crate) fn to_result(resp: SearchResponse<'_>, query: Value) -> (SearchResult
         vulnerable_agents: None,
     };
     (result, incomplete)
-}
-
-/// The answer to a facts request (`search::envelope::SearchRequest::facts_body`): only the
-/// few fields each alert's statistics need, each hit counted into the statistics as it is
-/// parsed (there may be 10,000 of them; none is kept).
-#[derive(Deserialize)]
-pub(crate) struct FactsResponse {
-    #[serde(default)]
-    pub took: u64,
-    #[serde(default)]
-    pub timed_out: bool,
-    #[serde(default)]
-    pub hits: FactHits,
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct FactHits {
-    #[serde(default)]
-    pub hits: FactFold,
-}
-
-/// The statistics of the hits, and how many hits had no usable timestamp (then the statistics
-/// cannot be exact from them).
-#[derive(Default)]
-pub(crate) struct FactFold {
-    pub stats: crate::knowledge::stats::Accumulator,
-    pub unusable: usize,
-}
-
-impl<'de> Deserialize<'de> for FactFold {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Fold;
-        impl<'de> serde::de::Visitor<'de> for Fold {
-            type Value = FactFold;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of hits")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<FactFold, A::Error> {
-                let mut out = FactFold::default();
-                while let Some(h) = seq.next_element::<FactHit>()? {
-                    match fact_alert(h.source) {
-                        Some(a) => out.stats.add(&a),
-                        None => out.unusable += 1,
-                    }
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_seq(Fold)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct FactHit {
-    #[serde(rename = "_source", default)]
-    pub source: FactSource,
-}
-
-/// A keyword or number field (`rule.id` and `rule.level` come as either).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Scalar {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl Scalar {
-    fn text(&self) -> String {
-        match self {
-            Scalar::Text(s) => s.clone(),
-            Scalar::Number(n) => n.to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub(crate) struct FactSource {
-    #[serde(rename = "@timestamp", default)]
-    pub ts: Option<String>,
-    #[serde(default)]
-    pub timestamp: Option<String>,
-    #[serde(default)]
-    pub agent: FactAgent,
-    #[serde(default)]
-    pub rule: FactRule,
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub(crate) struct FactAgent {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub ip: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-pub(crate) struct FactRule {
-    #[serde(default)]
-    pub id: Option<Scalar>,
-    #[serde(default)]
-    pub level: Option<Scalar>,
-    #[serde(default)]
-    pub description: Option<String>,
-}
-
-/// An alert of a facts answer, carrying no `_source` (statistics only); `None` without a
-/// usable timestamp.
-fn fact_alert(s: FactSource) -> Option<Alert> {
-    let timestamp = s.ts.or(s.timestamp).filter(|t| !t.is_empty())?;
-    let level = match &s.rule.level {
-        Some(Scalar::Number(n)) => n.as_f64(),
-        Some(Scalar::Text(t)) => t.trim().parse::<f64>().ok(),
-        None => None,
-    };
-    Some(Alert {
-        doc_id: String::new(),
-        index: String::new(),
-        timestamp,
-        alert_id: None,
-        rule: crate::alert::Rule {
-            id: s.rule.id.as_ref().map(Scalar::text).unwrap_or_default(),
-            level: self::level(&Metric { value: level }),
-            description: s.rule.description.unwrap_or_default(),
-            ..Default::default()
-        },
-        agent: Agent {
-            id: s.agent.id.unwrap_or_default(),
-            name: s.agent.name.unwrap_or_default(),
-            ip: s.agent.ip,
-        },
-        source: crate::alert::Source::none(),
-    })
 }
 
 pub(crate) fn to_state(resp: StateResponse) -> VulnerabilityState {
