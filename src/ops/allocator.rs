@@ -32,6 +32,36 @@ pub enum Tuning {
     Unavailable,
 }
 
+/// Set once [`tune`] applied the settings: [`release_free`] acts only then.
+static APPLIED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Returns the free pages inside the heaps to the system, after a request ends.
+///
+/// The trim threshold only returns free space at the *top* of a heap; a request's many small
+/// blocks (knowledge objects, parsed documents) are freed in whatever order, and the free
+/// pages they leave between live blocks stay resident until a later request happens to reuse
+/// them. Trimming after each request keeps the resident set near what the requests in flight
+/// hold. It walks the free lists of the two arenas: tens of microseconds at the connector's
+/// heap sizes. Nothing is done under the operator's own allocator settings.
+pub fn release_free() {
+    if APPLIED.load(std::sync::atomic::Ordering::Relaxed) {
+        trim();
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() {
+    // SAFETY: `malloc_trim` takes a plain integer (the padding to keep) and only returns free
+    // pages of the allocator's own heaps to the system; it is thread-safe (each arena is
+    // locked while it is trimmed).
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}
+
 /// Whether the environment already tunes glibc's allocator.
 pub fn operator_tunes(vars: impl IntoIterator<Item = (String, String)>) -> bool {
     vars.into_iter().any(|(k, v)| {
@@ -67,6 +97,7 @@ fn apply() -> Tuning {
         applied &= unsafe { libc::mallopt(param, value) } == 1;
     }
     if applied {
+        APPLIED.store(true, std::sync::atomic::Ordering::Relaxed);
         Tuning::Applied
     } else {
         Tuning::Unavailable
@@ -104,6 +135,36 @@ mod tests {
             ("CONNECTOR_ID", "x"),
             ("PATH", "/bin")
         ])));
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn anon_rss_mb() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("RssAnon:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        kb / 1024.0
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn trimming_returns_the_free_pages_between_live_blocks() {
+        // 64 MB of small blocks, one in 32 kept: the free space lies between live blocks, where
+        // neither the trim threshold nor unmapping reaches it.
+        let mut blocks: Vec<Vec<u8>> = (0..131_072).map(|i| vec![i as u8; 512]).collect();
+        let kept: Vec<Vec<u8>> = blocks.iter_mut().step_by(32).map(std::mem::take).collect();
+        drop(blocks);
+        let before = anon_rss_mb();
+        trim();
+        let after = anon_rss_mb();
+        assert!(
+            before - after > 32.0,
+            "resident anonymous memory {before:.1} MB -> {after:.1} MB"
+        );
+        assert!(kept.iter().all(|b| b.len() == 512));
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -48,6 +48,8 @@ pub(super) async fn settle(
     let handled = std::panic::AssertUnwindSafe(handler::handle(shared, &delivery.data, attempt))
         .catch_unwind()
         .await;
+    // The request's memory is freed: give its free pages back (see the allocator module).
+    crate::ops::allocator::release_free();
     let disposition = match handled {
         Ok(d) => d,
         Err(panic) => {

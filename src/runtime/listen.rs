@@ -190,6 +190,7 @@ async fn process(shared: &Arc<Shared>, body: &[u8]) {
         let handled = std::panic::AssertUnwindSafe(handler::handle(shared, body, attempt))
             .catch_unwind()
             .await;
+        crate::ops::allocator::release_free();
         let disposition = handled.unwrap_or_else(|_| {
             shared.metrics.handler_panicked();
             tracing::error!("the request handler panicked; the request counts as a failed attempt");
