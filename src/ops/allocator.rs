@@ -1,5 +1,6 @@
 //! How the process asks glibc's allocator to hold memory: return large blocks to the system
-//! as soon as they are freed, and keep two arenas instead of one per thread.
+//! as soon as they are freed, keep two arenas instead of one per thread, and give free pages
+//! back after each request.
 //!
 //! A request's large, short-lived blocks — the HTTP client's read buffers (up to ~400 KiB each
 //! while a 10,000-alert answer streams in), serialised bundles and push messages — are freed
@@ -10,6 +11,8 @@
 //! high-water mark. With blocks of 128 KiB and more mapped on their own (and unmapped when
 //! freed) and two arenas, peak RSS at four concurrent 10,000-hit requests drops by 2–6 MB
 //! (BENCHMARKS.md §5.3) for a few `mmap` calls per request.
+//!
+//! After each request, the free pages left between live blocks go back too ([`release_free`]).
 //!
 //! An operator's own allocator settings win: with `GLIBC_TUNABLES` naming a `glibc.malloc`
 //! tunable, or any `MALLOC_*` variable set, nothing here changes.
