@@ -885,6 +885,15 @@ async fn consume_pushes(conn: &Connection, queue: &str, app: &App) {
 
 /// Whether the broker counts a consumer on `queue` (a passive declare on a fresh channel).
 async fn consumer_registered(conn: &Connection, queue: &str) -> bool {
+    // On a connection the broker dropped during stop_app, opening a channel can wait forever
+    // instead of failing: a probe that does not answer counts as "gone", so that the worker
+    // reconnects (it once sat on 115 pushed messages until the test timed out).
+    tokio::time::timeout(Duration::from_secs(5), probe_consumer(conn, queue))
+        .await
+        .unwrap_or(false)
+}
+
+async fn probe_consumer(conn: &Connection, queue: &str) -> bool {
     let Ok(ch) = conn.create_channel().await else {
         return false;
     };
