@@ -249,6 +249,226 @@ pub(crate) fn fact_alert(s: FactSource) -> Option<Alert> {
     })
 }
 
+/// Containers deeper than this are refused (serde_json's own limit for one value).
+const MAX_DEPTH: usize = 128;
+
+/// What a key of the answer's outer objects names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Hits,
+    Took,
+    TimedOut,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    array: bool,
+    /// In an object: the next string is a key.
+    expect_key: bool,
+    /// In an object: what the current key names.
+    key: Slot,
+    /// What the key this container is the value of names.
+    of: Slot,
+}
+
+/// Reads a facts answer from pieces of its text, as they arrive, and folds each hit into the
+/// statistics as soon as its text is complete.
+///
+/// serde_json reads a streamed answer one byte at a time through `io::Read` (its `IoRead`),
+/// which was the largest single cost of a 10,000-hit request in the connector (~17% of its CPU
+/// in `perf`); parsing from a slice is about twice as fast. So the outer objects are scanned
+/// here — strings, nesting, the `took` and `timed_out` values, where `hits.hits` begins — and
+/// each hit, once its closing brace arrived, is parsed from its own slice. At most one hit and
+/// the unscanned rest of the last piece are held.
+#[derive(Default)]
+pub(crate) struct FactsReader {
+    buf: Vec<u8>,
+    scan: usize,
+    stack: Vec<Frame>,
+    in_str: bool,
+    esc: bool,
+    key_start: Option<usize>,
+    scalar_start: Option<usize>,
+    hit_start: Option<usize>,
+    done: bool,
+    took: u64,
+    timed_out: bool,
+    fold: FactFold,
+}
+
+impl FactsReader {
+    /// Reads the next piece of the answer.
+    pub fn feed(&mut self, piece: &[u8]) -> Result<(), String> {
+        self.buf.extend_from_slice(piece);
+        while self.scan < self.buf.len() {
+            let i = self.scan;
+            self.scan += 1;
+            self.step(i)?;
+        }
+        // Keep only what is still needed: the hit, key or value being read.
+        let keep = [self.hit_start, self.key_start, self.scalar_start]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(self.scan);
+        if keep > 0 {
+            self.buf.drain(..keep);
+            self.scan -= keep;
+            for p in [
+                &mut self.hit_start,
+                &mut self.key_start,
+                &mut self.scalar_start,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *p -= keep;
+            }
+        }
+        Ok(())
+    }
+
+    /// The answer, once all of it was read.
+    pub fn finish(self) -> Result<FactsResponse, String> {
+        if !self.done {
+            return Err("the answer ended before it was complete".into());
+        }
+        Ok(FactsResponse {
+            took: self.took,
+            timed_out: self.timed_out,
+            hits: FactHits { hits: self.fold },
+        })
+    }
+
+    fn step(&mut self, i: usize) -> Result<(), String> {
+        let b = self.buf[i];
+        if self.in_str {
+            if self.esc {
+                self.esc = false;
+            } else if b == b'\\' {
+                self.esc = true;
+            } else if b == b'"' {
+                self.in_str = false;
+                if let Some(k) = self.key_start.take() {
+                    let slot = match &self.buf[k..i] {
+                        b"hits" => Slot::Hits,
+                        b"took" => Slot::Took,
+                        b"timed_out" => Slot::TimedOut,
+                        _ => Slot::Other,
+                    };
+                    if let Some(top) = self.stack.last_mut() {
+                        top.key = slot;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        if self.done && !b.is_ascii_whitespace() {
+            return Err("text after the end of the answer".into());
+        }
+        match b {
+            b'"' => {
+                self.in_str = true;
+                let depth = self.stack.len();
+                if let Some(top) = self.stack.last() {
+                    if !top.array && top.expect_key && depth <= 2 {
+                        self.key_start = Some(i + 1);
+                    }
+                }
+            }
+            b':' => {
+                let depth = self.stack.len();
+                if let Some(top) = self.stack.last_mut() {
+                    top.expect_key = false;
+                    if depth == 1 && matches!(top.key, Slot::Took | Slot::TimedOut) {
+                        self.scalar_start = Some(i + 1);
+                    }
+                }
+            }
+            b',' => {
+                self.end_scalar(i);
+                if let Some(top) = self.stack.last_mut() {
+                    if !top.array {
+                        top.expect_key = true;
+                        top.key = Slot::Other;
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                if self.stack.is_empty() && b != b'{' {
+                    return Err("the answer is not a JSON object".into());
+                }
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err("the answer is nested too deeply".into());
+                }
+                let of = self.stack.last().map_or(Slot::Other, |t| {
+                    if t.array {
+                        Slot::Other
+                    } else {
+                        t.key
+                    }
+                });
+                if b == b'{' && self.in_hit_list() {
+                    self.hit_start = Some(i);
+                }
+                self.stack.push(Frame {
+                    array: b == b'[',
+                    expect_key: b == b'{',
+                    key: Slot::Other,
+                    of,
+                });
+            }
+            b'}' | b']' => {
+                self.end_scalar(i);
+                match self.stack.pop() {
+                    Some(f) if f.array == (b == b']') => {}
+                    _ => return Err("the answer's brackets do not match".into()),
+                }
+                if b == b'}' && self.in_hit_list() {
+                    if let Some(start) = self.hit_start.take() {
+                        let hit: FactHit = serde_json::from_slice(&self.buf[start..=i])
+                            .map_err(|e| e.to_string())?;
+                        match fact_alert(hit.source) {
+                            Some(a) => self.fold.stats.add(&a),
+                            None => self.fold.unusable += 1,
+                        }
+                    }
+                }
+                self.done = self.stack.is_empty();
+            }
+            _ => {
+                if self.stack.is_empty() && !b.is_ascii_whitespace() {
+                    return Err("the answer is not a JSON object".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inside the list `hits.hits` of the answer (a hit opens or closes here).
+    fn in_hit_list(&self) -> bool {
+        matches!(
+            self.stack.as_slice(),
+            [_, h, l] if !h.array && h.of == Slot::Hits && l.array && l.of == Slot::Hits
+        )
+    }
+
+    /// Records `took` or `timed_out` when the value being read ends at `i`.
+    fn end_scalar(&mut self, i: usize) {
+        let Some(s) = self.scalar_start.take() else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&self.buf[s..i]);
+        let text = text.trim();
+        match self.stack.last().map(|t| t.key) {
+            Some(Slot::Took) => self.took = text.parse().unwrap_or(0),
+            Some(Slot::TimedOut) => self.timed_out = text == "true",
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +521,99 @@ mod tests {
         assert_eq!(agents.iter().map(|a| a.count).sum::<u64>(), 3);
         assert!(rules.iter().any(|r| r.rule_id == "1" && r.level == 5));
         assert!(rules.iter().any(|r| r.rule_id.is_empty() && r.level == 0));
+    }
+
+    fn read_in_pieces(text: &[u8], cut: usize) -> Result<FactsResponse, String> {
+        let mut r = FactsReader::default();
+        for piece in text.chunks(cut) {
+            r.feed(piece)?;
+        }
+        r.finish()
+    }
+
+    #[test]
+    fn an_answer_cut_anywhere_reads_like_the_whole() {
+        let text = br#" {"took": 17, "timed_out" : false, "_shards": {"hits": [{"x": 1}]},
+            "hits": {"total": {"value": 3}, "hits": [
+              {"_source": {"@timestamp": "2026-12-01T10:00:00Z", "agent": {"id": "001", "name": "a \"}{[ b"},
+                           "rule": {"id": "1", "level": 3, "description": "esc \\ \u00e9 }"}}},
+              {"_index": "i", "_source": {"@timestamp": "2026-12-01T11:00:00Z", "agent": {"id": "002"},
+                           "rule": {"id": "2", "level": "7", "nested": {"deep": [[{}]]}}}},
+              {"_source": {"rule": {"id": "3"}}}
+            ]}} "#;
+        let whole: FactsResponse = serde_json::from_slice(text).unwrap();
+        let (agents, rules) = whole.hits.hits.stats.finish();
+        for cut in [1, 2, 3, 7, 64, text.len()] {
+            let r = read_in_pieces(text, cut).unwrap();
+            assert_eq!((r.took, r.timed_out), (17, false), "cut {cut}");
+            assert_eq!((r.hits.hits.stats.alerts(), r.hits.hits.unusable), (2, 1));
+            let (a, ru) = r.hits.hits.stats.finish();
+            assert_eq!((&a, &ru), (&agents, &rules), "cut {cut}");
+        }
+        assert_eq!(agents[0].agent.name, "a \"}{[ b");
+        assert_eq!(
+            rules.iter().find(|r| r.rule_id == "1").unwrap().description,
+            "esc \\ é }"
+        );
+    }
+
+    #[test]
+    fn real_alerts_read_in_pieces_give_the_same_statistics_as_whole() {
+        // Whole Wazuh alerts (escapes, nested objects, lists, Windows paths) as `_source`.
+        let docs: Vec<&str> = include_str!("../../tests/fixtures/wazuh/alerts.ndjson")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert!(docs.len() > 50);
+        let hits: Vec<String> = docs
+            .iter()
+            .map(|d| format!(r#"{{"_source":{d}}}"#))
+            .collect();
+        let text = format!(
+            r#"{{"took":42,"timed_out":false,"hits":{{"hits":[{}]}}}}"#,
+            hits.join(",")
+        );
+        let whole: FactsResponse = serde_json::from_str(&text).unwrap();
+        let (n, unusable) = (whole.hits.hits.stats.alerts(), whole.hits.hits.unusable);
+        let expected = whole.hits.hits.stats.finish();
+        assert_eq!(n as usize + unusable, docs.len());
+        for cut in [1, 5, 333, 16 * 1024] {
+            let r = read_in_pieces(text.as_bytes(), cut).unwrap();
+            assert_eq!(r.took, 42);
+            assert_eq!(
+                (r.hits.hits.stats.alerts(), r.hits.hits.unusable),
+                (n, unusable)
+            );
+            assert_eq!(r.hits.hits.stats.finish(), expected, "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn no_hits_and_timed_out_are_read() {
+        let r = read_in_pieces(br#"{"took":5,"timed_out":true}"#, 3).unwrap();
+        assert_eq!(
+            (r.took, r.timed_out, r.hits.hits.stats.alerts()),
+            (5, true, 0)
+        );
+    }
+
+    #[test]
+    fn a_cut_off_or_malformed_answer_is_an_error() {
+        for bad in [
+            &br#"{"took": 7, "hits": {"hits": [{"_source": {}}"#[..],
+            br#"{"took": 7, "hits": {"hits": [{"_source": {"@timestamp": 1}}]]}"#,
+            br#"[{"took": 7}]"#,
+            br#"{"took": 7} {}"#,
+            br#"{"hits": {"hits": [{"_source": {"rule": {"id": "1",}}}]}}"#,
+        ] {
+            assert!(
+                read_in_pieces(bad, 4).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(read_in_pieces(deep.as_bytes(), 50).is_err());
     }
 
     #[test]

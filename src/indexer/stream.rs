@@ -1,13 +1,12 @@
 //! Answers read as they arrive: the body of a large answer (the facts of up to 10,000 alerts)
-//! is handed chunk by chunk to a deserialiser on a blocking thread, which folds it into the
-//! statistics as it goes, so that the answer is never held whole in memory.
+//! is handed chunk by chunk to a reader on a blocking thread ([`super::facts::FactsReader`]),
+//! which folds it into the statistics as it goes, so that the answer is never held whole in
+//! memory.
 
-use std::io::{BufReader, Read};
-
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::facts::{FactsReader, FactsResponse};
 use super::{status_error, truncate, IndexerClient, IndexerError, MAX_RESPONSE_BYTES};
 
 /// Pieces in flight between the network and the deserialiser.
@@ -21,46 +20,22 @@ const PIECES_IN_FLIGHT: usize = 4;
 /// buffer.
 const PIECE_BYTES: usize = 16 * 1024;
 
-/// The deserialiser's side: the chunks as one byte stream.
-struct ChunkReader {
-    rx: mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at >= self.chunk.len() {
-            match self.rx.blocking_recv() {
-                Some(Ok(c)) => {
-                    self.chunk = c;
-                    self.at = 0;
-                }
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
 impl IndexerClient {
-    /// POST `path` with `body`, retried like every request, the 2xx answer deserialised as
-    /// it arrives.
-    pub(super) async fn send_folded<T>(&self, path: &str, body: &Value) -> Result<T, IndexerError>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
+    /// POST `path` with the facts request `body`, retried like every request, the 2xx answer
+    /// folded into statistics as it arrives.
+    pub(super) async fn send_folded(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<FactsResponse, IndexerError> {
         self.with_retries(|| self.attempt_folded(path, body)).await
     }
 
-    async fn attempt_folded<T>(&self, path: &str, body: &Value) -> Result<T, IndexerError>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
+    async fn attempt_folded(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<FactsResponse, IndexerError> {
         // On a connection that is not kept (see `IndexerClient::http_large`).
         let mut resp = self
             .request_on(&self.http_large, path, Some(body))
@@ -73,14 +48,7 @@ impl IndexerClient {
             return Err(status_error(status, &bytes));
         }
         let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
-        let reader = ChunkReader {
-            rx,
-            chunk: Vec::new(),
-            at: 0,
-        };
-        let parse = tokio::task::spawn_blocking(move || {
-            serde_json::from_reader::<_, T>(BufReader::with_capacity(16 * 1024, reader))
-        });
+        let parse = tokio::task::spawn_blocking(move || read_pieces(rx));
         let mut received = 0usize;
         let mut failure = None;
         loop {
@@ -113,8 +81,17 @@ impl IndexerClient {
         if let Some(f) = failure {
             return Err(f);
         }
-        parsed.map_err(|e| IndexerError::InvalidResponse(truncate(&e.to_string())))
+        parsed.map_err(|e| IndexerError::InvalidResponse(truncate(&e)))
     }
+}
+
+/// The reader's side: every piece until the sender is done, then the answer.
+fn read_pieces(mut rx: mpsc::Receiver<std::io::Result<Vec<u8>>>) -> Result<FactsResponse, String> {
+    let mut reader = FactsReader::default();
+    while let Some(piece) = rx.blocking_recv() {
+        reader.feed(&piece.map_err(|e| e.to_string())?)?;
+    }
+    reader.finish()
 }
 
 /// Sends `chunk` to the deserialiser in pieces of at most [`PIECE_BYTES`]; false when the
@@ -132,27 +109,24 @@ async fn hand_over(tx: &mpsc::Sender<std::io::Result<Vec<u8>>>, chunk: &[u8]) ->
 mod tests {
     use super::*;
 
-    fn reader(chunks: Vec<std::io::Result<Vec<u8>>>) -> BufReader<ChunkReader> {
+    fn read(chunks: Vec<std::io::Result<Vec<u8>>>) -> Result<FactsResponse, String> {
         let (tx, rx) = mpsc::channel(chunks.len().max(1));
         for c in chunks {
             tx.try_send(c).unwrap_or_else(|_| panic!("channel full"));
         }
-        BufReader::new(ChunkReader {
-            rx,
-            chunk: Vec::new(),
-            at: 0,
-        })
+        drop(tx);
+        read_pieces(rx)
     }
 
     #[test]
     fn chunks_cut_anywhere_read_as_one_answer() {
-        let doc =
-            br#"{"took": 7, "hits": {"hits": [{"_source": {"a": "x\u00e9y"}}, {"_source": {}}]}}"#;
+        let doc = br#"{"took": 7, "hits": {"hits": [{"_source": {"@timestamp": "2026-12-01T10:00:00Z", "agent": {"name": "x\u00e9y"}}}, {"_source": {}}]}}"#;
         for cut in [1, 3, 17, doc.len() - 1] {
             let chunks = doc.chunks(cut).map(|c| Ok(c.to_vec())).collect();
-            let v: Value = serde_json::from_reader(reader(chunks)).unwrap();
-            assert_eq!(v["took"], 7);
-            assert_eq!(v["hits"]["hits"][0]["_source"]["a"], "xéy");
+            let r = read(chunks).unwrap();
+            assert_eq!(r.took, 7);
+            assert_eq!((r.hits.hits.stats.alerts(), r.hits.hits.unusable), (1, 1));
+            assert_eq!(r.hits.hits.stats.finish().0[0].agent.name, "xéy");
         }
     }
 
@@ -188,8 +162,8 @@ mod tests {
             Ok(br#"{"took": 7, "hits": {"#.to_vec()),
             Err(std::io::Error::other("the answer was cut off")),
         ];
-        assert!(serde_json::from_reader::<_, Value>(reader(cut)).is_err());
+        assert_eq!(read(cut).err().as_deref(), Some("the answer was cut off"));
         let truncated = vec![Ok(br#"{"took": 7, "hits": {"#.to_vec())];
-        assert!(serde_json::from_reader::<_, Value>(reader(truncated)).is_err());
+        assert!(read(truncated).is_err());
     }
 }
