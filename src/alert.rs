@@ -80,17 +80,9 @@ impl Source {
         }
     }
 
-    /// A `_source` already parsed (tests, documents built in memory).
+    /// A `_source` already parsed, with no text (tests, documents built in memory, an alert's
+    /// working copy: see [`Alert::with_parsed_source`]).
     pub fn from_value(v: serde_json::Value) -> Source {
-        let raw = serde_json::value::to_raw_value(&v).ok();
-        let parsed = std::sync::OnceLock::new();
-        let _ = parsed.set(v);
-        Source { raw, parsed }
-    }
-
-    /// A document already parsed, with no text (an alert's working copy, see
-    /// [`Alert::with_parsed_source`]).
-    pub fn parsed(v: serde_json::Value) -> Source {
         Source {
             raw: None,
             parsed: std::sync::OnceLock::from(v),
@@ -275,7 +267,7 @@ impl Alert {
             alert_id: self.alert_id.clone(),
             rule: self.rule.clone(),
             agent: self.agent.clone(),
-            source: Source::parsed(self.source.parse()),
+            source: Source::from_value(self.source.parse()),
         }
     }
 

@@ -24,32 +24,29 @@ pub fn cpu_ms(pid: u32, tck: f64) -> f64 {
     (ticks(11) + ticks(12)) as f64 * 1000.0 / tck
 }
 
-/// `VmHWM` (peak resident set) in MB.
-pub fn peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+/// A `kB` field of `/proc/<pid>/status` in MB (NaN when unreadable).
+fn status_mb(status: &str, name: &str) -> f64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
+}
+
+fn status(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default()
+}
+
+/// `VmHWM` (peak resident set) in MB.
+pub fn peak_rss_mb(pid: u32) -> f64 {
+    status_mb(&status(pid), "VmHWM:")
 }
 
 /// Current `RssAnon` and `RssFile` (heap and stacks vs. mapped program code) in MB.
 #[allow(dead_code)] // bench_hunt shares this file and does not sample them
 pub fn rss_split_mb(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    };
-    (field("RssAnon:"), field("RssFile:"))
+    let s = status(pid);
+    (status_mb(&s, "RssAnon:"), status_mb(&s, "RssFile:"))
 }

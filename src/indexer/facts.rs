@@ -39,6 +39,16 @@ pub(crate) struct FactFold {
     pub unusable: usize,
 }
 
+impl FactFold {
+    /// Counts one hit (as unusable without a usable time).
+    fn add(&mut self, h: FactHit) {
+        match fact_alert(h.source) {
+            Some(a) => self.stats.add(&a),
+            None => self.unusable += 1,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for FactFold {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Fold;
@@ -50,10 +60,7 @@ impl<'de> Deserialize<'de> for FactFold {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FactFold, A::Error> {
                 let mut out = FactFold::default();
                 while let Some(h) = seq.next_element::<FactHit>()? {
-                    match fact_alert(h.source) {
-                        Some(a) => out.stats.add(&a),
-                        None => out.unusable += 1,
-                    }
+                    out.add(h);
                 }
                 Ok(out)
             }
@@ -429,10 +436,7 @@ impl FactsReader {
                     if let Some(start) = self.hit_start.take() {
                         let hit: FactHit = serde_json::from_slice(&self.buf[start..=i])
                             .map_err(|e| e.to_string())?;
-                        match fact_alert(hit.source) {
-                            Some(a) => self.fold.stats.add(&a),
-                            None => self.fold.unusable += 1,
-                        }
+                        self.fold.add(hit);
                     }
                 }
                 self.done = self.stack.is_empty();

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::facts::{FactsReader, FactsResponse};
 use super::{status_error, truncate, IndexerClient, IndexerError, MAX_RESPONSE_BYTES};
 
-/// Pieces in flight between the network and the deserialiser.
+/// Pieces in flight between the network and the reader.
 const PIECES_IN_FLIGHT: usize = 4;
 
 /// The size of a piece. The HTTP client reads a fast answer in chunks of up to ~400 KiB;
@@ -60,7 +60,7 @@ impl IndexerClient {
                         break;
                     }
                     if !hand_over(&tx, &c).await {
-                        // The deserialiser stopped early (a malformed answer): its error says why.
+                        // The reader stopped early (a malformed answer): its error says why.
                         break;
                     }
                 }
@@ -94,8 +94,8 @@ fn read_pieces(mut rx: mpsc::Receiver<std::io::Result<Vec<u8>>>) -> Result<Facts
     reader.finish()
 }
 
-/// Sends `chunk` to the deserialiser in pieces of at most [`PIECE_BYTES`]; false when the
-/// deserialiser has stopped reading.
+/// Sends `chunk` to the reader in pieces of at most [`PIECE_BYTES`]; false when the reader
+/// has stopped reading.
 async fn hand_over(tx: &mpsc::Sender<std::io::Result<Vec<u8>>>, chunk: &[u8]) -> bool {
     for piece in chunk.chunks(PIECE_BYTES) {
         if tx.send(Ok(piece.to_vec())).await.is_err() {
@@ -150,7 +150,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn handing_over_stops_when_the_deserialiser_has_stopped() {
+    async fn handing_over_stops_when_the_reader_has_stopped() {
         let (tx, rx) = mpsc::channel(PIECES_IN_FLIGHT);
         drop(rx);
         assert!(!hand_over(&tx, &[b'x'; 10]).await);
